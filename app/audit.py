@@ -1,0 +1,40 @@
+"""The audit log: who changed what, from where, in which request.
+
+Written in the same transaction as the change it records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from app import context
+
+_INSERT = """
+INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, request_id, ip, details)
+VALUES ($1, $2, $3, $4, $5, $6::inet, $7)
+"""
+
+
+async def record(
+    conn: asyncpg.Connection,
+    *,
+    actor_id: uuid.UUID | None,
+    action: str,
+    resource_type: str,
+    resource_id: Any,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Add one audit row for a change made by a person."""
+    await conn.execute(
+        _INSERT,
+        actor_id,
+        action,
+        resource_type,
+        None if resource_id is None else str(resource_id),
+        context.request_id.get(),
+        context.client_ip.get(),
+        details,
+    )

@@ -1,0 +1,130 @@
+"""`gatehouse serve | migrate | create-admin | seed-demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from app.config import ConfigError, Settings, load_settings
+
+T = TypeVar("T")
+
+
+@contextmanager
+def _services(settings: Settings) -> Any:
+    """Settings with DATABASE_URL and REDIS_URL filled in, starting the embedded servers if needed."""
+    if not settings.embedded:
+        yield settings
+        return
+    from app.embedded import EmbeddedServices
+
+    embedded = EmbeddedServices(settings.data_dir)
+    database_url, redis_url = embedded.start()
+    try:
+        yield settings.with_services(database_url, redis_url)
+    finally:
+        embedded.stop()
+
+
+def _with_database(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    from app.db import Database, migrate
+
+    async def run() -> T:
+        assert settings.database_url is not None
+        await migrate(settings.database_url)
+        db = Database(settings.database_url, min_size=1, max_size=2)
+        await db.open()
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app import logs
+    from app.db import migrate
+
+    logs.configure(settings.log_level, settings.log_format)
+    with _services(settings) as ready:
+        assert ready.database_url is not None
+        asyncio.run(migrate(ready.database_url))
+        # Workers build the app from the environment, so hand them the final settings.
+        os.environ.update(ready.as_env())
+        os.environ["MIGRATE_ON_START"] = "false"
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=args.host or ready.host,
+            port=args.port if args.port is not None else ready.port,
+            workers=args.workers or ready.workers,
+            loop="uvloop",
+            http="httptools",
+            ws="websockets-sansio",
+            ws_max_size=ready.socket_max_message_bytes + 1024,
+            lifespan="on",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+            timeout_graceful_shutdown=10,
+        )
+    return 0
+
+
+def migrate_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    from app.db import migrate
+
+    with _services(settings) as ready:
+        assert ready.database_url is not None
+        applied = asyncio.run(migrate(ready.database_url))
+    print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+def create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from app.identity.service import create_admin as make_admin
+
+    password = args.password or os.environ.get("GATEHOUSE_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    if len(password) < 8:
+        print("the password must have at least 8 characters", file=sys.stderr)
+        return 2
+    with _services(settings) as ready:
+        user = _with_database(ready, lambda db: make_admin(db, email=args.email, password=password, name=args.name))
+    print(f"admin {user.email} ({user.id})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gatehouse", description="Gatehouse real-time backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="run the server (embedded PostgreSQL and Redis unless configured)")
+    p_serve.add_argument("--host")
+    p_serve.add_argument("--port", type=int)
+    p_serve.add_argument("--workers", type=int)
+    sub.add_parser("migrate", help="apply pending migrations")
+    p_admin = sub.add_parser("create-admin", help="create an admin account (or promote an existing one)")
+    p_admin.add_argument("--email", required=True)
+    p_admin.add_argument("--password", help="or GATEHOUSE_ADMIN_PASSWORD, or asked for")
+    p_admin.add_argument("--name", default="Administrator")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    commands = {"serve": serve, "migrate": migrate_cmd, "create-admin": create_admin}
+    return commands[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""HTTP conventions shared by every domain: errors, JSON, bodies, pagination.
+
+Every expected failure is an ApiError carrying its own status and code; one
+handler renders them all as `{"error": {"code", "message", "details"}}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import orjson
+import structlog
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+log = structlog.get_logger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ApiError(Exception):
+    """A failure the client caused or must know about; rendered as JSON."""
+
+    status = 400
+    code = "bad_request"
+    message = "The request could not be understood."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.message
+        self.code = code or self.code
+        self.details = details
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class BadRequest(ApiError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(ApiError):
+    status, code, message = 401, "unauthorized", "A valid access token is required."
+
+
+class Forbidden(ApiError):
+    status, code, message = 403, "forbidden", "You may not do this."
+
+
+class NotFound(ApiError):
+    status, code, message = 404, "not_found", "No such resource."
+
+
+class MethodNotAllowed(ApiError):
+    status, code, message = 405, "method_not_allowed", "This method is not allowed here."
+
+
+class Conflict(ApiError):
+    status, code, message = 409, "conflict", "The resource is not in a state that allows this."
+
+
+class PayloadTooLarge(ApiError):
+    status, code, message = 413, "payload_too_large", "The request body is too large."
+
+
+class Unprocessable(ApiError):
+    status, code, message = 422, "validation_error", "Some fields are missing or invalid."
+
+
+class UnsupportedMediaType(ApiError):
+    status, code, message = 415, "unsupported_media_type", "Send the body as application/json."
+
+
+class RateLimited(ApiError):
+    status, code, message = 429, "rate_limited", "Too many requests; try again later."
+
+
+class Unavailable(ApiError):
+    status, code, message = 503, "unavailable", "A service this needs is unavailable; try again later."
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):  # asyncpg's own UUID subclass
+        return str(value)
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dumps(value: Any) -> bytes:
+    """orjson with the contract's conventions: money as two-decimal strings, UTC times."""
+    return orjson.dumps(value, default=_default, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_response(exc: ApiError) -> JSONResponse:
+    return json(error_body(exc.code, exc.message, exc.details), exc.status, exc.headers)
+
+
+def _clean_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors without the echoed input (which may be huge or secret)."""
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]) or None, "message": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
+def validate_json(model: type[M], raw: bytes) -> M:
+    """Validate a JSON body against a model: 400 if it is not JSON, 422 if fields are wrong."""
+    if not raw.strip():
+        raise BadRequest("The request body is empty; send a JSON object.", code="empty_body")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = _clean_errors(exc)
+        if any(e["type"] == "json_invalid" for e in errors):
+            raise BadRequest("The request body is not valid JSON.", code="malformed_json") from None
+        if any(e["type"] == "model_type" and e["field"] is None for e in errors):
+            raise BadRequest("The request body must be a JSON object.", code="malformed_json") from None
+        raise Unprocessable(details=errors) from None
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    """Read the (size-limited) body and validate it against `model`."""
+    content_type = request.headers.get("content-type", "application/json")
+    if "json" not in content_type:
+        raise UnsupportedMediaType()
+    return validate_json(model, await request.body())
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """Validate query parameters against a model (422 on bad values)."""
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        raise Unprocessable(details=_clean_errors(exc)) from None
+
+
+def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
+    """A UUID path parameter; an unparseable one names nothing, so it is 404."""
+    try:
+        return uuid.UUID(request.path_params[name])
+    except (ValueError, KeyError):
+        raise NotFound() from None
+
+
+# Pagination -----------------------------------------------------------------
+
+MAX_LIMIT = 100
+
+
+def encode_cursor(created_at: dt.datetime, item_id: uuid.UUID) -> str:
+    raw = orjson.dumps([created_at.isoformat(), str(item_id)])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
+    """The (created_at, id) position a cursor points after; 422 if it was tampered with."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, item_id = orjson.loads(raw)
+        return dt.datetime.fromisoformat(created_at), uuid.UUID(item_id)
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+        raise Unprocessable("The cursor is not valid.", code="invalid_cursor") from None
+
+
+def page(items: Sequence[Any], limit: int, key: Any) -> dict[str, Any]:
+    """A list response; `items` holds up to limit+1 rows, the extra one proving there is more."""
+    more = len(items) > limit
+    shown = list(items[:limit])
+    next_cursor = encode_cursor(*key(shown[-1])) if more and shown else None
+    return {"items": shown, "next_cursor": next_cursor}

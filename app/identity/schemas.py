@@ -1,0 +1,110 @@
+"""Request and response models for sign-up, sign-in, profile and role assignment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from app.security.permissions import ROLE_SCOPES
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{5,20}$")]
+# Argon2 has no length cap of its own; 256 keeps a hash request cheap.
+Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+RoleName = Literal[tuple(ROLE_SCOPES)]  # type: ignore[valid-type]
+ScopeType = Literal["global", "society", "flat", "mall", "shop"]
+
+
+class Body(BaseModel):
+    """Request bodies: JSON types are strict (no "1" for 1), unknown keys ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class SignupIn(Body):
+    email: Email
+    password: Password
+    name: Name
+    phone: Phone | None = None
+
+
+class LoginIn(Body):
+    email: Email
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class RefreshIn(Body):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class LogoutIn(RefreshIn):
+    pass
+
+
+class FirebaseIn(Body):
+    id_token: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+
+
+class ResetRequestIn(Body):
+    email: Email
+
+
+class ResetConfirmIn(Body):
+    email: Email
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+    new_password: Password
+
+
+class RoleAssignmentIn(Body):
+    user_id: uuid.UUID
+    role: RoleName
+    scope_type: ScopeType
+    scope_id: uuid.UUID | None = None
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str | None
+    name: str
+    phone: str | None
+    created_at: dt.datetime
+
+
+class AuthOut(BaseModel):
+    user: UserOut
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class RoleAssignmentOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    role: str
+    scope_type: str
+    scope_id: uuid.UUID | None
+    created_at: dt.datetime
+
+
+class GrantOut(BaseModel):
+    role: str
+    scope_type: str
+    scope_id: uuid.UUID | None
+
+
+class ScopeRef(BaseModel):
+    id: uuid.UUID
+    role: str
+
+
+class ProfileOut(BaseModel):
+    user: UserOut
+    roles: list[GrantOut]
+    flats: list[ScopeRef]
+    societies: list[ScopeRef]
+    shops: list[ScopeRef]

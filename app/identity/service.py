@@ -1,0 +1,409 @@
+"""Identity rules: sign-up and sign-in, token rotation, password reset, roles.
+
+Each use case is one transaction. Changes that narrow what a user may do
+(logout, a revoked role, a disabled account, a new password) are announced to
+the realtime hub after commit, so open sockets follow at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import structlog
+
+from app import audit
+from app.db import Database, Tx
+from app.http import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from app.identity import repo
+from app.identity.schemas import RoleAssignmentIn, SignupIn
+from app.realtime.outbox import publish
+from app.security import scopes
+from app.security.firebase import FirebaseIdentity, FirebaseTokenError
+from app.security.passwords import hash_password, verify_password
+from app.security.permissions import ROLE_SCOPES, Principal, may_grant, require_admin
+from app.security.tokens import TokenError, hash_refresh_token, looks_like_refresh_token, new_refresh_token
+from app.state import AppState
+
+log = structlog.get_logger(__name__)
+
+MAX_RESET_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    user: repo.User
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    session_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """Where a sign-in comes from, kept on the session."""
+
+    ip: str | None
+    user_agent: str | None
+
+
+async def _open_session(ctx: AppState, tx: Tx, user: repo.User, device: Device) -> AuthResult:
+    session_id = await repo.insert_session(tx.conn, user_id=user.id, ip=device.ip, user_agent=device.user_agent)
+    refresh_token, token_hash = new_refresh_token()
+    await repo.insert_refresh_token(
+        tx.conn, session_id=session_id, token_hash=token_hash, ttl_seconds=ctx.settings.refresh_token_ttl
+    )
+    access = ctx.tokens.issue(user_id=user.id, session_id=session_id)
+    return AuthResult(user, access, refresh_token, ctx.tokens.ttl, session_id)
+
+
+async def signup(ctx: AppState, *, data: SignupIn, device: Device) -> AuthResult:
+    """Create an account (a customer) and sign it in; 409 if the email is taken."""
+    password_hash = await hash_password(data.password)
+    async with ctx.db.transaction() as tx:
+        user = await repo.insert_user(
+            tx.conn, email=str(data.email), name=data.name, phone=data.phone, password_hash=password_hash
+        )
+        if user is None:
+            raise Conflict("An account with this email exists.", code="email_taken")
+        await repo.insert_role_assignment(
+            tx.conn, user_id=user.id, role="customer", scope_type="global", scope_id=None, granted_by=None
+        )
+        await audit.record(tx.conn, actor_id=user.id, action="user.signup", resource_type="user", resource_id=user.id)
+        return await _open_session(ctx, tx, user, device)
+
+
+async def login(ctx: AppState, *, email: str, password: str, device: Device) -> AuthResult:
+    """Sign in with email and password; the same 401 for a wrong email or password."""
+    async with ctx.db.connection() as conn:
+        found = await repo.credentials_by_email(conn, email)
+    ok = await verify_password(found.password_hash if found else None, password)
+    if found is None or not ok:
+        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+    if found.disabled:
+        raise Forbidden("This account is disabled.", code="account_disabled")
+    async with ctx.db.transaction() as tx:
+        return await _open_session(ctx, tx, found.user, device)
+
+
+async def refresh(ctx: AppState, *, refresh_token: str) -> AuthResult:
+    """Trade a refresh token for a new pair; a replayed (spent) token ends its whole session."""
+    if not looks_like_refresh_token(refresh_token):
+        raise Unauthorized("The refresh token is not valid.", code="invalid_refresh_token")
+    token_hash = hash_refresh_token(refresh_token)
+    async with ctx.db.transaction() as tx:
+        spent = await repo.spend_refresh_token(tx.conn, token_hash)
+        if spent is not None:
+            user = await repo.get_user(tx.conn, spent.user_id)
+            new_token, new_hash = new_refresh_token()
+            await repo.insert_refresh_token(
+                tx.conn, session_id=spent.session_id, token_hash=new_hash, ttl_seconds=ctx.settings.refresh_token_ttl
+            )
+            access = ctx.tokens.issue(user_id=user.id, session_id=spent.session_id)
+            return AuthResult(user, access, new_token, ctx.tokens.ttl, spent.session_id)
+        replay = await repo.session_of_spent_token(tx.conn, token_hash)
+        if replay is not None and await repo.revoke_session(
+            tx.conn, session_id=replay.session_id, reason="refresh_reuse"
+        ):
+            log.warning("refresh_token_reuse", user_id=str(replay.user_id), session_id=str(replay.session_id))
+            await audit.record(
+                tx.conn,
+                actor_id=None,
+                action="session.revoked_on_reuse",
+                resource_type="session",
+                resource_id=replay.session_id,
+            )
+            tx.after_commit(lambda: ctx.hub.principal_changed(replay.user_id, session_id=replay.session_id))
+    # Raised after the block so the revocation commits.
+    raise Unauthorized("The refresh token is not valid.", code="invalid_refresh_token")
+
+
+async def logout(ctx: AppState, *, principal: Principal | None, refresh_token: str | None) -> None:
+    """End the caller's session (named by its access token or its refresh token)."""
+    async with ctx.db.transaction() as tx:
+        session_ids = set()
+        if principal is not None and principal.session_id is not None:
+            session_ids.add(principal.session_id)
+        if refresh_token and looks_like_refresh_token(refresh_token):
+            found = await repo.session_of_token(tx.conn, hash_refresh_token(refresh_token))
+            if found is not None and (principal is None or found.user_id == principal.user_id):
+                session_ids.add(found.session_id)
+        for session_id in sorted(session_ids):
+            user_id = await repo.revoke_session(tx.conn, session_id=session_id, reason="logout")
+            if user_id is not None:
+                await audit.record(
+                    tx.conn, actor_id=user_id, action="session.logout", resource_type="session", resource_id=session_id
+                )
+                tx.after_commit(lambda u=user_id, s=session_id: ctx.hub.principal_changed(u, session_id=s))
+
+
+async def _record_firebase(
+    ctx: AppState, *, user_id: uuid.UUID | None, subject: str | None, outcome: str, reason: str | None, ip: str | None
+) -> None:
+    async with ctx.db.transaction() as tx:
+        await repo.insert_auth_audit(
+            tx.conn, user_id=user_id, provider="firebase", subject=subject, outcome=outcome, reason=reason, ip=ip
+        )
+
+
+async def _verify_firebase(ctx: AppState, id_token: str, ip: str | None) -> FirebaseIdentity:
+    if ctx.firebase is None:
+        raise Unauthorized("Firebase sign-in is not configured.", code="firebase_not_configured")
+    try:
+        return await ctx.firebase.verify(id_token)
+    except FirebaseTokenError as exc:
+        await _record_firebase(ctx, user_id=None, subject=None, outcome=exc.outcome, reason=exc.reason, ip=ip)
+        raise Unauthorized("The Firebase ID token is not valid.", code="invalid_id_token") from None
+
+
+async def _firebase_user(tx: Tx, identity: FirebaseIdentity, ip: str | None) -> repo.User:
+    user, disabled = await repo.upsert_firebase_user(
+        tx.conn,
+        uid=identity.uid,
+        email=identity.email,
+        name=identity.name or identity.email or "Firebase user",
+        phone=identity.phone,
+    )
+    await repo.insert_auth_audit(
+        tx.conn, user_id=user.id, provider="firebase", subject=identity.uid, outcome="verified", reason=None, ip=ip
+    )
+    if disabled:
+        raise Forbidden("This account is disabled.", code="account_disabled")
+    return user
+
+
+async def firebase_sign_in(ctx: AppState, *, id_token: str, device: Device) -> AuthResult:
+    """Exchange a Firebase ID token for Gatehouse tokens; the first sign-in creates the user."""
+    identity = await _verify_firebase(ctx, id_token, device.ip)
+    async with ctx.db.transaction() as tx:
+        user = await _firebase_user(tx, identity, device.ip)
+        return await _open_session(ctx, tx, user, device)
+
+
+def _principal(row: repo.PrincipalRow, session_id: uuid.UUID | None) -> Principal:
+    return Principal(
+        user_id=row.user.id, session_id=session_id, name=row.user.name, email=row.user.email, grants=row.grants
+    )
+
+
+async def authenticate(ctx: AppState, token: str) -> Principal:
+    """The caller behind an access token; 401 for any token that is not a live one."""
+    try:
+        claims = ctx.tokens.verify(token)
+    except TokenError:
+        raise Unauthorized("The access token is not valid.", code="invalid_token") from None
+    async with ctx.db.connection() as conn:
+        row = await repo.principal_for_session(conn, user_id=claims.user_id, session_id=claims.session_id)
+    if row is None:
+        raise Unauthorized("The session has ended; sign in again.", code="session_ended")
+    return _principal(row, claims.session_id)
+
+
+async def authenticate_socket(ctx: AppState, token: str, ip: str | None) -> Principal:
+    """A socket proves itself with an access token or, when configured, a Firebase ID token."""
+    try:
+        return await authenticate(ctx, token)
+    except Unauthorized:
+        if ctx.firebase is None or looks_like_refresh_token(token):
+            raise
+    identity = await _verify_firebase(ctx, token, ip)
+    async with ctx.db.transaction() as tx:
+        user = await _firebase_user(tx, identity, ip)
+        row = await repo.principal_for_user(tx.conn, user.id)
+    if row is None:
+        raise Unauthorized()
+    return _principal(row, None)
+
+
+async def reload_principal(ctx: AppState, principal: Principal) -> Principal | None:
+    """The same caller as it stands now; None once its session or account has ended."""
+    async with ctx.db.connection() as conn:
+        if principal.session_id is None:
+            row = await repo.principal_for_user(conn, principal.user_id)
+        else:
+            row = await repo.principal_for_session(conn, user_id=principal.user_id, session_id=principal.session_id)
+    return None if row is None else _principal(row, principal.session_id)
+
+
+# Password reset ---------------------------------------------------------------------
+
+
+def _code_hash(ctx: AppState, user_id: uuid.UUID, code: str) -> bytes:
+    return hmac.new(ctx.settings.jwt_secret.encode(), f"{user_id}:{code}".encode(), hashlib.sha256).digest()
+
+
+async def request_password_reset(ctx: AppState, *, email: str) -> None:
+    """Send a one-time code if the account exists; the caller learns nothing either way."""
+    async with ctx.db.transaction() as tx:
+        found = await repo.credentials_by_email(tx.conn, email)
+        if found is None or found.disabled:
+            return
+        code = f"{secrets.randbelow(10**6):06d}"
+        await repo.insert_password_reset(
+            tx.conn,
+            user_id=found.user.id,
+            code_hash=_code_hash(ctx, found.user.id, code),
+            ttl_seconds=ctx.settings.password_reset_ttl,
+        )
+        await audit.record(
+            tx.conn, actor_id=None, action="password_reset.requested", resource_type="user", resource_id=found.user.id
+        )
+
+    async def deliver() -> None:
+        await ctx.notifier.send(
+            channel="email",
+            to=email,
+            template="password_reset",
+            data={"code": code, "expires_in": ctx.settings.password_reset_ttl},
+        )
+
+    # Sent in the background so the response takes as long for unknown emails.
+    ctx.hub.spawn(deliver())
+
+
+async def confirm_password_reset(ctx: AppState, *, email: str, code: str, new_password: str) -> None:
+    """Set a new password with a live code; every session of the account ends."""
+    password_hash = await hash_password(new_password)
+    wrong = Unprocessable("The code is wrong or has expired.", code="invalid_reset_code")
+    async with ctx.db.transaction() as tx:
+        pending = await repo.lock_pending_reset(tx.conn, email)
+        if pending is None:
+            raise wrong
+        if not hmac.compare_digest(pending.code_hash, _code_hash(ctx, pending.user_id, code)):
+            await repo.count_reset_attempt(
+                tx.conn, reset_id=pending.id, give_up=pending.attempts + 1 >= MAX_RESET_ATTEMPTS
+            )
+            failed = True
+        else:
+            failed = False
+            await repo.use_reset(tx.conn, pending.id)
+            await repo.set_password(tx.conn, user_id=pending.user_id, password_hash=password_hash)
+            await repo.revoke_user_sessions(tx.conn, user_id=pending.user_id, reason="password_reset")
+            await audit.record(
+                tx.conn,
+                actor_id=pending.user_id,
+                action="password_reset.confirmed",
+                resource_type="user",
+                resource_id=pending.user_id,
+            )
+            tx.after_commit(lambda: ctx.hub.principal_changed(pending.user_id))
+    if failed:
+        raise wrong
+
+
+# Roles and accounts ---------------------------------------------------------------------
+
+
+async def grant_role(ctx: AppState, *, actor: Principal, data: RoleAssignmentIn) -> tuple[repo.RoleAssignment, bool]:
+    """Give a user a role on a scope; admins anywhere, scope admins inside their own scope."""
+    if ROLE_SCOPES[data.role] != data.scope_type:
+        raise Unprocessable(f"The role {data.role} takes a {ROLE_SCOPES[data.role]} scope.", code="invalid_scope")
+    if (data.scope_type == "global") != (data.scope_id is None):
+        raise Unprocessable("scope_id is required for every scope but global.", code="invalid_scope")
+    async with ctx.db.transaction() as tx:
+        scope = await scopes.resolve(tx.conn, data.scope_type, data.scope_id)
+        if scope is None:
+            raise NotFound("No such scope.", code="scope_not_found")
+        if not may_grant(actor, data.role, scope):
+            raise Forbidden()
+        if not await repo.user_exists(tx.conn, data.user_id):
+            raise NotFound("No such user.")
+        assignment, created = await repo.insert_role_assignment(
+            tx.conn,
+            user_id=data.user_id,
+            role=data.role,
+            scope_type=data.scope_type,
+            scope_id=data.scope_id,
+            granted_by=actor.user_id,
+        )
+        if created:
+            await audit.record(
+                tx.conn,
+                actor_id=actor.user_id,
+                action="role.granted",
+                resource_type="role_assignment",
+                resource_id=assignment.id,
+                details={"role": data.role, "user_id": data.user_id},
+            )
+            publish(tx, f"user:{data.user_id}", "role_granted", assignment)
+        return assignment, created
+
+
+async def revoke_role(ctx: AppState, *, actor: Principal, assignment_id: uuid.UUID) -> None:
+    """Take a role away; the user's open sockets leave the rooms it opened."""
+    async with ctx.db.transaction() as tx:
+        assignment = await repo.get_role_assignment(tx.conn, assignment_id)
+        scope = await scopes.resolve(tx.conn, assignment.scope_type, assignment.scope_id)
+        if scope is None or not may_grant(actor, assignment.role, scope):
+            raise NotFound("No such role assignment.")
+        await repo.delete_role_assignment(tx.conn, assignment_id)
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="role.revoked",
+            resource_type="role_assignment",
+            resource_id=assignment_id,
+            details={"role": assignment.role, "user_id": assignment.user_id},
+        )
+        publish(tx, f"user:{assignment.user_id}", "role_revoked", assignment)
+        tx.after_commit(lambda: ctx.hub.principal_changed(assignment.user_id))
+
+
+async def set_disabled(ctx: AppState, *, actor: Principal, user_id: uuid.UUID, disabled: bool) -> None:
+    """Disable or re-enable an account (admins); disabling ends its sessions and sockets."""
+    require_admin(actor)
+    if disabled and user_id == actor.user_id:
+        raise Conflict("You cannot disable your own account.", code="cannot_disable_self")
+    async with ctx.db.transaction() as tx:
+        if not await repo.set_disabled(tx.conn, user_id=user_id, disabled=disabled):
+            raise NotFound("No such user.")
+        if disabled:
+            await repo.revoke_user_sessions(tx.conn, user_id=user_id, reason="disabled")
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="user.disabled" if disabled else "user.enabled",
+            resource_type="user",
+            resource_id=user_id,
+        )
+        tx.after_commit(lambda: ctx.hub.principal_changed(user_id))
+
+
+async def create_admin(db: Database, *, email: str, password: str, name: str) -> repo.User:
+    """The first admin (or another), from the command line; an existing account is promoted."""
+    password_hash = await hash_password(password)
+    async with db.transaction() as tx:
+        user = await repo.insert_user(tx.conn, email=email, name=name, phone=None, password_hash=password_hash)
+        if user is None:
+            found = await repo.credentials_by_email(tx.conn, email)
+            assert found is not None
+            user = found.user
+            await repo.set_password(tx.conn, user_id=user.id, password_hash=password_hash)
+        await repo.insert_role_assignment(
+            tx.conn, user_id=user.id, role="admin", scope_type="global", scope_id=None, granted_by=None
+        )
+        await audit.record(tx.conn, actor_id=None, action="admin.created", resource_type="user", resource_id=user.id)
+        return user
+
+
+def profile(principal: Principal, user: repo.User) -> dict[str, object]:
+    """Who the caller is and where its roles apply, for the apps' home screens."""
+
+    def refs(scope_type: str) -> list[dict[str, object]]:
+        return [{"id": g.scope_id, "role": g.role} for g in principal.grants if g.scope_type == scope_type]
+
+    return {
+        "user": user,
+        "roles": [{"role": g.role, "scope_type": g.scope_type, "scope_id": g.scope_id} for g in principal.grants],
+        "flats": refs("flat"),
+        "societies": refs("society"),
+        "shops": refs("shop"),
+    }
+
+
+async def get_user(ctx: AppState, user_id: uuid.UUID) -> repo.User:
+    async with ctx.db.connection() as conn:
+        return await repo.get_user(conn, user_id)

@@ -1,0 +1,21 @@
+"""Prometheus metrics served at /metrics (per worker process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+HTTP_REQUESTS = Counter("gatehouse_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
+HTTP_LATENCY = Histogram(
+    "gatehouse_http_request_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+SOCKETS_OPEN = Gauge("gatehouse_sockets_open", "Socket.IO connections open in this worker")
+EVENTS_EMITTED = Counter("gatehouse_events_emitted_total", "Events emitted to rooms", ["type"])
+
+
+async def endpoint(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

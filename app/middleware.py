@@ -1,0 +1,161 @@
+"""ASGI middleware for every HTTP request: request id, client IP, logs, metrics,
+security headers, the body size limit, the general rate limit and the last-resort 500.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+import time
+from collections.abc import Iterable
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import context, metrics
+from app.http import ApiError, PayloadTooLarge, dumps, error_body
+from app.ratelimit import RateLimits
+
+log = structlog.get_logger("gatehouse.http")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"cross-origin-resource-policy", b"same-site"),
+    (b"cache-control", b"no-store"),
+]
+# Paths outside the general rate limit: probes and the Socket.IO transport.
+_UNLIMITED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/socket.io")
+
+
+class ClientIP:
+    """Finds the client address, trusting X-Forwarded-For only from configured proxies."""
+
+    def __init__(self, trusted: Iterable[str]) -> None:
+        self._trusted = [ipaddress.ip_network(t, strict=False) for t in trusted]
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self._trusted)
+
+    def __call__(self, scope: Scope) -> str:
+        peer = scope["client"][0] if scope.get("client") else "0.0.0.0"
+        if not self._trusted or not self._is_trusted(peer):
+            return peer
+        forwarded = ""
+        for name, value in scope["headers"]:
+            if name == b"x-forwarded-for":
+                forwarded = value.decode("latin-1")
+        # Walk from the nearest hop outwards; the first untrusted address is the client.
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            if not self._is_trusted(hop):
+                try:
+                    return str(ipaddress.ip_address(hop))
+                except ValueError:
+                    return peer
+        return peer
+
+
+async def _send_json(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestMiddleware:
+    """Outermost layer: everything here runs once per HTTP request."""
+
+    def __init__(self, app: ASGIApp, *, client_ip: ClientIP, max_body: int, limits: RateLimits | None) -> None:
+        self.app = app
+        self.client_ip = client_ip
+        self.max_body = max_body
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        ip = self.client_ip(scope)
+        scope.setdefault("state", {})["client_ip"] = ip
+        context.request_id.set(request_id)
+        context.client_ip.set(ip)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status_holder = [500]
+        started_response = [False]
+        extra_headers = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
+        path = scope["path"]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started_response[0] = True
+                status_holder[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), *extra_headers]
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, send_wrapper, ip, path)
+        except ApiError as exc:
+            if started_response[0]:
+                raise
+            status_holder[0] = exc.status
+            headers = [(k.lower().encode(), v.encode()) for k, v in exc.headers.items()]
+            await _send_json(
+                send, exc.status, dumps(error_body(exc.code, exc.message, exc.details)), [*headers, *extra_headers]
+            )
+        except Exception:
+            log.exception("unhandled_error", path=path)
+            status_holder[0] = 500
+            if started_response[0]:
+                return
+            body = dumps(error_body("internal_error", "Something went wrong on our side.", {"request_id": request_id}))
+            await _send_json(send, 500, body, extra_headers)
+        finally:
+            route = scope.get("route")
+            label = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            metrics.HTTP_REQUESTS.labels(scope["method"], label, status_holder[0]).inc()
+            metrics.HTTP_LATENCY.labels(scope["method"], label).observe(elapsed)
+            if status_holder[0] >= 500:
+                log.error(
+                    "request", method=scope["method"], path=path, status=status_holder[0], ms=round(elapsed * 1000, 2)
+                )
+            else:
+                log.debug(
+                    "request", method=scope["method"], path=path, status=status_holder[0], ms=round(elapsed * 1000, 2)
+                )
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, ip: str, path: str) -> None:
+        if self.limits is not None and not path.startswith(_UNLIMITED_PREFIXES):
+            await self.limits.check_general(ip)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            raise PayloadTooLarge(details={"max_bytes": self.max_body})
+        received = 0
+        max_body = self.max_body
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > max_body:
+                    raise PayloadTooLarge(details={"max_bytes": max_body})
+            return message
+
+        await self.app(scope, limited_receive, send)

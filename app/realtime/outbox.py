@@ -1,0 +1,170 @@
+"""Events: written with the change that causes them, emitted after it commits.
+
+`publish(tx, room, type, data)` buffers an event on the transaction. Just
+before commit the buffered events are inserted into `events` (rooms locked in
+sorted order, so within a room ids follow commit order and `sync` never skips
+one that commits late); after commit they are emitted through Socket.IO's
+Redis manager. A relay in every worker re-emits rows a crashed process left
+unemitted, claiming them with `FOR UPDATE SKIP LOCKED`. Delivery is at least
+once; clients drop an `event_id` they have seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import asyncpg
+import structlog
+
+from app import metrics
+from app.db import Database, Tx
+
+log = structlog.get_logger(__name__)
+
+SYNC_LIMIT = 500
+_ROOM_LOCK_CLASS = 0x6576  # "ev": namespaces the per-room advisory locks
+
+
+class Emitter(Protocol):
+    async def emit(self, event: str, data: Any, *, room: str) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    event_id: int
+    type: str
+    room: str
+    at: dt.datetime
+    data: Any
+
+    def payload(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "type": self.type, "room": self.room, "at": self.at, "data": self.data}
+
+
+_INSERT = """
+WITH room_lock AS (SELECT pg_advisory_xact_lock($4::int, hashtext($1)))
+INSERT INTO events (room, type, data) SELECT $1, $2, $3 FROM room_lock
+RETURNING id, created_at
+"""
+_MARK_EMITTED = "UPDATE events SET emitted_at = now() WHERE id = ANY($1::bigint[]) AND emitted_at IS NULL"
+_CLAIM_STRAYS = """
+SELECT id, type, room, created_at, data FROM events
+WHERE emitted_at IS NULL AND created_at < now() - make_interval(secs => $1)
+ORDER BY id LIMIT 200
+FOR UPDATE SKIP LOCKED
+"""
+_SINCE = """
+SELECT id, type, room, created_at, data FROM events
+WHERE room = $1 AND id > $2 ORDER BY id LIMIT $3
+"""
+_PRUNE = """
+DELETE FROM events WHERE id IN (
+    SELECT id FROM events WHERE created_at < now() - make_interval(days => $1) LIMIT 5000)
+"""
+
+
+def _event(row: asyncpg.Record) -> Event:
+    return Event(row["id"], row["type"], row["room"], row["created_at"], row["data"])
+
+
+def publish(tx: Tx, room: str, event_type: str, data: Any) -> None:
+    """Send `event_type` with `data` to `room` if, and only if, this transaction commits."""
+    if tx.outbox is None:
+        raise RuntimeError("publish() needs the realtime layer; the outbox is not attached")
+    pending: list[tuple[str, str, Any]] | None = tx.state.get("events")  # type: ignore[assignment]
+    if pending is None:
+        pending = []
+        tx.state["events"] = pending
+        outbox = tx.outbox
+        tx.before_commit(lambda conn: outbox.write(tx, conn))
+        tx.after_commit(lambda: outbox.emit_written(tx))
+    pending.append((room, event_type, data))
+
+
+class Outbox:
+    """Writes, emits and re-emits events for one worker process."""
+
+    def __init__(self, db: Database, emitter: Emitter, *, grace: float, retention_days: int) -> None:
+        self._db = db
+        self._emitter = emitter
+        self._grace = grace
+        self._retention_days = retention_days
+        self._emitted: list[int] = []
+        self._flush_wakeup = asyncio.Event()
+
+    async def write(self, tx: Tx, conn: asyncpg.Connection) -> None:
+        pending: list[tuple[str, str, Any]] = tx.state["events"]  # type: ignore[assignment]
+        written = []
+        # Sorted by room: every transaction takes the room locks in one order.
+        for room, event_type, data in sorted(pending, key=lambda e: e[0]):
+            row = await conn.fetchrow(_INSERT, room, event_type, data, _ROOM_LOCK_CLASS)
+            written.append(Event(row["id"], event_type, room, row["created_at"], data))
+        tx.state["written"] = written
+
+    async def emit_written(self, tx: Tx) -> None:
+        events: list[Event] = tx.state["written"]  # type: ignore[assignment]
+        for event in sorted(events, key=lambda e: e.event_id):
+            await self._emit(event)
+        self._emitted.extend(e.event_id for e in events)
+        self._flush_wakeup.set()
+
+    async def _emit(self, event: Event) -> None:
+        await self._emitter.emit(event.type, event.payload(), room=event.room)
+        metrics.EVENTS_EMITTED.labels(event.type).inc()
+
+    async def since(self, room: str, after: int) -> tuple[list[Event], bool]:
+        """Events of `room` after `after`, oldest first; the flag says more remain."""
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(_SINCE, room, after, SYNC_LIMIT + 1)
+        events = [_event(r) for r in rows[:SYNC_LIMIT]]
+        return events, len(rows) > SYNC_LIMIT
+
+    async def mark_loop(self) -> None:
+        """Record emitted events in batches, off the request path."""
+        while True:
+            await self._flush_wakeup.wait()
+            self._flush_wakeup.clear()
+            await asyncio.sleep(0.2)
+            await self.flush_marks()
+
+    async def flush_marks(self) -> None:
+        ids, self._emitted = self._emitted, []
+        if not ids:
+            return
+        try:
+            async with self._db.connection() as conn:
+                await conn.execute(_MARK_EMITTED, ids)
+        except (OSError, asyncpg.PostgresError):
+            log.warning("event_mark_failed", count=len(ids))
+
+    async def relay_once(self) -> int:
+        """Emit events a crashed process committed but never emitted; returns how many."""
+        async with self._db.transaction() as tx:
+            rows = await tx.conn.fetch(_CLAIM_STRAYS, self._grace)
+            for row in rows:
+                await self._emit(_event(row))
+            if rows:
+                await tx.conn.execute(_MARK_EMITTED, [r["id"] for r in rows])
+        if rows:
+            log.info("events_relayed", count=len(rows))
+        return len(rows)
+
+    async def prune(self) -> None:
+        async with self._db.connection() as conn:
+            await conn.execute(_PRUNE, self._retention_days)
+
+    async def relay_loop(self, interval: float) -> None:
+        """Every worker runs this; SKIP LOCKED keeps them from sending a row twice at once."""
+        rounds = 0
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.relay_once()
+                rounds += 1
+                if rounds % 3600 == 0:
+                    await self.prune()
+            except (TimeoutError, OSError, asyncpg.PostgresError):
+                log.warning("event_relay_failed", exc_info=True)

@@ -1,0 +1,70 @@
+"""Firebase ID-token verification through firebase-admin.
+
+The SDK checks the RS256 signature against Google's certificates, the `kid`,
+`aud` (the project id), `iss` and expiry. Verification fetches certificates
+over HTTP (cached by the SDK), so it runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import firebase_admin
+import google.auth.credentials
+from firebase_admin import _token_gen, auth, credentials, exceptions
+
+_APP_NAME = "gatehouse"
+
+
+class FirebaseTokenError(Exception):
+    """The ID token was refused; `outcome` is `invalid`, `expired` or `error`."""
+
+    def __init__(self, outcome: str, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class FirebaseIdentity:
+    uid: str
+    email: str | None
+    name: str | None
+    phone: str | None
+
+
+class _ProjectOnlyCredential(credentials.Base):
+    """Verifying ID tokens needs the project id, not a service account."""
+
+    def get_credential(self) -> google.auth.credentials.Credentials:
+        return google.auth.credentials.AnonymousCredentials()
+
+
+class FirebaseVerifier:
+    def __init__(self, *, project_id: str, cert_url: str | None = None) -> None:
+        if cert_url:
+            # Development and tests: certificates from a local source.
+            _token_gen.ID_TOKEN_CERT_URI = cert_url
+        try:
+            self._app = firebase_admin.get_app(_APP_NAME)
+        except ValueError:
+            self._app = firebase_admin.initialize_app(
+                _ProjectOnlyCredential(), {"projectId": project_id}, name=_APP_NAME
+            )
+
+    async def verify(self, id_token: str) -> FirebaseIdentity:
+        try:
+            claims = await asyncio.to_thread(auth.verify_id_token, id_token, self._app)
+        except auth.ExpiredIdTokenError as exc:
+            raise FirebaseTokenError("expired", str(exc)) from None
+        except (auth.InvalidIdTokenError, ValueError) as exc:
+            raise FirebaseTokenError("invalid", str(exc)) from None
+        except (auth.CertificateFetchError, exceptions.FirebaseError) as exc:
+            raise FirebaseTokenError("error", str(exc)) from None
+        return FirebaseIdentity(
+            uid=claims["uid"],
+            email=claims.get("email") if claims.get("email_verified") else None,
+            name=claims.get("name"),
+            phone=claims.get("phone_number"),
+        )
