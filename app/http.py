@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import orjson
 import structlog
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -127,6 +127,12 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 def error_response(exc: ApiError) -> JSONResponse:
     return json(error_body(exc.code, exc.message, exc.details), exc.status, exc.headers)
+
+
+class Body(BaseModel):
+    """Base of request bodies: JSON types are strict (no "1" for 1), unknown keys ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
 
 
 def _clean_errors(exc: ValidationError) -> list[dict[str, Any]]:

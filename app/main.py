@@ -29,6 +29,7 @@ from app.ratelimit import RateLimits
 from app.realtime.hub import Hub
 from app.security.firebase import FirebaseVerifier
 from app.security.tokens import AccessTokens
+from app.society.routes import routes as society_routes
 from app.state import AppState, app_state
 
 log = structlog.get_logger(__name__)
@@ -144,11 +145,17 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         Route("/metrics", metrics.endpoint, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         *identity_routes,
+        *society_routes,
     ]
     starlette = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={ApiError: _api_error, 404: _not_found, 405: _method_not_allowed, Exception: _internal_error},
+        exception_handlers={
+            ApiError: _api_error,
+            404: _not_found,
+            405: _method_not_allowed,
+            Exception: _internal_error,
+        },
     )
     starlette.state.gatehouse = state
     starlette.state.openapi = openapi.build(routes, title="Gatehouse", version=VERSION)

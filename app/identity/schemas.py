@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
+from app.http import Body
 from app.security.permissions import ROLE_SCOPES
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -17,12 +18,6 @@ Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 RoleName = Literal[tuple(ROLE_SCOPES)]  # type: ignore[valid-type]
 ScopeType = Literal["global", "society", "flat", "mall", "shop"]
-
-
-class Body(BaseModel):
-    """Request bodies: JSON types are strict (no "1" for 1), unknown keys ignored."""
-
-    model_config = ConfigDict(strict=True, extra="ignore")
 
 
 class SignupIn(Body):

@@ -1,0 +1,89 @@
+"""Request and response models for the society hierarchy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from app.http import Body
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class SocietyIn(Body):
+    name: Text200
+    city: City
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class ComplexIn(Body):
+    society_id: uuid.UUID
+    name: Text200
+
+
+class BlockIn(Body):
+    complex_id: uuid.UUID
+    name: Text200
+
+
+class FlatIn(Body):
+    block_id: uuid.UUID
+    flat_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    floor: Annotated[int, Field(ge=-10, le=300)] | None = None
+
+
+class ListQuery(BaseModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class SocietiesQuery(ListQuery):
+    city: City | None = None
+
+
+class ComplexesQuery(ListQuery):
+    society_id: uuid.UUID
+
+
+class BlocksQuery(ListQuery):
+    complex_id: uuid.UUID
+
+
+class FlatsQuery(ListQuery):
+    block_id: uuid.UUID
+
+
+class SocietyOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    city: str
+    address: str | None
+    created_at: dt.datetime
+
+
+class ComplexOut(BaseModel):
+    id: uuid.UUID
+    society_id: uuid.UUID
+    name: str
+    created_at: dt.datetime
+
+
+class BlockOut(BaseModel):
+    id: uuid.UUID
+    complex_id: uuid.UUID
+    society_id: uuid.UUID
+    name: str
+    created_at: dt.datetime
+
+
+class FlatOut(BaseModel):
+    id: uuid.UUID
+    block_id: uuid.UUID
+    society_id: uuid.UUID
+    flat_number: str
+    floor: int | None
+    created_at: dt.datetime

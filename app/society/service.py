@@ -1,0 +1,114 @@
+"""Society hierarchy rules: admins create societies; admins and the society's
+own admins add complexes, blocks and flats; anyone signed in may browse it
+(residents need it to find their flat when they onboard).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from app import audit
+from app.http import Conflict, NotFound
+from app.security import scopes
+from app.security.permissions import Principal, require, require_admin
+from app.society import repo
+from app.society.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
+from app.state import AppState
+
+Cursor = repo.Cursor
+
+
+async def list_cities(ctx: AppState) -> list[str]:
+    async with ctx.db.connection() as conn:
+        return await repo.list_cities(conn)
+
+
+async def list_societies(ctx: AppState, *, city: str | None, after: Cursor, limit: int) -> list[repo.Society]:
+    async with ctx.db.connection() as conn:
+        return await repo.list_societies(conn, city=city, after=after, limit=limit)
+
+
+async def list_complexes(ctx: AppState, *, society_id: uuid.UUID, after: Cursor, limit: int) -> list[repo.Complex]:
+    async with ctx.db.connection() as conn:
+        return await repo.list_complexes(conn, society_id=society_id, after=after, limit=limit)
+
+
+async def list_blocks(ctx: AppState, *, complex_id: uuid.UUID, after: Cursor, limit: int) -> list[repo.Block]:
+    async with ctx.db.connection() as conn:
+        return await repo.list_blocks(conn, complex_id=complex_id, after=after, limit=limit)
+
+
+async def list_flats(ctx: AppState, *, block_id: uuid.UUID, after: Cursor, limit: int) -> list[repo.Flat]:
+    async with ctx.db.connection() as conn:
+        return await repo.list_flats(conn, block_id=block_id, after=after, limit=limit)
+
+
+async def create_society(ctx: AppState, *, actor: Principal, data: SocietyIn) -> repo.Society:
+    """A new society (admins only)."""
+    require_admin(actor)
+    async with ctx.db.transaction() as tx:
+        society = await repo.insert_society(tx.conn, name=data.name, city=data.city, address=data.address)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="society.created", resource_type="society", resource_id=society.id
+        )
+        return society
+
+
+async def create_complex(ctx: AppState, *, actor: Principal, data: ComplexIn) -> repo.Complex:
+    """A complex in a society the caller administers."""
+    async with ctx.db.transaction() as tx:
+        if not await repo.society_exists(tx.conn, data.society_id):
+            raise NotFound("No such society.")
+        require(actor, "society_admin", "society", data.society_id)
+        created = await repo.insert_complex(tx.conn, society_id=data.society_id, name=data.name)
+        if created is None:
+            raise Conflict("The society already has a complex of this name.", code="duplicate_name")
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="complex.created", resource_type="complex", resource_id=created.id
+        )
+        return created
+
+
+async def create_block(ctx: AppState, *, actor: Principal, data: BlockIn) -> repo.Block:
+    """A block in a complex of a society the caller administers."""
+    async with ctx.db.transaction() as tx:
+        parent = await repo.get_complex(tx.conn, data.complex_id)
+        require(actor, "society_admin", "society", parent.society_id)
+        created = await repo.insert_block(tx.conn, complex_id=parent.id, society_id=parent.society_id, name=data.name)
+        if created is None:
+            raise Conflict("The complex already has a block of this name.", code="duplicate_name")
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="block.created", resource_type="block", resource_id=created.id
+        )
+        return created
+
+
+async def create_flat(ctx: AppState, *, actor: Principal, data: FlatIn) -> repo.Flat:
+    """A flat in a block of a society the caller administers."""
+    async with ctx.db.transaction() as tx:
+        parent = await repo.get_block(tx.conn, data.block_id)
+        require(actor, "society_admin", "society", parent.society_id)
+        created = await repo.insert_flat(
+            tx.conn, block_id=parent.id, society_id=parent.society_id, flat_number=data.flat_number, floor=data.floor
+        )
+        if created is None:
+            raise Conflict("The block already has a flat with this number.", code="duplicate_flat_number")
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="flat.created", resource_type="flat", resource_id=created.id
+        )
+        return created
+
+
+async def _society_scope(conn: asyncpg.Connection, society_id: uuid.UUID) -> scopes.Scope | None:
+    return scopes.Scope("society", society_id) if await repo.society_exists(conn, society_id) else None
+
+
+async def _flat_scope(conn: asyncpg.Connection, flat_id: uuid.UUID) -> scopes.Scope | None:
+    society_id = await repo.society_of_flat(conn, flat_id)
+    return None if society_id is None else scopes.Scope("flat", flat_id, {"society": society_id})
+
+
+scopes.register("society", _society_scope)
+scopes.register("flat", _flat_scope)

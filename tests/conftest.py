@@ -1,0 +1,173 @@
+"""Test fixtures: real PostgreSQL and Redis, a real server, real clients.
+
+PostgreSQL and Redis come from DATABASE_URL / REDIS_URL when set (CI), or
+are started embedded for the run. Each run gets its own database and its own
+Redis key and channel prefix, so runs never collide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+
+from app.config import Settings
+from app.db import Database, migrate
+from app.identity.service import create_admin
+from app.main import create_app
+from tests.helpers import Api, User
+
+JWT_SECRET = "test-secret-" + "x" * 40
+
+
+@dataclass(frozen=True)
+class Services:
+    admin_database_url: str
+    database_url: str
+    redis_url: str
+    prefix: str
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def services() -> AsyncIterator[Services]:
+    embedded = None
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    if not database_url or not redis_url:
+        from app.embedded import EmbeddedServices
+
+        embedded = EmbeddedServices(Path(tempfile.mkdtemp(prefix="gatehouse-test-")))
+        database_url, redis_url = embedded.start()
+    name = f"gatehouse_test_{secrets.token_hex(4)}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        await migrate(_with_database(database_url, name))
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    try:
+        yield Services(database_url, _with_database(database_url, name), redis_url, f"ghtest{secrets.token_hex(4)}")
+    finally:
+        asyncio.run(drop())
+        if embedded is not None:
+            embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(services: Services) -> Settings:
+    return Settings(
+        database_url=services.database_url,
+        redis_url=services.redis_url,
+        jwt_secret=JWT_SECRET,
+        cookie_secure=False,
+        rate_limit_general="100000/minute",
+        rate_limit_auth="100000/minute",
+        redis_prefix=services.prefix,
+        log_level="warning",
+        log_format="json",
+        event_relay_interval=0.3,
+        event_relay_grace=1.0,
+        migrate_on_start=False,
+        db_pool_min=1,
+        db_pool_max=10,
+    )
+
+
+class RunningServer:
+    """A real uvicorn server in the test loop, on a free port."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_config=None,
+                                lifespan="on", ws="websockets-sansio", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+
+@pytest.fixture(scope="session")
+async def server(settings: Settings) -> AsyncIterator[RunningServer]:
+    running = RunningServer(settings)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture(scope="session")
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """Direct database access, for checking what the server stored."""
+    assert settings.database_url is not None
+    database = Database(settings.database_url, min_size=1, max_size=4)
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def api(server: RunningServer) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
+        yield Api(client, server.url)
+
+
+@pytest.fixture(scope="session")
+async def admin_credentials(db: Database) -> tuple[str, str]:
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    password = "admin-password-1"
+    await create_admin(db, email=email, password=password, name="Admin")
+    return email, password
+
+
+@pytest.fixture
+async def admin(api: Api, admin_credentials: tuple[str, str]) -> User:
+    return await api.login(*admin_credentials)
+
+
+def settings_with(settings: Settings, **changes: object) -> Settings:
+    return replace(settings, **changes)
