@@ -120,11 +120,25 @@ class Listener:
             await self.client.disconnect()
 
 
+class Refused(socketio.exceptions.ConnectionError):
+    """The server refused the handshake; `reason` is the connect_error message it sent."""
+
+    def __init__(self, reason: object) -> None:
+        super().__init__(f"refused: {reason}")
+        self.reason = reason
+
+
 async def connect(url: str, token: str | None) -> Listener:
     client = socketio.AsyncClient(reconnection=False)
     listener = Listener(client)
-    await client.connect(url, transports=["websocket"], auth={"token": token} if token is not None else None,
-                         wait_timeout=5)
+    refusals: list[object] = []
+    client.on("connect_error", lambda data=None: refusals.append(data))
+    try:
+        await client.connect(url, transports=["websocket"], auth={"token": token} if token is not None else None,
+                             wait_timeout=5)
+    except socketio.exceptions.ConnectionError:
+        reason = refusals[0].get("message") if refusals and isinstance(refusals[0], dict) else refusals
+        raise Refused(reason) from None
     return listener
 
 
