@@ -207,6 +207,21 @@ class Hub:
     async def _principal(self, sid: str) -> Principal:
         return (await self.sio.get_session(sid))["principal"]
 
+    async def _allowed(self, sid: str, room_type: str, room_id: uuid.UUID) -> bool:
+        """Check against the socket's cached rights, re-reading them once before saying no
+        (a role granted a moment ago on another worker counts at once)."""
+        from app.identity.service import reload_principal
+
+        assert self._ctx is not None
+        principal = await self._principal(sid)
+        if await self._may_access(principal, room_type, room_id):
+            return True
+        fresh = await reload_principal(self._ctx, principal)
+        if fresh is None or fresh == principal:
+            return False
+        await self.sio.save_session(sid, {"principal": fresh})
+        return await self._may_access(fresh, room_type, room_id)
+
     async def _on_join_room(self, sid: str, data: Any = None) -> dict[str, Any]:
         if not isinstance(data, dict):
             return {"ok": False, "error": "bad_request"}
@@ -215,7 +230,7 @@ class Hub:
         except RoomError:
             return {"ok": False, "error": "bad_request"}
         room = f"{room_type}:{room_id}"
-        if not await self._may_access(await self._principal(sid), room_type, room_id):
+        if not await self._allowed(sid, room_type, room_id):
             return {"ok": False, "error": "forbidden"}
         await self.sio.enter_room(sid, room)
         return {"ok": True, "room": room}
@@ -244,7 +259,7 @@ class Hub:
             room_type, room_id = parse_room(data.get("room"))
         except RoomError:
             return {"ok": False, "error": "bad_request"}
-        if not await self._may_access(await self._principal(sid), room_type, room_id):
+        if not await self._allowed(sid, room_type, room_id):
             return {"ok": False, "error": "forbidden"}
         room = f"{room_type}:{room_id}"
         events, more = await self.outbox.since(room, since)

@@ -47,9 +47,7 @@ async def start_workers(settings: Settings, count: int, **env: str) -> list[Work
     for _ in range(count):
         port = free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--ws", "websockets-sansio", "--no-access-log"],
-            env=base_env,
+            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], env=base_env
         )
         workers.append(Worker(f"http://127.0.0.1:{port}", process))
     async with httpx.AsyncClient() as client:
