@@ -18,17 +18,17 @@ T = TypeVar("T")
 
 
 @contextmanager
-def _services(settings: Settings) -> Any:
-    """Settings with DATABASE_URL and REDIS_URL filled in, starting the embedded servers if needed."""
+def _services(settings: Settings, *, with_redis: bool = True) -> Any:
+    """Settings with DATABASE_URL (and REDIS_URL) filled in, starting the embedded servers if needed."""
     if not settings.embedded:
         yield settings
         return
     from app.embedded import EmbeddedServices
 
     embedded = EmbeddedServices(settings.data_dir)
-    database_url, redis_url = embedded.start()
+    database_url, redis_url = embedded.start(with_redis=with_redis)
     try:
-        yield settings.with_services(database_url, redis_url)
+        yield settings.with_services(database_url, redis_url or "")
     finally:
         embedded.stop()
 
@@ -93,7 +93,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 def migrate_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from app.db import migrate
 
-    with _services(settings) as ready:
+    with _services(settings, with_redis=False) as ready:
         assert ready.database_url is not None
         applied = asyncio.run(migrate(ready.database_url))
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
@@ -107,7 +107,7 @@ def create_admin(settings: Settings, args: argparse.Namespace) -> int:
     if len(password) < 8:
         print("the password must have at least 8 characters", file=sys.stderr)
         return 2
-    with _services(settings) as ready:
+    with _services(settings, with_redis=False) as ready:
         user = _with_database(ready, lambda db: make_admin(db, email=args.email, password=password, name=args.name))
     print(f"admin {user.email} ({user.id})")
     return 0

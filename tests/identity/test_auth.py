@@ -44,8 +44,9 @@ async def test_refresh_rotates_and_a_replayed_token_revokes_the_family(api: Api)
     rotated = first.json()
     assert rotated["refresh_token"] != user.refresh_token
     # The new access token works.
-    assert (await api.client.get("/v1/profile/me", headers={"authorization": f"Bearer {rotated['access_token']}"})
-            ).status_code == 200
+    assert (
+        await api.client.get("/v1/profile/me", headers={"authorization": f"Bearer {rotated['access_token']}"})
+    ).status_code == 200
     # Replaying the spent token is refused and ends the whole session ...
     replay = await api.post("/v1/auth/refresh", {"refresh_token": user.refresh_token})
     assert replay.status_code == 401
@@ -116,9 +117,18 @@ async def test_logout_of_one_device_keeps_the_other(api: Api) -> None:
 
 def _forge(claims_change: dict, *, key: str = JWT_SECRET, algorithm: str = "HS256") -> str:
     now = int(time.time())
-    claims = {"iss": "gatehouse", "aud": "gatehouse-api", "sub": "00000000-0000-0000-0000-000000000000",
-              "sid": "00000000-0000-0000-0000-000000000000", "iat": now, "nbf": now, "exp": now + 600,
-              "jti": "x", "typ": "access", **claims_change}
+    claims = {
+        "iss": "gatehouse",
+        "aud": "gatehouse-api",
+        "sub": "00000000-0000-0000-0000-000000000000",
+        "sid": "00000000-0000-0000-0000-000000000000",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": "x",
+        "typ": "access",
+        **claims_change,
+    }
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm=algorithm)
 
 

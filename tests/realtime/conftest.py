@@ -28,8 +28,9 @@ async def outbox_db(settings: Settings) -> AsyncIterator[Database]:
     assert settings.database_url is not None
     database = Database(settings.database_url, min_size=1, max_size=4)
     await database.open()
-    manager = socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio",
-                                         write_only=True, json=OrjsonCodec)
+    manager = socketio.AsyncRedisManager(
+        settings.redis_url, channel=f"{settings.redis_prefix}:socketio", write_only=True, json=OrjsonCodec
+    )
     database.outbox = Outbox(database, manager, grace=1.0, retention_days=7)
     yield database
     await database.close()

@@ -39,8 +39,10 @@ async def test_only_residents_of_the_flat_may_join_and_only_they_receive(api: Ap
     stranger = await api.signup("Stranger")
     await api.grant(admin, resident, "resident", "flat", flat)
     await api.grant(admin, neighbour, "resident", "flat", other_flat)
-    listeners = {name: await connect(server.url, u.access_token)
-                 for name, u in (("resident", resident), ("neighbour", neighbour), ("stranger", stranger))}
+    listeners = {
+        name: await connect(server.url, u.access_token)
+        for name, u in (("resident", resident), ("neighbour", neighbour), ("stranger", stranger))
+    }
     try:
         assert await listeners["resident"].join("flat", flat) == {"ok": True, "room": f"flat:{flat}"}
         assert await listeners["neighbour"].join("flat", flat) == {"ok": False, "error": "forbidden"}
@@ -79,8 +81,16 @@ async def test_guards_join_their_society_room_and_admins_any_room(api: Api, admi
 
 @pytest.mark.parametrize(
     "payload",
-    [None, "flat", 42, {}, {"room_type": "flat"}, {"room_type": "flat", "room_id": "nope"},
-     {"room_type": "kitchen", "room_id": str(uuid.uuid4())}, {"room_type": "flat'; DROP TABLE users;--", "room_id": 1}],
+    [
+        None,
+        "flat",
+        42,
+        {},
+        {"room_type": "flat"},
+        {"room_type": "flat", "room_id": "nope"},
+        {"room_type": "kitchen", "room_id": str(uuid.uuid4())},
+        {"room_type": "flat'; DROP TABLE users;--", "room_id": 1},
+    ],
 )
 async def test_malformed_join_requests_are_bad_request(api: Api, server, payload) -> None:
     user = await api.signup()
@@ -166,7 +176,9 @@ async def test_sync_replays_exactly_the_missed_events_in_order(api: Api, admin, 
         everything = await back.call("sync", {"room": f"flat:{flat}", "since": 0})
         assert [e["data"]["name"] for e in everything["events"]] == ["seen", "first", "second", "third"]
         assert await back.call("sync", {"room": f"flat:{society.flats[1]}", "since": 0}) == {
-            "ok": False, "error": "forbidden"}
+            "ok": False,
+            "error": "forbidden",
+        }
         assert await back.call("sync", {"room": f"flat:{flat}", "since": "0"}) == {"ok": False, "error": "bad_request"}
         assert await back.call("sync", {"room": "flat:x", "since": 0}) == {"ok": False, "error": "bad_request"}
     finally:
@@ -179,8 +191,8 @@ async def test_events_left_unemitted_by_a_crash_are_relayed(api: Api, server, db
     try:
         async with db.connection() as conn:
             event_id = await conn.fetchval(
-                """INSERT INTO events (room, type, data, created_at) VALUES ($1, 'stray', '{"n": 7}', now() - interval '1 minute')
-                   RETURNING id""",
+                """INSERT INTO events (room, type, data, created_at)
+                   VALUES ($1, 'stray', '{"n": 7}', now() - interval '1 minute') RETURNING id""",
                 f"user:{user.id}",
             )
         (event,) = await listener.wait_for("stray")
@@ -235,7 +247,9 @@ async def test_disabling_an_account_closes_its_sockets_and_blocks_login(api: Api
         with pytest.raises(socketio.exceptions.ConnectionError):
             await connect(server.url, user.access_token)
         assert (await api.post(f"/v1/admin/users/{user.id}/enable", {}, admin)).status_code == 204
-        assert (await api.post("/v1/auth/login", {"email": user.email, "password": "correct-horse-9"})).status_code == 200
+        assert (
+            await api.post("/v1/auth/login", {"email": user.email, "password": "correct-horse-9"})
+        ).status_code == 200
     finally:
         await listener.close()
 

@@ -19,8 +19,11 @@ async def test_an_event_from_a_request_on_one_worker_reaches_a_socket_on_another
     listener = await connect(worker_b.url, user.access_token)
     try:
         async with httpx.AsyncClient(base_url=worker_a.url) as client:
-            response = await client.post("/v1/admin/role-assignments", headers=admin.headers, json={
-                "user_id": user.id, "role": "resident", "scope_type": "flat", "scope_id": society.flats[0]})
+            response = await client.post(
+                "/v1/admin/role-assignments",
+                headers=admin.headers,
+                json={"user_id": user.id, "role": "resident", "scope_type": "flat", "scope_id": society.flats[0]},
+            )
         assert response.status_code == 201
         (granted,) = await listener.wait_for("role_granted")
         assert granted["data"]["id"] == response.json()["id"]
@@ -49,15 +52,17 @@ async def test_logout_on_one_worker_closes_the_socket_on_another(api: Api, worke
 
 
 async def test_the_auth_rate_limit_holds_across_workers(settings) -> None:
-    limited = await start_workers(settings, 2, RATE_LIMIT_AUTH="3/minute",
-                                  REDIS_PREFIX=f"{settings.redis_prefix}-{secrets.token_hex(3)}")
+    limited = await start_workers(
+        settings, 2, RATE_LIMIT_AUTH="3/minute", REDIS_PREFIX=f"{settings.redis_prefix}-{secrets.token_hex(3)}"
+    )
     try:
         statuses = []
         async with httpx.AsyncClient() as client:
             for i in range(5):
                 worker = limited[i % 2]
-                response = await client.post(worker.url + "/v1/auth/login",
-                                             json={"email": "nobody@example.com", "password": PASSWORD})
+                response = await client.post(
+                    worker.url + "/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD}
+                )
                 statuses.append(response.status_code)
                 if response.status_code == 429:
                     assert int(response.headers["retry-after"]) > 0
