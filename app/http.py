@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import orjson
 import structlog
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -129,10 +129,30 @@ def error_response(exc: ApiError) -> JSONResponse:
     return json(error_body(exc.code, exc.message, exc.details), exc.status, exc.headers)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Body(BaseModel):
-    """Base of request bodies: JSON types are strict (no "1" for 1), unknown keys ignored."""
+    """Base of request bodies: JSON types are strict (no "1" for 1), unknown keys ignored.
+
+    PostgreSQL text cannot hold NUL, so a string with one is refused here, at the edge.
+    """
 
     model_config = ConfigDict(strict=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise ValueError("text may not contain NUL characters")
+        return data
 
 
 def _clean_errors(exc: ValidationError) -> list[dict[str, Any]]:
@@ -168,8 +188,11 @@ async def parse_body(request: Request, model: type[M]) -> M:
 
 def parse_query(request: Request, model: type[M]) -> M:
     """Validate query parameters against a model (422 on bad values)."""
+    params = dict(request.query_params)
+    if _has_nul(params):
+        raise Unprocessable("Query parameters may not contain NUL characters.")
     try:
-        return model.model_validate(dict(request.query_params))
+        return model.model_validate(params)
     except ValidationError as exc:
         raise Unprocessable(details=_clean_errors(exc)) from None
 
@@ -199,8 +222,11 @@ def decode_cursor(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, item_id = orjson.loads(raw)
-        return dt.datetime.fromisoformat(created_at), uuid.UUID(item_id)
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+        moment = dt.datetime.fromisoformat(created_at)
+        if moment.tzinfo is None:
+            raise ValueError("naive time")
+        return moment.astimezone(dt.UTC), uuid.UUID(item_id)
+    except (binascii.Error, ValueError, TypeError, OverflowError, orjson.JSONDecodeError):
         raise Unprocessable("The cursor is not valid.", code="invalid_cursor") from None
 
 

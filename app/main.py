@@ -19,7 +19,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from app import context, logs, metrics, openapi
-from app.config import Settings, load_settings
+from app.config import Settings, check, load_settings
 from app.db import Database, migrate
 from app.http import ApiError, MethodNotAllowed, NotFound, error_body, error_response, json
 from app.identity.routes import routes as identity_routes
@@ -80,7 +80,8 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> Response:
-    return error_response(MethodNotAllowed())
+    allow = getattr(exc, "headers", None) or {}
+    return error_response(MethodNotAllowed(headers={k: v for k, v in allow.items() if k.lower() == "allow"}))
 
 
 def _notifier(settings: Settings) -> Notifier:
@@ -90,6 +91,7 @@ def _notifier(settings: Settings) -> Notifier:
 def create_app(settings: Settings | None = None) -> ASGIApp:
     """The whole server as one ASGI app (uvicorn's factory)."""
     settings = settings or load_settings()
+    check(settings)
     if settings.database_url is None or settings.redis_url is None:
         raise RuntimeError("create_app needs DATABASE_URL and REDIS_URL; `gatehouse serve` provides them")
     logs.configure(settings.log_level, settings.log_format)

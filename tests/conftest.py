@@ -122,6 +122,7 @@ class RunningServer:
             lifespan="on",
             ws="websockets-sansio",
             access_log=False,
+            proxy_headers=False,  # as `gatehouse serve`: only TRUSTED_PROXIES may name the client IP
         )
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None

@@ -13,6 +13,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+import asyncpg
 import structlog
 
 from app import audit
@@ -22,7 +23,7 @@ from app.identity import repo
 from app.identity.schemas import RoleAssignmentIn, SignupIn
 from app.realtime.outbox import publish
 from app.security import scopes
-from app.security.firebase import FirebaseIdentity, FirebaseTokenError
+from app.security.firebase import FirebaseIdentity, FirebaseTokenError, looks_like_firebase_token
 from app.security.passwords import hash_password, verify_password
 from app.security.permissions import ROLE_SCOPES, Principal, may_grant, require_admin
 from app.security.tokens import TokenError, hash_refresh_token, looks_like_refresh_token, new_refresh_token
@@ -159,17 +160,37 @@ async def _verify_firebase(ctx: AppState, id_token: str, ip: str | None) -> Fire
         raise Unauthorized("The Firebase ID token is not valid.", code="invalid_id_token") from None
 
 
-async def _firebase_user(tx: Tx, identity: FirebaseIdentity, ip: str | None) -> repo.User:
-    user, disabled = await repo.upsert_firebase_user(
-        tx.conn,
-        uid=identity.uid,
-        email=identity.email,
-        name=identity.name or identity.email or "Firebase user",
-        phone=identity.phone,
-    )
-    await repo.insert_auth_audit(
-        tx.conn, user_id=user.id, provider="firebase", subject=identity.uid, outcome="verified", reason=None, ip=ip
-    )
+async def _firebase_user(ctx: AppState, identity: FirebaseIdentity, ip: str | None) -> repo.User:
+    """The user behind a verified Firebase identity, created on first sign-in; every
+    verification is audited, including one refused for a disabled account."""
+    async with ctx.db.transaction() as tx:
+        try:
+            async with tx.conn.transaction():
+                user, disabled = await repo.upsert_firebase_user(
+                    tx.conn,
+                    uid=identity.uid,
+                    email=identity.email,
+                    name=identity.name or identity.email or "Firebase user",
+                    phone=identity.phone,
+                )
+        except asyncpg.UniqueViolationError:
+            email_in_use = True
+        else:
+            email_in_use = False
+            await repo.insert_role_assignment(
+                tx.conn, user_id=user.id, role="customer", scope_type="global", scope_id=None, granted_by=None
+            )
+        await repo.insert_auth_audit(
+            tx.conn,
+            user_id=None if email_in_use else user.id,
+            provider="firebase",
+            subject=identity.uid,
+            outcome="verified",
+            reason="email_in_use" if email_in_use else ("account_disabled" if disabled else None),
+            ip=ip,
+        )
+    if email_in_use:
+        raise Conflict("This email belongs to another account; sign in to it instead.", code="email_in_use")
     if disabled:
         raise Forbidden("This account is disabled.", code="account_disabled")
     return user
@@ -178,8 +199,8 @@ async def _firebase_user(tx: Tx, identity: FirebaseIdentity, ip: str | None) -> 
 async def firebase_sign_in(ctx: AppState, *, id_token: str, device: Device) -> AuthResult:
     """Exchange a Firebase ID token for Gatehouse tokens; the first sign-in creates the user."""
     identity = await _verify_firebase(ctx, id_token, device.ip)
+    user = await _firebase_user(ctx, identity, device.ip)
     async with ctx.db.transaction() as tx:
-        user = await _firebase_user(tx, identity, device.ip)
         return await _open_session(ctx, tx, user, device)
 
 
@@ -207,12 +228,12 @@ async def authenticate_socket(ctx: AppState, token: str, ip: str | None) -> Prin
     try:
         return await authenticate(ctx, token)
     except Unauthorized:
-        if ctx.firebase is None or looks_like_refresh_token(token):
+        if ctx.firebase is None or not looks_like_firebase_token(token):
             raise
     identity = await _verify_firebase(ctx, token, ip)
-    async with ctx.db.transaction() as tx:
-        user = await _firebase_user(tx, identity, ip)
-        row = await repo.principal_for_user(tx.conn, user.id)
+    user = await _firebase_user(ctx, identity, ip)
+    async with ctx.db.connection() as conn:
+        row = await repo.principal_for_user(conn, user.id)
     if row is None:
         raise Unauthorized()
     return _principal(row, None)

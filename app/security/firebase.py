@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import firebase_admin
 import google.auth.credentials
+import jwt
 from firebase_admin import _token_gen, auth, credentials, exceptions
 
 _APP_NAME = "gatehouse"
@@ -32,6 +33,15 @@ class FirebaseIdentity:
     email: str | None
     name: str | None
     phone: str | None
+
+
+def looks_like_firebase_token(token: str) -> bool:
+    """Firebase ID tokens are RS256 JWTs with a key id; anything else need not be tried."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return False
+    return header.get("alg") == "RS256" and bool(header.get("kid"))
 
 
 class _ProjectOnlyCredential(credentials.Base):

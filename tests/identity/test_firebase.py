@@ -35,7 +35,7 @@ from firebase_admin import _token_gen
 from app.config import ConfigError, Settings, load_settings
 from app.db import Database
 from tests.conftest import RunningServer
-from tests.helpers import PASSWORD, Api, User, connect
+from tests.helpers import PASSWORD, Api, Refused, User, connect
 
 PROJECT = "gatehouse-test"
 ISSUER = f"https://securetoken.google.com/{PROJECT}"
@@ -285,19 +285,24 @@ async def test_an_unverified_email_does_not_link_an_account(fb: Api, keys: Keys,
     assert linked is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="APP BUG: a verified email already held by an account linked to another Firebase uid "
-    "makes upsert_firebase_user's INSERT hit users_email_key and the sign-in answers 500",
-)
-async def test_a_second_uid_with_an_email_already_linked_is_not_a_server_error(fb: Api, keys: Keys) -> None:
+async def test_a_second_uid_with_an_email_already_linked_is_refused_not_a_server_error(
+    fb: Api, keys: Keys, db: Database
+) -> None:
     # Common in practice: a user deletes their Firebase account and signs up again (new uid, same email).
+    # (Found as a 500 from users_email_key in repo.upsert_firebase_user's INSERT.)
     email = f"reused-{uuid.uuid4().hex[:8]}@example.com"
     first = await sign_in(fb, mint(keys, new_uid(), email=email))
     assert first.status_code == 200, first.text
-    second = await sign_in(fb, mint(keys, new_uid(), email=email))
+    second_uid = new_uid()
+    mark = await audit_mark(db)
+    second = await sign_in(fb, mint(keys, second_uid, email=email))
     assert second.status_code != 500, f"sign-in with a verified, already-linked email crashed: {second.text}"
     assert second.status_code in (200, 409), second.text
+    async with db.connection() as conn:
+        holders = await conn.fetchval("SELECT count(*) FROM users WHERE lower(email) = lower($1)", email)
+    assert holders == 1
+    rows = await audit_since(db, mark)
+    assert [(r["subject"], r["outcome"]) for r in rows] == [(second_uid, "verified")]
 
 
 async def test_a_disabled_account_is_refused_with_403(
@@ -314,11 +319,6 @@ async def test_a_disabled_account_is_refused_with_403(
     assert response.json()["error"]["code"] == "account_disabled"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="APP BUG: _firebase_user writes the 'verified' auth_audit row in the transaction that "
-    "then raises Forbidden for a disabled account, so the row is rolled back",
-)
 async def test_a_disabled_accounts_sign_in_is_still_audited(
     fb: Api, keys: Keys, db: Database, admin_credentials: tuple[str, str]
 ) -> None:
@@ -330,6 +330,7 @@ async def test_a_disabled_accounts_sign_in_is_still_audited(
     mark = await audit_mark(db)
     response = await sign_in(fb, mint(keys, uid))
     assert response.status_code == 403
+    # (Found lost: the row was written in the transaction that the 403 then rolled back.)
     rows = await audit_since(db, mark)
     assert [(r["subject"], r["outcome"]) for r in rows] == [(uid, "verified")], (
         "a verified token for a disabled account left no auth_audit row"
@@ -436,8 +437,10 @@ async def test_a_socket_with_an_expired_id_token_is_refused(
 ) -> None:
     uid = new_uid()
     mark = await audit_mark(db)
-    with pytest.raises(socketio.exceptions.ConnectionError):
+    with pytest.raises(Refused) as refused:
         await connect(firebase_server.url, refused_token(keys, uid, "expired"))
+    assert isinstance(refused.value, socketio.exceptions.ConnectionError)
+    assert refused.value.reason == "unauthorized"
     assert await user_by_uid(db, uid) is None
     assert [r["outcome"] for r in await audit_since(db, mark)] == ["expired"]
 
@@ -446,8 +449,9 @@ async def test_a_socket_with_a_token_signed_by_another_key_is_refused(
     firebase_server: RunningServer, keys: Keys, db: Database
 ) -> None:
     uid = new_uid()
-    with pytest.raises(socketio.exceptions.ConnectionError):
+    with pytest.raises(Refused) as refused:
         await connect(firebase_server.url, refused_token(keys, uid, "signed_by_another_key"))
+    assert refused.value.reason == "unauthorized"
     assert await user_by_uid(db, uid) is None
 
 

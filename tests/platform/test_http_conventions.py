@@ -294,6 +294,46 @@ async def test_a_sql_looking_name_on_signup_is_stored_verbatim(api: Api, db: Dat
     assert (await api.login(email)).id == body["user"]["id"]
 
 
+# Text PostgreSQL cannot hold, and JSON that is not text ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b'{"name": "a\\ud800b", "city": "Pune"}', id="lone-surrogate"),
+        pytest.param(b'{"name": "a\xff\xfeb", "city": "Pune"}', id="invalid-utf8"),
+        pytest.param(b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b', "city": "Pune"}', id="deeply-nested"),
+    ],
+)
+async def test_json_that_is_not_valid_text_is_400(api: Api, admin: User, raw: bytes) -> None:
+    assert_error(await raw_post(api, "/v1/societies", raw, admin), 400, "malformed_json")
+
+
+@pytest.mark.parametrize("field", ["name", "city", "address"])
+async def test_a_nul_character_in_a_society_field_is_422_not_500(
+    api: Api, admin: User, db: Database, field: str
+) -> None:
+    """PostgreSQL text cannot hold U+0000; the API must refuse it as invalid input, not fail with a 500."""
+    tag = marker()
+    body = {"name": f"Society {tag}", "city": f"City {tag}", "address": "1 Main Road"}
+    body[field] = f"{body[field]}\x00tail"
+    response = await api.post("/v1/societies", body, admin)
+    assert_error(response, 422)
+    assert await count(db, "societies", "name LIKE $1", f"%{tag}%") == 0
+
+
+async def test_a_nul_character_in_the_signup_name_is_422_not_500(api: Api, db: Database) -> None:
+    email = f"nul-{marker()}@example.com"
+    response = await api.post("/v1/auth/signup", {"email": email, "password": PASSWORD, "name": "Asha\x00"})
+    assert_error(response, 422)
+    assert await count(db, "users", "lower(email) = $1", email) == 0
+
+
+async def test_a_nul_character_in_a_query_filter_is_422_not_500(api: Api, admin: User) -> None:
+    response = await api.get("/v1/societies", admin, params={"city": "Pune\x00"})
+    assert_error(response, 422)
+
+
 # Routing: 404 and 405 -----------------------------------------------------------------
 
 
@@ -699,6 +739,9 @@ async def test_the_general_rate_limit_is_429_with_retry_after_and_spares_probes(
             # Any other limited path is refused too: the limit is per client, not per route.
             assert_error(await client.post("/v1/auth/login", json={}), 429, "rate_limited")
             assert_error(await client.get("/v1/nope"), 429, "rate_limited")
+            # X-Forwarded-For from an untrusted peer does not make a new client.
+            spoofed = await client.get("/v1/cities", headers={"x-forwarded-for": "203.0.113.7"})
+            assert_error(spoofed, 429, "rate_limited")
 
             for _ in range(10):
                 assert (await client.get("/healthz")).status_code == 200
