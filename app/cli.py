@@ -113,6 +113,35 @@ def create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from app import demo
+    from app.db import migrate
+    from app.main import build_state
+    from app.realtime.outbox import Outbox
+
+    async def run(ready: Settings) -> list[demo.Account]:
+        assert ready.database_url is not None
+        await migrate(ready.database_url)
+        state = build_state(ready)
+        # Events are written; a running server's relay sends them.
+        state.db.outbox = Outbox(
+            state.db, None, grace=ready.event_relay_grace, retention_days=ready.event_retention_days
+        )
+        await state.db.open()
+        try:
+            return await demo.seed(state)
+        finally:
+            await state.db.close()
+            await state.redis.aclose()
+
+    with _services(settings) as ready:
+        accounts = asyncio.run(run(ready))
+    print(f"Demo society '{demo.SOCIETY}' in {demo.CITY} is ready. Every password is: {demo.PASSWORD}\n")
+    for account in accounts:
+        print(f"  {account.role:<14} {account.email:<34} {account.where}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gatehouse", description="Gatehouse real-time backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,13 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     p_admin.add_argument("--email", required=True)
     p_admin.add_argument("--password", help="or GATEHOUSE_ADMIN_PASSWORD, or asked for")
     p_admin.add_argument("--name", default="Administrator")
+    sub.add_parser("seed-demo", help="load a small demo society with a guard and residents")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    commands = {"serve": serve, "migrate": migrate_cmd, "create-admin": create_admin}
+    commands = {"serve": serve, "migrate": migrate_cmd, "create-admin": create_admin, "seed-demo": seed_demo}
     return commands[args.command](settings, args)
 
 

@@ -48,7 +48,9 @@ class EmbeddedServices:
     def stop(self) -> None:
         if self._redis is not None:
             with contextlib.suppress(redis.RedisError):
-                self._redis.shutdown(save=True)
+                # A `serve` on the same folder may share this Redis; only the last user stops it.
+                if len(self._redis.client_list()) <= 1:
+                    self._redis.shutdown(save=True)
             self._redis = None
         if self._postgres is not None:
             self._postgres.cleanup()

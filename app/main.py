@@ -88,13 +88,11 @@ def _notifier(settings: Settings) -> Notifier:
     return WebhookNotifier(settings.notify_webhook_url) if settings.notify_webhook_url else LogNotifier()
 
 
-def create_app(settings: Settings | None = None) -> ASGIApp:
-    """The whole server as one ASGI app (uvicorn's factory)."""
-    settings = settings or load_settings()
+def build_state(settings: Settings) -> AppState:
+    """Everything the handlers use, unopened: the lifespan (or a command) opens the pool."""
     check(settings)
     if settings.database_url is None or settings.redis_url is None:
-        raise RuntimeError("create_app needs DATABASE_URL and REDIS_URL; `gatehouse serve` provides them")
-    logs.configure(settings.log_level, settings.log_format)
+        raise RuntimeError("Gatehouse needs DATABASE_URL and REDIS_URL; `gatehouse serve` provides them")
     db = Database(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     redis = aioredis.from_url(settings.redis_url)
     hub = Hub(settings, db, redis)
@@ -123,6 +121,16 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         hub=hub,
     )
     hub.bind(state)
+    return state
+
+
+def create_app(settings: Settings | None = None) -> ASGIApp:
+    """The whole server as one ASGI app (uvicorn's factory)."""
+    settings = settings or load_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    state = build_state(settings)
+    db, redis, hub = state.db, state.redis, state.hub
+    assert settings.database_url is not None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

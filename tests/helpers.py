@@ -141,6 +141,7 @@ async def connect(url: str, token: str | None) -> Listener:
             url, transports=["websocket"], auth={"token": token} if token is not None else None, wait_timeout=5
         )
     except socketio.exceptions.ConnectionError:
+        await client.shutdown()
         reason = refusals[0].get("message") if refusals and isinstance(refusals[0], dict) else refusals
         raise Refused(reason) from None
     return listener

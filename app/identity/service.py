@@ -239,6 +239,15 @@ async def authenticate_socket(ctx: AppState, token: str, ip: str | None) -> Prin
     return _principal(row, None)
 
 
+async def principal_of(db: Database, user_id: uuid.UUID) -> Principal:
+    """A user's rights as they stand, for commands acting as that user."""
+    async with db.connection() as conn:
+        row = await repo.principal_for_user(conn, user_id)
+    if row is None:
+        raise NotFound("No such user.")
+    return _principal(row, None)
+
+
 async def reload_principal(ctx: AppState, principal: Principal) -> Principal | None:
     """The same caller as it stands now; None once its session or account has ended."""
     async with ctx.db.connection() as conn:

@@ -87,7 +87,9 @@ def publish(tx: Tx, room: str, event_type: str, data: Any) -> None:
 class Outbox:
     """Writes, emits and re-emits events for one worker process."""
 
-    def __init__(self, db: Database, emitter: Emitter, *, grace: float, retention_days: int) -> None:
+    def __init__(self, db: Database, emitter: Emitter | None, *, grace: float, retention_days: int) -> None:
+        """With no emitter (a command run beside the servers) events are only written, and
+        the servers' relay sends them."""
         self._db = db
         self._emitter = emitter
         self._grace = grace
@@ -105,6 +107,8 @@ class Outbox:
         tx.state["written"] = written
 
     async def emit_written(self, tx: Tx) -> None:
+        if self._emitter is None:
+            return
         events: list[Event] = tx.state["written"]  # type: ignore[assignment]
         for event in sorted(events, key=lambda e: e.event_id):
             await self._emit(event)
@@ -112,6 +116,7 @@ class Outbox:
         self._flush_wakeup.set()
 
     async def _emit(self, event: Event) -> None:
+        assert self._emitter is not None
         await self._emitter.emit(event.type, event.payload(), room=event.room)
         metrics.EVENTS_EMITTED.labels(event.type).inc()
 

@@ -1,0 +1,82 @@
+"""`gatehouse seed-demo`: a small society to try the visitor flow with, in minutes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.http import Conflict
+from app.identity import service as identity
+from app.identity.schemas import RoleAssignmentIn, SignupIn
+from app.society import service as society
+from app.society.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
+from app.state import AppState
+
+PASSWORD = "demo-password-1"
+SOCIETY = "Green Acres"
+CITY = "Bengaluru"
+
+
+@dataclass(frozen=True)
+class Account:
+    role: str
+    email: str
+    where: str
+
+
+async def _account(ctx: AppState, email: str, name: str) -> identity.repo.User:
+    try:
+        result = await identity.signup(
+            ctx, data=SignupIn(email=email, password=PASSWORD, name=name), device=identity.Device(None, "seed-demo")
+        )
+        return result.user
+    except Conflict:
+        return (
+            await identity.login(ctx, email=email, password=PASSWORD, device=identity.Device(None, "seed-demo"))
+        ).user
+
+
+async def seed(ctx: AppState) -> list[Account]:
+    """Create (or find) the demo society and its people; returns who can sign in."""
+    admin_user = await identity.create_admin(ctx.db, email="admin@demo.example.com", password=PASSWORD, name="Admin")
+    admin = await identity.principal_of(ctx.db, admin_user.id)
+    existing = [s for s in await society.list_societies(ctx, city=CITY, after=None, limit=100) if s.name == SOCIETY]
+    if existing:
+        home = existing[0]
+    else:
+        home = await society.create_society(ctx, actor=admin, data=SocietyIn(name=SOCIETY, city=CITY))
+    complexes = await society.list_complexes(ctx, society_id=home.id, after=None, limit=100)
+    tower = (
+        complexes[0]
+        if complexes
+        else await society.create_complex(ctx, actor=admin, data=ComplexIn(society_id=home.id, name="Tower A"))
+    )
+    blocks = await society.list_blocks(ctx, complex_id=tower.id, after=None, limit=100)
+    block = (
+        blocks[0]
+        if blocks
+        else await society.create_block(ctx, actor=admin, data=BlockIn(complex_id=tower.id, name="Block 1"))
+    )
+    flats = {f.flat_number: f for f in await society.list_flats(ctx, block_id=block.id, after=None, limit=100)}
+    for number in ("101", "102", "201", "202"):
+        if number not in flats:
+            flats[number] = await society.create_flat(
+                ctx, actor=admin, data=FlatIn(block_id=block.id, flat_number=number)
+            )
+
+    people = [
+        ("society-admin@demo.example.com", "Meera (society admin)", "society_admin", "society", home.id, SOCIETY),
+        ("guard@demo.example.com", "Ravi (guard)", "guard", "society", home.id, f"{SOCIETY} gate"),
+        ("resident1@demo.example.com", "Asha (resident)", "resident", "flat", flats["101"].id, "flat 101"),
+        ("resident2@demo.example.com", "Vikram (resident)", "resident", "flat", flats["101"].id, "flat 101"),
+        ("resident3@demo.example.com", "Lena (resident)", "resident", "flat", flats["102"].id, "flat 102"),
+    ]
+    accounts = [Account("admin", admin_user.email or "", "everything")]
+    for email, name, role, scope_type, scope_id, where in people:
+        user = await _account(ctx, email, name)
+        await identity.grant_role(
+            ctx,
+            actor=admin,
+            data=RoleAssignmentIn(user_id=user.id, role=role, scope_type=scope_type, scope_id=scope_id),
+        )
+        accounts.append(Account(role, email, where))
+    return accounts
