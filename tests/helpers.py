@@ -118,6 +118,14 @@ class Listener:
     async def call(self, event: str, data: Any) -> Any:
         return await self.client.call(event, data, timeout=5)
 
+    async def closed_by_server(self, timeout: float = 5.0) -> bool:
+        """True once the server has closed this socket (False if it is still open at the timeout)."""
+        for _ in range(int(timeout / 0.05)):
+            if not self.client.connected:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
     async def close(self) -> None:
         if self.client.connected:
             await self.client.disconnect()

@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from tests.conftest import JWT_SECRET
-from tests.helpers import PASSWORD, Api, connect, settle
+from tests.helpers import PASSWORD, Api, connect
 
 
 async def test_signup_then_profile_shows_a_customer(api: Api) -> None:
@@ -98,11 +98,7 @@ async def test_logout_ends_rest_access_and_closes_the_socket(api: Api, server) -
         assert response.status_code == 204
         assert (await api.get("/v1/profile/me", user)).status_code == 401
         assert (await api.post("/v1/auth/refresh", {"refresh_token": user.refresh_token})).status_code == 401
-        for _ in range(50):
-            if not listener.client.connected:
-                break
-            await settle(0.1)
-        assert not listener.client.connected
+        assert await listener.closed_by_server()
     finally:
         await listener.close()
 

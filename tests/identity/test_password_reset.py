@@ -71,8 +71,9 @@ async def test_reset_with_the_emailed_code_sets_the_password_and_ends_sessions(r
     assert requested.status_code == 202
     code = await gateway.wait_for(user.email)
     assert len(code) == 6 and code.isdigit()
-    confirm = await api.post("/v1/auth/password-reset/confirm",
-                             {"email": user.email, "code": code, "new_password": "brand-new-password"})
+    confirm = await api.post(
+        "/v1/auth/password-reset/confirm", {"email": user.email, "code": code, "new_password": "brand-new-password"}
+    )
     assert confirm.status_code == 204
     # Old sessions are over, the old password is gone, the new one works.
     assert (await api.get("/v1/profile/me", user)).status_code == 401
@@ -81,8 +82,9 @@ async def test_reset_with_the_emailed_code_sets_the_password_and_ends_sessions(r
     relogin = await api.post("/v1/auth/login", {"email": user.email, "password": "brand-new-password"})
     assert relogin.status_code == 200
     # The code is single use.
-    again = await api.post("/v1/auth/password-reset/confirm",
-                           {"email": user.email, "code": code, "new_password": "another-password"})
+    again = await api.post(
+        "/v1/auth/password-reset/confirm", {"email": user.email, "code": code, "new_password": "another-password"}
+    )
     assert again.status_code == 422
 
 
@@ -101,20 +103,25 @@ async def test_wrong_codes_are_counted_and_five_end_the_code(reset_api: Api, gat
     code = await gateway.wait_for(user.email)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(5):
-        response = await api.post("/v1/auth/password-reset/confirm",
-                                  {"email": user.email, "code": wrong, "new_password": "brand-new-password"})
+        response = await api.post(
+            "/v1/auth/password-reset/confirm",
+            {"email": user.email, "code": wrong, "new_password": "brand-new-password"},
+        )
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "invalid_reset_code"
     # After five misses even the right code is refused.
-    late = await api.post("/v1/auth/password-reset/confirm",
-                          {"email": user.email, "code": code, "new_password": "brand-new-password"})
+    late = await api.post(
+        "/v1/auth/password-reset/confirm", {"email": user.email, "code": code, "new_password": "brand-new-password"}
+    )
     assert late.status_code == 422
     async with db.connection() as conn:
         attempts = await conn.fetchval(
-            "SELECT p.attempts FROM password_resets p JOIN users u ON u.id = p.user_id WHERE u.email = $1", user.email)
+            "SELECT p.attempts FROM password_resets p JOIN users u ON u.id = p.user_id WHERE u.email = $1", user.email
+        )
         stored = await conn.fetchval(
             "SELECT count(*) FROM password_resets p JOIN users u ON u.id = p.user_id WHERE p.code_hash = $1::bytea",
-            code.encode())
+            code.encode(),
+        )
     assert attempts == 5
     assert stored == 0  # the code is kept only as a keyed hash
 
@@ -128,9 +135,12 @@ async def test_a_new_request_replaces_the_earlier_code(reset_api: Api, gateway) 
     await api.post("/v1/auth/password-reset/request", {"email": user.email})
     second = await gateway.wait_for(user.email)
     if first != second:
-        stale = await api.post("/v1/auth/password-reset/confirm",
-                               {"email": user.email, "code": first, "new_password": "brand-new-password"})
+        stale = await api.post(
+            "/v1/auth/password-reset/confirm",
+            {"email": user.email, "code": first, "new_password": "brand-new-password"},
+        )
         assert stale.status_code == 422
-    fresh = await api.post("/v1/auth/password-reset/confirm",
-                           {"email": user.email, "code": second, "new_password": "brand-new-password"})
+    fresh = await api.post(
+        "/v1/auth/password-reset/confirm", {"email": user.email, "code": second, "new_password": "brand-new-password"}
+    )
     assert fresh.status_code == 204

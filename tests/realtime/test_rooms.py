@@ -236,11 +236,7 @@ async def test_disabling_an_account_closes_its_sockets_and_blocks_login(api: Api
     listener = await connect(server.url, user.access_token)
     try:
         assert (await api.post(f"/v1/admin/users/{user.id}/disable", {}, admin)).status_code == 204
-        for _ in range(50):
-            if not listener.client.connected:
-                break
-            await settle(0.1)
-        assert not listener.client.connected
+        assert await listener.closed_by_server()
         assert (await api.get("/v1/profile/me", user)).status_code == 401
         login = await api.post("/v1/auth/login", {"email": user.email, "password": "correct-horse-9"})
         assert login.status_code == 403
@@ -259,10 +255,6 @@ async def test_a_message_over_64_kib_closes_the_connection(api: Api, server) -> 
     listener = await connect(server.url, user.access_token)
     try:
         await listener.client.emit("join_room", {"room_type": "flat", "room_id": "x" * (70 * 1024)})
-        for _ in range(50):
-            if not listener.client.connected:
-                break
-            await settle(0.1)
-        assert not listener.client.connected
+        assert await listener.closed_by_server()
     finally:
         await listener.close()
