@@ -105,6 +105,9 @@ class Settings:
     firebase_cert_url: str | None = None
     firebase_emulator_host: str | None = None
     notify_webhook_url: str | None = None
+    fcm_credentials: str | None = None
+    visitor_escalate_after: float = 60.0
+    escalation_interval: float = 1.0
     allow_insecure_dev: bool = False
     migrate_on_start: bool = True
 
@@ -193,6 +196,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         firebase_cert_url=env.get("FIREBASE_CERT_URL") or None,
         firebase_emulator_host=env.get("FIREBASE_AUTH_EMULATOR_HOST") or None,
         notify_webhook_url=env.get("NOTIFY_WEBHOOK_URL") or None,
+        fcm_credentials=env.get("FCM_CREDENTIALS") or None,
+        visitor_escalate_after=_float(env, "VISITOR_ESCALATE_AFTER", 60.0),
+        escalation_interval=_float(env, "ESCALATION_INTERVAL", 1.0),
         allow_insecure_dev=_bool(env, "ALLOW_INSECURE_DEV", False),
         migrate_on_start=_bool(env, "MIGRATE_ON_START", True),
     )

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from app.http import Conflict
 from app.identity import service as identity
 from app.identity.schemas import RoleAssignmentIn, SignupIn
-from app.society import service as society
-from app.society.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
+from app.society.hierarchy import service as society
+from app.society.hierarchy.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
 from app.state import AppState
 
 PASSWORD = "demo-password-1"

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import orjson
 import structlog
@@ -132,6 +132,8 @@ def error_response(exc: ApiError) -> JSONResponse:
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
+    if isinstance(value, BaseModel):
+        return _has_nul(value.__dict__)
     if isinstance(value, dict):
         return any(_has_nul(v) for v in value.values())
     if isinstance(value, list | tuple):
@@ -147,12 +149,11 @@ class Body(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="ignore")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if _has_nul(data):
+    @model_validator(mode="after")
+    def _no_nul(self) -> Self:
+        if _has_nul(self.__dict__):
             raise ValueError("text may not contain NUL characters")
-        return data
+        return self
 
 
 def _clean_errors(exc: ValidationError) -> list[dict[str, Any]]:

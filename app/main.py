@@ -25,11 +25,14 @@ from app.http import ApiError, MethodNotAllowed, NotFound, error_body, error_res
 from app.identity.routes import routes as identity_routes
 from app.middleware import ClientIP, RequestMiddleware
 from app.notify import LogNotifier, Notifier, WebhookNotifier
+from app.push import FcmPusher, SkippingPusher
 from app.ratelimit import RateLimits
 from app.realtime.hub import Hub
 from app.security.firebase import FirebaseVerifier
 from app.security.tokens import AccessTokens
-from app.society.routes import routes as society_routes
+from app.society.hierarchy.routes import routes as society_routes
+from app.society.visitors import service as visitors
+from app.society.visitors.routes import routes as visitor_routes
 from app.state import AppState, app_state
 
 log = structlog.get_logger(__name__)
@@ -118,6 +121,7 @@ def build_state(settings: Settings) -> AppState:
         if settings.firebase_project_id
         else None,
         notifier=_notifier(settings),
+        pusher=FcmPusher(settings.fcm_credentials) if settings.fcm_credentials else SkippingPusher(),
         hub=hub,
     )
     hub.bind(state)
@@ -138,6 +142,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             await migrate(settings.database_url)
         await db.open()
         hub.start()
+        hub.spawn(visitors.escalation_loop(state))
+        hub.spawn(visitors.partition_loop(state))
         log.info("started")
         try:
             yield
@@ -156,6 +162,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         Route("/openapi.json", openapi_json, methods=["GET"]),
         *identity_routes,
         *society_routes,
+        *visitor_routes,
     ]
     starlette = Starlette(
         routes=routes,

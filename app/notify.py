@@ -6,8 +6,11 @@ in through NOTIFY_WEBHOOK_URL, which receives each message as a JSON POST.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+import asyncpg
 import httpx
 import structlog
 
@@ -50,3 +53,39 @@ class WebhookNotifier:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+_LOG = """
+INSERT INTO notification_logs (user_id, channel, target, template, resource_type, resource_id, outcome, error)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One push, SMS, WhatsApp or email attempt and how it went."""
+
+    user_id: uuid.UUID | None
+    channel: str
+    target: str
+    template: str
+    resource_type: str | None
+    resource_id: str | None
+    outcome: str
+    error: str | None = None
+
+
+async def record(conn: asyncpg.Connection, attempts: list[Attempt]) -> None:
+    """Write attempts to `notification_logs` in one statement."""
+    if not attempts:
+        return
+    columns = list(
+        zip(
+            *(
+                (a.user_id, a.channel, a.target, a.template, a.resource_type, a.resource_id, a.outcome, a.error)
+                for a in attempts
+            ),
+            strict=True,
+        )
+    )
+    await conn.execute(_LOG, *[list(c) for c in columns])

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 from app.config import Settings
 from app.db import Database
 from app.notify import Notifier
+from app.push import Pusher
 from app.ratelimit import RateLimits
 from app.security.firebase import FirebaseVerifier
 from app.security.tokens import AccessTokens
@@ -28,6 +29,7 @@ class AppState:
     limits: RateLimits
     firebase: FirebaseVerifier | None
     notifier: Notifier
+    pusher: Pusher
     hub: Hub
 
 

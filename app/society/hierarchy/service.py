@@ -13,8 +13,8 @@ from app import audit
 from app.http import Conflict, NotFound
 from app.security import scopes
 from app.security.permissions import Principal, require, require_admin
-from app.society import repo
-from app.society.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
+from app.society.hierarchy import repo
+from app.society.hierarchy.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
 from app.state import AppState
 
 Cursor = repo.Cursor
@@ -99,6 +99,11 @@ async def create_flat(ctx: AppState, *, actor: Principal, data: FlatIn) -> repo.
             tx.conn, actor_id=actor.user_id, action="flat.created", resource_type="flat", resource_id=created.id
         )
         return created
+
+
+async def society_of_flat(conn: asyncpg.Connection, flat_id: uuid.UUID) -> uuid.UUID | None:
+    """The society a flat is in (None for no such flat), inside the caller's transaction."""
+    return await repo.society_of_flat(conn, flat_id)
 
 
 async def _society_scope(conn: asyncpg.Connection, society_id: uuid.UUID) -> scopes.Scope | None:

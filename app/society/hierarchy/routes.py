@@ -9,8 +9,8 @@ from starlette.routing import Route
 from app.http import decode_cursor, json, page, parse_body, parse_query
 from app.identity.current import principal
 from app.openapi import doc
-from app.society import service
-from app.society.schemas import (
+from app.society.hierarchy import service
+from app.society.hierarchy.schemas import (
     BlockIn,
     BlockOut,
     BlocksQuery,

@@ -1,0 +1,68 @@
+"""`Idempotency-Key` for creating POSTs: the same key and body replay the first
+response; the same key with another body is 422 `idempotency_key_reused`.
+
+The key is claimed inside the request's own transaction, so a concurrent retry
+waits on the first attempt's row and then replays its committed response, and
+a rolled-back attempt leaves the key free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import orjson
+
+from app.db import Tx
+from app.http import Unprocessable, dumps
+
+_CLAIM = """
+INSERT INTO idempotency_keys (user_id, scope, key, request_hash) VALUES ($1, $2, $3, $4)
+ON CONFLICT DO NOTHING RETURNING true
+"""
+_STORED = "SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND scope = $2 AND key = $3"
+_SAVE = "UPDATE idempotency_keys SET status = $4, response = $5 WHERE user_id = $1 AND scope = $2 AND key = $3"
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    status: int
+    body: Any
+
+
+def request_hash(body: bytes) -> bytes:
+    """Hash of the JSON body with keys sorted, so key order and spacing do not matter."""
+    try:
+        canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        canonical = body
+    return hashlib.sha256(canonical).digest()
+
+
+class Key:
+    """One claimed key within a transaction."""
+
+    def __init__(self, tx: Tx, user_id: uuid.UUID, scope: str, key: str) -> None:
+        self._tx, self._user_id, self._scope, self._key = tx, user_id, scope, key
+
+    async def save(self, status: int, body: Any) -> None:
+        """Remember the response, in the same transaction as the work."""
+        stored = orjson.loads(dumps(body))
+        await self._tx.conn.execute(_SAVE, self._user_id, self._scope, self._key, status, stored)
+
+
+async def claim(tx: Tx, *, user_id: uuid.UUID, scope: str, key: str, body: bytes) -> Key | Replay:
+    """Claim `key` for this request, or return the first response for a retry."""
+    digest = request_hash(body)
+    conn: asyncpg.Connection = tx.conn
+    if await conn.fetchval(_CLAIM, user_id, scope, key, digest):
+        return Key(tx, user_id, scope, key)
+    stored = await conn.fetchrow(_STORED, user_id, scope, key)
+    if stored["request_hash"] != digest:
+        raise Unprocessable(
+            "This Idempotency-Key was used with a different request body.", code="idempotency_key_reused"
+        )
+    return Replay(stored["status"], stored["response"])

@@ -1,0 +1,63 @@
+"""Push notifications to phones through Firebase Cloud Messaging.
+
+Configured with a service-account file (FCM_CREDENTIALS); without one every
+push is `skipped`, so the rest of the flow (sockets, sync) is unaffected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    token: str
+    outcome: str  # sent | failed | skipped
+    error: str | None = None
+
+
+class Pusher(Protocol):
+    async def send(self, tokens: list[str], *, title: str, body: str, data: dict[str, str]) -> list[PushResult]: ...
+
+
+class SkippingPusher:
+    """No credentials: nothing is sent, each attempt is recorded as skipped."""
+
+    async def send(self, tokens: list[str], *, title: str, body: str, data: dict[str, str]) -> list[PushResult]:
+        return [PushResult(t, "skipped", "push is not configured") for t in tokens]
+
+
+class FcmPusher:
+    def __init__(self, credentials_file: str) -> None:
+        import firebase_admin
+        from firebase_admin import credentials
+
+        name = "gatehouse-fcm"
+        try:
+            self._app = firebase_admin.get_app(name)
+        except ValueError:
+            self._app = firebase_admin.initialize_app(credentials.Certificate(credentials_file), name=name)
+
+    async def send(self, tokens: list[str], *, title: str, body: str, data: dict[str, str]) -> list[PushResult]:
+        from firebase_admin import exceptions, messaging
+
+        if not tokens:
+            return []
+        message = messaging.MulticastMessage(
+            tokens=tokens, notification=messaging.Notification(title=title, body=body), data=data
+        )
+        try:
+            batch = await asyncio.to_thread(messaging.send_each_for_multicast, message, app=self._app)
+        except (exceptions.FirebaseError, ValueError, OSError) as exc:
+            log.warning("push_failed", error=type(exc).__name__)
+            return [PushResult(t, "failed", str(exc)[:300]) for t in tokens]
+        return [
+            PushResult(t, "sent") if r.success else PushResult(t, "failed", str(r.exception)[:300])
+            for t, r in zip(tokens, batch.responses, strict=True)
+        ]

@@ -1,0 +1,314 @@
+"""SQL for visitors, their status history, visits, devices and escalations.
+
+Every state change is a conditional UPDATE on the current status, so races
+(two residents answering, two guards checking in) are decided by PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    id: uuid.UUID
+    society_id: uuid.UUID
+    flat_id: uuid.UUID
+    name: str
+    phone: str | None
+    purpose: str | None
+    vehicle_number: str | None
+    status: str
+    invite_code: str | None
+    expected_at: dt.datetime | None
+    created_by: uuid.UUID
+    responded_by: uuid.UUID | None
+    responded_by_name: str | None
+    responded_at: dt.datetime | None
+    response_note: str | None
+    escalated_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    id: uuid.UUID
+    visitor_id: uuid.UUID
+    society_id: uuid.UUID
+    flat_id: uuid.UUID
+    visitor_name: str
+    checkin_at: dt.datetime
+    checkout_at: dt.datetime | None
+    checked_in_by: uuid.UUID
+    checked_out_by: uuid.UUID | None
+
+
+_V = """v.id, v.society_id, v.flat_id, v.name, v.phone, v.purpose, v.vehicle_number, v.status, v.invite_code,
+        v.expected_at, v.created_by, v.responded_by, r.name AS responded_by_name, v.responded_at, v.response_note,
+        v.escalated_at, v.created_at, v.updated_at"""
+
+Cursor = tuple[dt.datetime, uuid.UUID] | None
+
+
+def _visitor(row: asyncpg.Record) -> Visitor:
+    return Visitor(**dict(row))
+
+
+def _after(cursor: Cursor) -> tuple[dt.datetime | None, uuid.UUID | None]:
+    return cursor if cursor is not None else (None, None)
+
+
+async def insert_visitor(
+    conn: asyncpg.Connection,
+    *,
+    society_id: uuid.UUID,
+    flat_id: uuid.UUID,
+    name: str,
+    phone: str | None,
+    purpose: str | None,
+    vehicle_number: str | None,
+    status: str,
+    invite_code: str | None,
+    expected_at: dt.datetime | None,
+    created_by: uuid.UUID,
+    escalate_after: float | None,
+) -> Visitor:
+    row = await conn.fetchrow(
+        f"""WITH v AS (
+                INSERT INTO visitors (society_id, flat_id, name, phone, purpose, vehicle_number, status,
+                                      invite_code, expected_at, created_by, escalate_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                        CASE WHEN $11::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $11) END)
+                RETURNING *),
+            h AS (INSERT INTO visitor_status_history (visitor_id, to_status, actor_id)
+                  SELECT id, status, created_by FROM v)
+            SELECT {_V} FROM v LEFT JOIN users r ON r.id = v.responded_by""",
+        society_id,
+        flat_id,
+        name,
+        phone,
+        purpose,
+        vehicle_number,
+        status,
+        invite_code,
+        expected_at,
+        created_by,
+        escalate_after,
+    )
+    return _visitor(row)
+
+
+async def get_visitor(conn: asyncpg.Connection, visitor_id: uuid.UUID) -> Visitor | None:
+    row = await conn.fetchrow(
+        f"SELECT {_V} FROM visitors v LEFT JOIN users r ON r.id = v.responded_by WHERE v.id = $1", visitor_id
+    )
+    return _visitor(row) if row else None
+
+
+async def visitor_by_invite_code(conn: asyncpg.Connection, code: str) -> Visitor | None:
+    row = await conn.fetchrow(
+        f"SELECT {_V} FROM visitors v LEFT JOIN users r ON r.id = v.responded_by WHERE v.invite_code = $1", code
+    )
+    return _visitor(row) if row else None
+
+
+async def move(
+    conn: asyncpg.Connection,
+    *,
+    visitor_id: uuid.UUID,
+    from_statuses: tuple[str, ...],
+    to_status: str,
+    actor_id: uuid.UUID,
+    note: str | None = None,
+    respond: bool = False,
+) -> Visitor | None:
+    """Move a visitor to `to_status` if it is in one of `from_statuses`; None if it was not.
+
+    The history's `from_status` is read from the statement's snapshot (no lock: the UPDATE
+    already decides races, and a row it updates is invisible to a locking read in the same
+    statement).
+    """
+    row = await conn.fetchrow(
+        f"""WITH old AS (SELECT id, status FROM visitors WHERE id = $1),
+            v AS (
+                UPDATE visitors SET status = $3, updated_at = now(),
+                    responded_by = CASE WHEN $5 THEN $4 ELSE responded_by END,
+                    responded_at = CASE WHEN $5 THEN now() ELSE responded_at END,
+                    response_note = CASE WHEN $5 THEN $6 ELSE response_note END
+                WHERE id = $1 AND status = ANY($2::text[])
+                RETURNING *),
+            h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, actor_id, note)
+                  SELECT v.id, old.status, v.status, $4, $6 FROM v JOIN old ON old.id = v.id)
+            SELECT {_V} FROM v LEFT JOIN users r ON r.id = v.responded_by""",
+        visitor_id,
+        list(from_statuses),
+        to_status,
+        actor_id,
+        respond,
+        note,
+    )
+    return _visitor(row) if row else None
+
+
+async def list_visitors(
+    conn: asyncpg.Connection,
+    *,
+    flat_ids: list[uuid.UUID] | None,
+    society_ids: list[uuid.UUID] | None,
+    flat_id: uuid.UUID | None,
+    society_id: uuid.UUID | None,
+    status: str | None,
+    after: Cursor,
+    limit: int,
+) -> list[Visitor]:
+    """Newest first. `flat_ids`/`society_ids` bound what the caller may see (None: no bound)."""
+    rows = await conn.fetch(
+        f"""SELECT {_V} FROM visitors v LEFT JOIN users r ON r.id = v.responded_by
+            WHERE ($1::uuid[] IS NULL AND $2::uuid[] IS NULL
+                   OR v.flat_id = ANY($1::uuid[]) OR v.society_id = ANY($2::uuid[]))
+              AND ($3::uuid IS NULL OR v.flat_id = $3)
+              AND ($4::uuid IS NULL OR v.society_id = $4)
+              AND ($5::text IS NULL OR v.status = $5)
+              AND ($6::timestamptz IS NULL OR (v.created_at, v.id) < ($6, $7))
+            ORDER BY v.created_at DESC, v.id DESC LIMIT $8""",
+        flat_ids,
+        society_ids,
+        flat_id,
+        society_id,
+        status,
+        *_after(after),
+        limit + 1,
+    )
+    return [_visitor(r) for r in rows]
+
+
+async def expected_on(conn: asyncpg.Connection, *, society_id: uuid.UUID, day: dt.date) -> list[Visitor]:
+    rows = await conn.fetch(
+        f"""SELECT {_V} FROM visitors v LEFT JOIN users r ON r.id = v.responded_by
+            WHERE v.society_id = $1 AND v.status = 'pre_approved'
+              AND v.expected_at >= $2::date::timestamptz AND v.expected_at < ($2::date + 1)::timestamptz
+            ORDER BY v.expected_at, v.id""",
+        society_id,
+        day,
+    )
+    return [_visitor(r) for r in rows]
+
+
+async def claim_due_escalations(conn: asyncpg.Connection, limit: int = 100) -> list[Visitor]:
+    """Mark unanswered requests past their deadline as escalated; each row is taken by one worker once."""
+    rows = await conn.fetch(
+        f"""WITH due AS (
+                SELECT id FROM visitors
+                WHERE status = 'pending' AND escalated_at IS NULL AND escalate_at <= now()
+                ORDER BY escalate_at LIMIT $1
+                FOR UPDATE SKIP LOCKED),
+            v AS (UPDATE visitors SET escalated_at = now(), updated_at = now()
+                  FROM due WHERE visitors.id = due.id RETURNING visitors.*)
+            SELECT {_V} FROM v LEFT JOIN users r ON r.id = v.responded_by""",
+        limit,
+    )
+    return [_visitor(r) for r in rows]
+
+
+# Visits ---------------------------------------------------------------------------
+
+_VISIT = """t.id, t.visitor_id, t.society_id, t.flat_id, v.name AS visitor_name, t.checkin_at, t.checkout_at,
+            t.checked_in_by, t.checked_out_by"""
+
+
+async def insert_visit(conn: asyncpg.Connection, *, visitor: Visitor, guard_id: uuid.UUID) -> Visit:
+    row = await conn.fetchrow(
+        f"""WITH t AS (INSERT INTO visits (visitor_id, society_id, flat_id, checked_in_by)
+                       VALUES ($1, $2, $3, $4) RETURNING *)
+            SELECT {_VISIT} FROM t JOIN visitors v ON v.id = t.visitor_id""",
+        visitor.id,
+        visitor.society_id,
+        visitor.flat_id,
+        guard_id,
+    )
+    return Visit(**dict(row))
+
+
+async def close_visit(conn: asyncpg.Connection, *, visitor_id: uuid.UUID, guard_id: uuid.UUID) -> Visit | None:
+    row = await conn.fetchrow(
+        f"""WITH t AS (UPDATE visits SET checkout_at = now(), checked_out_by = $2
+                       WHERE visitor_id = $1 AND checkout_at IS NULL RETURNING *)
+            SELECT {_VISIT} FROM t JOIN visitors v ON v.id = t.visitor_id""",
+        visitor_id,
+        guard_id,
+    )
+    return Visit(**dict(row)) if row else None
+
+
+async def list_visits(
+    conn: asyncpg.Connection,
+    *,
+    flat_ids: list[uuid.UUID] | None,
+    society_ids: list[uuid.UUID] | None,
+    flat_id: uuid.UUID | None,
+    society_id: uuid.UUID | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    after: Cursor,
+    limit: int,
+) -> list[Visit]:
+    """Newest check-in first; `since`/`until` bound `checkin_at` so only those partitions are read."""
+    rows = await conn.fetch(
+        f"""SELECT {_VISIT} FROM visits t JOIN visitors v ON v.id = t.visitor_id
+            WHERE ($1::uuid[] IS NULL AND $2::uuid[] IS NULL
+                   OR t.flat_id = ANY($1::uuid[]) OR t.society_id = ANY($2::uuid[]))
+              AND ($3::uuid IS NULL OR t.flat_id = $3)
+              AND ($4::uuid IS NULL OR t.society_id = $4)
+              AND ($5::timestamptz IS NULL OR t.checkin_at >= $5)
+              AND ($6::timestamptz IS NULL OR t.checkin_at < $6)
+              AND ($7::timestamptz IS NULL OR (t.checkin_at, t.id) < ($7, $8))
+            ORDER BY t.checkin_at DESC, t.id DESC LIMIT $9""",
+        flat_ids,
+        society_ids,
+        flat_id,
+        society_id,
+        since,
+        until,
+        *_after(after),
+        limit + 1,
+    )
+    return [Visit(**dict(r)) for r in rows]
+
+
+async def ensure_visit_partitions(conn: asyncpg.Connection, months_ahead: int = 3) -> int:
+    return await conn.fetchval("SELECT ensure_visit_partitions($1)", months_ahead)
+
+
+# Devices ---------------------------------------------------------------------------
+
+
+async def upsert_device(conn: asyncpg.Connection, *, user_id: uuid.UUID, token: str, platform: str) -> None:
+    """A token belongs to the device's current user; re-registering moves it."""
+    await conn.execute(
+        """INSERT INTO device_tokens (user_id, token, platform) VALUES ($1, $2, $3)
+           ON CONFLICT (token) DO UPDATE SET user_id = $1, platform = $3, updated_at = now()""",
+        user_id,
+        token,
+        platform,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    user_id: uuid.UUID
+    token: str
+
+
+async def resident_devices(conn: asyncpg.Connection, flat_id: uuid.UUID) -> list[Device]:
+    rows = await conn.fetch(
+        """SELECT d.user_id, d.token FROM device_tokens d
+           JOIN role_assignments ra ON ra.user_id = d.user_id
+           WHERE ra.role = 'resident' AND ra.scope_type = 'flat' AND ra.scope_id = $1""",
+        flat_id,
+    )
+    return [Device(r["user_id"], r["token"]) for r in rows]

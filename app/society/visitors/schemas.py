@@ -1,0 +1,111 @@
+"""Request and response models for visitors and visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+
+from app.http import Body
+from app.identity.schemas import Name, Phone
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+InviteCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9]{6,12}$")]
+VisitorStatus = Literal["pending", "accepted", "denied", "pre_approved", "checked_in", "checked_out"]
+
+
+class VisitorIn(Body):
+    """A guard registers a walk-in (no `expected_at`); a resident invites one (with `expected_at`)."""
+
+    flat_id: uuid.UUID
+    name: Name
+    phone: Phone | None = None
+    purpose: Note | None = None
+    vehicle_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
+    expected_at: AwareDatetime | None = None
+
+
+class RespondIn(Body):
+    decision: Literal["approve", "deny"]
+    note: Note | None = None
+
+
+class SendInviteIn(Body):
+    channel: Literal["sms", "whatsapp"]
+
+
+class CheckinIn(Body):
+    visitor_id: uuid.UUID | None = None
+    invite_code: InviteCode | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CheckinIn:
+        if (self.visitor_id is None) == (self.invite_code is None):
+            raise ValueError("give either visitor_id or invite_code")
+        return self
+
+
+class CheckoutIn(Body):
+    visitor_id: uuid.UUID
+
+
+class DeviceIn(Body):
+    fcm_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    platform: Literal["android", "ios", "web"]
+
+
+class Page(BaseModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class VisitorsQuery(Page):
+    flat_id: uuid.UUID | None = None
+    society_id: uuid.UUID | None = None
+    status: VisitorStatus | None = None
+
+
+class VisitsQuery(Page):
+    flat_id: uuid.UUID | None = None
+    society_id: uuid.UUID | None = None
+    from_: AwareDatetime | None = Field(default=None, alias="from")
+    to: AwareDatetime | None = None
+
+
+class ExpectedQuery(BaseModel):
+    date: dt.date | None = Field(default=None, description="UTC date; today when omitted")
+
+
+class VisitorOut(BaseModel):
+    id: uuid.UUID
+    society_id: uuid.UUID
+    flat_id: uuid.UUID
+    name: str
+    phone: str | None
+    purpose: str | None
+    vehicle_number: str | None
+    status: VisitorStatus
+    invite_code: str | None
+    expected_at: dt.datetime | None
+    created_by: uuid.UUID
+    responded_by: uuid.UUID | None
+    responded_by_name: str | None
+    responded_at: dt.datetime | None
+    response_note: str | None
+    escalated_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class VisitOut(BaseModel):
+    id: uuid.UUID
+    visitor_id: uuid.UUID
+    society_id: uuid.UUID
+    flat_id: uuid.UUID
+    visitor_name: str
+    checkin_at: dt.datetime
+    checkout_at: dt.datetime | None
+    checked_in_by: uuid.UUID
+    checked_out_by: uuid.UUID | None

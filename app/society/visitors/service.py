@@ -1,0 +1,427 @@
+"""Visitor rules: guards register walk-ins, residents answer and invite, guards
+check visitors in and out. Each use case is one transaction; its events are
+published in it and sent once it commits.
+
+States: pending -> accepted | denied; pre_approved (invited);
+accepted | pre_approved -> checked_in -> checked_out. Anything else is 409.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+import uuid
+from typing import Any
+
+import asyncpg
+import structlog
+
+from app import audit, idempotency, notify
+from app.http import Conflict, Forbidden, NotFound, Unprocessable
+from app.realtime.outbox import publish
+from app.security.permissions import Principal
+from app.society.hierarchy import service as hierarchy
+from app.society.visitors import repo
+from app.society.visitors.schemas import CheckinIn, VisitorIn
+from app.state import AppState
+
+log = structlog.get_logger(__name__)
+
+GATE_ROLES = ("guard", "society_admin")
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread at the gate
+MAX_INVITE_AHEAD = dt.timedelta(days=90)
+
+
+def _invite_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def _sees(actor: Principal, visitor: repo.Visitor) -> bool:
+    return actor.has("resident", "flat", visitor.flat_id) or actor.has(GATE_ROLES, "society", visitor.society_id)
+
+
+async def _visible(conn: asyncpg.Connection, actor: Principal, visitor_id: uuid.UUID) -> repo.Visitor:
+    """The visitor if the caller may see it; 404 otherwise, so ids of others' visitors reveal nothing."""
+    visitor = await repo.get_visitor(conn, visitor_id)
+    if visitor is None or not _sees(actor, visitor):
+        raise NotFound("No such visitor.")
+    return visitor
+
+
+async def create_visitor(
+    ctx: AppState, *, actor: Principal, data: VisitorIn, idempotency_key: str | None, raw_body: bytes
+) -> tuple[int, Any]:
+    """A guard's walk-in request (to the flat's residents) or a resident's invitation (to the gate)."""
+    async with ctx.db.transaction() as tx:
+        key: idempotency.Key | None = None
+        if idempotency_key is not None:
+            claimed = await idempotency.claim(
+                tx, user_id=actor.user_id, scope="POST /v1/visitors", key=idempotency_key, body=raw_body
+            )
+            if isinstance(claimed, idempotency.Replay):
+                return claimed.status, claimed.body
+            key = claimed
+        society_id = await hierarchy.society_of_flat(tx.conn, data.flat_id)
+        if society_id is None:
+            raise NotFound("No such flat.")
+        if data.expected_at is None:
+            visitor = await _walk_in(ctx, tx.conn, actor, data, society_id)
+            publish(tx, f"flat:{visitor.flat_id}", "visitor_request", visitor)
+            tx.after_commit(lambda: _push_later(ctx, visitor))
+        else:
+            visitor = await _invite(tx.conn, actor, data, society_id)
+            publish(tx, f"society:{visitor.society_id}", "expected_visitor", visitor)
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action=f"visitor.{visitor.status}",
+            resource_type="visitor",
+            resource_id=visitor.id,
+        )
+        if key is not None:
+            await key.save(201, visitor)
+        return 201, visitor
+
+
+async def _walk_in(
+    ctx: AppState, conn: asyncpg.Connection, actor: Principal, data: VisitorIn, society_id: uuid.UUID
+) -> repo.Visitor:
+    if not actor.has("guard", "society", society_id):
+        raise Forbidden("Only a guard of this society registers visitors at the gate.")
+    return await repo.insert_visitor(
+        conn,
+        society_id=society_id,
+        flat_id=data.flat_id,
+        name=data.name,
+        phone=data.phone,
+        purpose=data.purpose,
+        vehicle_number=data.vehicle_number,
+        status="pending",
+        invite_code=None,
+        expected_at=None,
+        created_by=actor.user_id,
+        escalate_after=ctx.settings.visitor_escalate_after,
+    )
+
+
+async def _invite(conn: asyncpg.Connection, actor: Principal, data: VisitorIn, society_id: uuid.UUID) -> repo.Visitor:
+    if not actor.has("resident", "flat", data.flat_id):
+        raise Forbidden("Only a resident of this flat invites visitors to it.")
+    assert data.expected_at is not None
+    now = dt.datetime.now(dt.UTC)
+    if not now - dt.timedelta(hours=1) <= data.expected_at <= now + MAX_INVITE_AHEAD:
+        raise Unprocessable("expected_at must be between an hour ago and 90 days ahead.", code="invalid_expected_at")
+    for _ in range(5):
+        try:
+            async with conn.transaction():
+                return await repo.insert_visitor(
+                    conn,
+                    society_id=society_id,
+                    flat_id=data.flat_id,
+                    name=data.name,
+                    phone=data.phone,
+                    purpose=data.purpose,
+                    vehicle_number=data.vehicle_number,
+                    status="pre_approved",
+                    invite_code=_invite_code(),
+                    expected_at=data.expected_at,
+                    created_by=actor.user_id,
+                    escalate_after=None,
+                )
+        except asyncpg.UniqueViolationError:
+            continue  # an invite code already in use: draw another
+    raise Conflict("Could not allocate an invite code; try again.", code="invite_code_exhausted")
+
+
+async def respond(
+    ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID, approve: bool, note: str | None
+) -> repo.Visitor:
+    """A resident's answer; of two answers at once exactly one wins, the other is 409."""
+    async with ctx.db.transaction() as tx:
+        visitor = await _visible(tx.conn, actor, visitor_id)
+        if not actor.has("resident", "flat", visitor.flat_id):
+            raise Forbidden("Only a resident of the flat answers for it.")
+        answered = await repo.move(
+            tx.conn,
+            visitor_id=visitor_id,
+            from_statuses=("pending",),
+            to_status="accepted" if approve else "denied",
+            actor_id=actor.user_id,
+            note=note,
+            respond=True,
+        )
+        if answered is None:
+            current = await repo.get_visitor(tx.conn, visitor_id)
+            raise Conflict(
+                "This request was already answered.",
+                code="already_decided",
+                details={"status": current.status if current else None},
+            )
+        event = "request_approved" if approve else "request_denied"
+        publish(tx, f"society:{answered.society_id}", event, answered)
+        publish(tx, f"flat:{answered.flat_id}", event, answered)
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action=f"visitor.{answered.status}",
+            resource_type="visitor",
+            resource_id=visitor_id,
+        )
+        return answered
+
+
+async def send_invite(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID, channel: str) -> str:
+    """Send the invite code to the visitor's phone; returns the delivery outcome."""
+    async with ctx.db.connection() as conn:
+        visitor = await _visible(conn, actor, visitor_id)
+    if not actor.has("resident", "flat", visitor.flat_id):
+        raise Forbidden("Only a resident of the flat sends its invites.")
+    if visitor.status != "pre_approved" or visitor.invite_code is None:
+        raise Conflict("Only an invited visitor who has not arrived can be sent the invite.", code="not_invited")
+    if visitor.phone is None:
+        raise Unprocessable("The visitor has no phone number.", code="no_phone")
+    outcome = await ctx.notifier.send(
+        channel=channel,
+        to=visitor.phone,
+        template="visitor_invite",
+        data={
+            "code": visitor.invite_code,
+            "name": visitor.name,
+            "expected_at": visitor.expected_at.isoformat() if visitor.expected_at else None,
+        },
+    )
+    async with ctx.db.transaction() as tx:
+        await notify.record(
+            tx.conn,
+            [
+                notify.Attempt(
+                    actor.user_id, channel, visitor.phone, "visitor_invite", "visitor", str(visitor.id), outcome
+                )
+            ],
+        )
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="visitor.invite_sent",
+            resource_type="visitor",
+            resource_id=visitor.id,
+            details={"channel": channel, "outcome": outcome},
+        )
+    return outcome
+
+
+async def check_in(ctx: AppState, *, actor: Principal, data: CheckinIn) -> repo.Visit:
+    """Let an accepted or invited visitor in; pending and denied visitors stay out (409)."""
+    async with ctx.db.transaction() as tx:
+        found = (
+            await repo.get_visitor(tx.conn, data.visitor_id)
+            if data.visitor_id
+            else await repo.visitor_by_invite_code(tx.conn, data.invite_code or "")
+        )
+        if found is None or not actor.has("guard", "society", found.society_id):
+            raise NotFound("No such visitor.")
+        moved = await repo.move(
+            tx.conn,
+            visitor_id=found.id,
+            from_statuses=("accepted", "pre_approved"),
+            to_status="checked_in",
+            actor_id=actor.user_id,
+        )
+        if moved is None:
+            current = await repo.get_visitor(tx.conn, found.id)
+            raise Conflict(
+                "This visitor cannot be checked in now.",
+                code="not_allowed_in",
+                details={"status": current.status if current else None},
+            )
+        visit = await repo.insert_visit(tx.conn, visitor=moved, guard_id=actor.user_id)
+        publish(tx, f"flat:{moved.flat_id}", "visitor_checked_in", visit)
+        publish(tx, f"society:{moved.society_id}", "visitor_checked_in", visit)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="visitor.checked_in", resource_type="visitor", resource_id=moved.id
+        )
+        return visit
+
+
+async def check_out(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID) -> repo.Visit:
+    async with ctx.db.transaction() as tx:
+        found = await repo.get_visitor(tx.conn, visitor_id)
+        if found is None or not actor.has("guard", "society", found.society_id):
+            raise NotFound("No such visitor.")
+        moved = await repo.move(
+            tx.conn,
+            visitor_id=visitor_id,
+            from_statuses=("checked_in",),
+            to_status="checked_out",
+            actor_id=actor.user_id,
+        )
+        if moved is None:
+            raise Conflict("This visitor is not checked in.", code="not_checked_in", details={"status": found.status})
+        visit = await repo.close_visit(tx.conn, visitor_id=visitor_id, guard_id=actor.user_id)
+        assert visit is not None, "a checked-in visitor always has an open visit"
+        publish(tx, f"flat:{moved.flat_id}", "visitor_checked_out", visit)
+        publish(tx, f"society:{moved.society_id}", "visitor_checked_out", visit)
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="visitor.checked_out",
+            resource_type="visitor",
+            resource_id=visitor_id,
+        )
+        return visit
+
+
+async def _bounds(
+    conn: asyncpg.Connection, actor: Principal, flat_id: uuid.UUID | None, society_id: uuid.UUID | None
+) -> tuple[list[uuid.UUID] | None, list[uuid.UUID] | None]:
+    """What the caller may list: its flats and gate societies (None, None for admins); 403 for a filter outside."""
+    if actor.is_admin:
+        return None, None
+    flats = sorted(actor.scope_ids("resident", "flat"))
+    societies = sorted(actor.scope_ids(GATE_ROLES, "society"))
+    if not flats and not societies:
+        raise Forbidden("Only residents, guards and society admins see visitors.")
+    if society_id is not None and society_id not in societies:
+        raise Forbidden("You do not work at this society's gate.")
+    if flat_id is not None and flat_id not in flats:
+        flat_society = await hierarchy.society_of_flat(conn, flat_id)
+        if flat_society is None or flat_society not in societies:
+            raise Forbidden("This is not your flat.")
+    return flats, societies
+
+
+async def list_visitors(
+    ctx: AppState,
+    *,
+    actor: Principal,
+    flat_id: uuid.UUID | None,
+    society_id: uuid.UUID | None,
+    status: str | None,
+    after: repo.Cursor,
+    limit: int,
+) -> list[repo.Visitor]:
+    async with ctx.db.connection() as conn:
+        flats, societies = await _bounds(conn, actor, flat_id, society_id)
+        return await repo.list_visitors(
+            conn,
+            flat_ids=flats,
+            society_ids=societies,
+            flat_id=flat_id,
+            society_id=society_id,
+            status=status,
+            after=after,
+            limit=limit,
+        )
+
+
+async def list_visits(
+    ctx: AppState,
+    *,
+    actor: Principal,
+    flat_id: uuid.UUID | None,
+    society_id: uuid.UUID | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    after: repo.Cursor,
+    limit: int,
+) -> list[repo.Visit]:
+    async with ctx.db.connection() as conn:
+        flats, societies = await _bounds(conn, actor, flat_id, society_id)
+        return await repo.list_visits(
+            conn,
+            flat_ids=flats,
+            society_ids=societies,
+            flat_id=flat_id,
+            society_id=society_id,
+            since=since,
+            until=until,
+            after=after,
+            limit=limit,
+        )
+
+
+async def expected_visitors(
+    ctx: AppState, *, actor: Principal, society_id: uuid.UUID, day: dt.date
+) -> list[repo.Visitor]:
+    """Invited visitors due on a (UTC) day, for the gate."""
+    if not actor.has(GATE_ROLES, "society", society_id):
+        raise Forbidden("You do not work at this society's gate.")
+    async with ctx.db.connection() as conn:
+        return await repo.expected_on(conn, society_id=society_id, day=day)
+
+
+async def register_device(ctx: AppState, *, actor: Principal, token: str, platform: str) -> None:
+    """Where to push this user's alerts (guards and residents)."""
+    if not (actor.is_admin or actor.scope_ids("guard", "society") or actor.scope_ids("resident", "flat")):
+        raise Forbidden("Only guards and residents register devices.")
+    async with ctx.db.transaction() as tx:
+        await repo.upsert_device(tx.conn, user_id=actor.user_id, token=token, platform=platform)
+
+
+async def _push_later(ctx: AppState, visitor: repo.Visitor) -> None:
+    """Pushing talks to FCM; it runs after the response, never inside the request."""
+    ctx.hub.spawn(push_visitor_request(ctx, visitor))
+
+
+async def push_visitor_request(ctx: AppState, visitor: repo.Visitor) -> None:
+    """Push the request to the flat's residents' phones; every attempt is logged."""
+    async with ctx.db.connection() as conn:
+        devices = await repo.resident_devices(conn, visitor.flat_id)
+    if not devices:
+        return
+    results = await ctx.pusher.send(
+        [d.token for d in devices],
+        title="Visitor at the gate",
+        body=f"{visitor.name} is waiting" + (f" ({visitor.purpose})" if visitor.purpose else ""),
+        data={"type": "visitor_request", "visitor_id": str(visitor.id), "flat_id": str(visitor.flat_id)},
+    )
+    owner = {d.token: d.user_id for d in devices}
+    async with ctx.db.transaction() as tx:
+        await notify.record(
+            tx.conn,
+            [
+                notify.Attempt(
+                    owner[r.token],
+                    "push",
+                    r.token[-16:],
+                    "visitor_request",
+                    "visitor",
+                    str(visitor.id),
+                    r.outcome,
+                    r.error,
+                )
+                for r in results
+            ],
+        )
+
+
+async def escalate_due(ctx: AppState) -> int:
+    """Tell the gate about requests nobody answered in time; each fires once, on one worker."""
+    async with ctx.db.transaction() as tx:
+        due = await repo.claim_due_escalations(tx.conn)
+        for visitor in due:
+            publish(tx, f"society:{visitor.society_id}", "request_escalated", visitor)
+    return len(due)
+
+
+async def escalation_loop(ctx: AppState) -> None:
+    while True:
+        await asyncio.sleep(ctx.settings.escalation_interval)
+        try:
+            await escalate_due(ctx)
+        except (OSError, asyncpg.PostgresError):
+            log.warning("escalation_sweep_failed", exc_info=True)
+
+
+async def partition_loop(ctx: AppState) -> None:
+    """Keep visit partitions three months ahead (checked at start, then daily)."""
+    while True:
+        try:
+            async with ctx.db.connection() as conn:
+                made = await repo.ensure_visit_partitions(conn)
+            if made:
+                log.info("visit_partitions_created", count=made)
+        except (OSError, asyncpg.PostgresError):
+            log.warning("visit_partitions_failed", exc_info=True)
+        await asyncio.sleep(24 * 3600)

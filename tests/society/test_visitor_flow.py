@@ -1,0 +1,241 @@
+"""The gate's core job, end to end with real sockets: a guard registers a
+visitor, the flat's residents answer, the guard checks the visitor in and out."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from tests.helpers import Api, connect, settle
+from tests.society.conftest import Gate, walk_in
+
+
+async def _joined(url: str, user, room_type: str, room_id: str):
+    listener = await connect(url, user.access_token)
+    assert (await listener.join(room_type, room_id))["ok"] is True
+    return listener
+
+
+async def test_request_answer_check_in_and_out_reach_exactly_the_right_people(api: Api, gate: Gate, server) -> None:
+    guard = await _joined(server.url, gate.guard, "society", gate.society.id)
+    resident = await _joined(server.url, gate.resident, "flat", gate.flat)
+    housemate = await _joined(server.url, gate.housemate, "flat", gate.flat)
+    neighbour = await _joined(server.url, gate.neighbour, "flat", gate.other_flat)
+    other_guard = await _joined(server.url, gate.other_guard, "society", gate.other_society.id)
+    try:
+        visitor = await walk_in(api, gate, "Ramesh", vehicle_number="KA01AB1234")
+        assert visitor["status"] == "pending" and visitor["flat_id"] == gate.flat
+        (request,) = await resident.wait_for("visitor_request")
+        await housemate.wait_for("visitor_request")
+        assert request["data"]["id"] == visitor["id"] and request["room"] == f"flat:{gate.flat}"
+        assert request["data"] == visitor
+
+        answer = await api.post(
+            f"/v1/visitors/{visitor['id']}/respond", {"decision": "approve", "note": "send up"}, gate.resident
+        )
+        assert answer.status_code == 200
+        assert answer.json()["status"] == "accepted" and answer.json()["responded_by"] == gate.resident.id
+        (approved,) = await guard.wait_for("request_approved")
+        assert approved["data"]["id"] == visitor["id"] and approved["room"] == f"society:{gate.society.id}"
+        # The housemate's prompt closes and shows who answered.
+        (closed,) = await housemate.wait_for("request_approved")
+        assert closed["data"]["responded_by_name"] == "Asha"
+
+        checkin = await api.post("/v1/visits/checkin", {"visitor_id": visitor["id"]}, gate.guard)
+        assert checkin.status_code == 201
+        visit = checkin.json()
+        assert visit["visitor_id"] == visitor["id"] and visit["checkout_at"] is None
+        (arrived,) = await resident.wait_for("visitor_checked_in")
+        assert arrived["data"]["id"] == visit["id"] and arrived["data"]["visitor_name"] == "Ramesh"
+
+        checkout = await api.post("/v1/visits/checkout", {"visitor_id": visitor["id"]}, gate.guard)
+        assert checkout.status_code == 200 and checkout.json()["checkout_at"] is not None
+        await resident.wait_for("visitor_checked_out")
+
+        history = await api.get("/v1/visits", gate.resident, params={"flat_id": gate.flat})
+        assert [v["id"] for v in history.json()["items"]] == [visit["id"]]
+        assert history.json()["items"][0]["checkout_at"] is not None
+
+        await settle()
+        for outsider in (neighbour, other_guard):
+            assert not [name for name, _ in outsider.events if name.startswith(("visitor_", "request_"))]
+    finally:
+        for listener in (guard, resident, housemate, neighbour, other_guard):
+            await listener.close()
+
+
+async def test_outsiders_get_403_or_404_and_nothing_changes(api: Api, gate: Gate) -> None:
+    visitor = await walk_in(api, gate)
+    path = f"/v1/visitors/{visitor['id']}/respond"
+    assert (await api.post(path, {"decision": "approve"}, gate.neighbour)).status_code == 404
+    assert (await api.post(path, {"decision": "approve"}, gate.other_guard)).status_code == 404
+    assert (await api.post(path, {"decision": "approve"}, gate.guard)).status_code == 403
+    body = {"flat_id": gate.flat, "name": "Sneaky"}
+    assert (await api.post("/v1/visitors", body, gate.other_guard)).status_code == 403
+    assert (await api.post("/v1/visitors", body, gate.resident)).status_code == 403  # residents invite instead
+    invite = {**body, "expected_at": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()}
+    assert (await api.post("/v1/visitors", invite, gate.guard)).status_code == 403
+    assert (await api.post("/v1/visitors", invite, gate.neighbour)).status_code == 403
+    assert (await api.post("/v1/visits/checkin", {"visitor_id": visitor["id"]}, gate.other_guard)).status_code == 404
+    assert (await api.get("/v1/visitors", gate.neighbour, params={"flat_id": gate.flat})).status_code == 403
+    assert (await api.get("/v1/visitors", gate.other_guard, params={"society_id": gate.society.id})).status_code == 403
+    stranger = await api.signup()
+    assert (await api.get("/v1/visitors", stranger)).status_code == 403
+    # The neighbour's own list does not include the other flat's visitor.
+    mine = await api.get("/v1/visitors", gate.neighbour)
+    assert visitor["id"] not in [v["id"] for v in mine.json()["items"]]
+    still = await api.get("/v1/visitors", gate.resident, params={"flat_id": gate.flat})
+    assert [v["status"] for v in still.json()["items"] if v["id"] == visitor["id"]] == ["pending"]
+
+
+async def test_the_state_machine_refuses_every_other_move(api: Api, gate: Gate) -> None:
+    visitor = await walk_in(api, gate)
+    vid = visitor["id"]
+    pending_in = await api.post("/v1/visits/checkin", {"visitor_id": vid}, gate.guard)
+    assert pending_in.status_code == 409 and pending_in.json()["error"]["details"] == {"status": "pending"}
+    assert (await api.post("/v1/visits/checkout", {"visitor_id": vid}, gate.guard)).status_code == 409
+    assert (await api.post(f"/v1/visitors/{vid}/respond", {"decision": "deny"}, gate.resident)).status_code == 200
+    again = await api.post(f"/v1/visitors/{vid}/respond", {"decision": "approve"}, gate.housemate)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_decided"
+    assert (await api.post("/v1/visits/checkin", {"visitor_id": vid}, gate.guard)).status_code == 409
+    bad = await api.post(f"/v1/visitors/{vid}/respond", {"decision": "maybe"}, gate.resident)
+    assert bad.status_code == 422
+
+
+async def test_two_residents_answering_at_once_one_wins_and_one_event_goes_out(api: Api, gate: Gate, db) -> None:
+    for _ in range(5):
+        visitor = await walk_in(api, gate)
+        path = f"/v1/visitors/{visitor['id']}/respond"
+        first, second = await asyncio.gather(
+            api.post(path, {"decision": "approve"}, gate.resident),
+            api.post(path, {"decision": "deny"}, gate.housemate),
+        )
+        assert sorted([first.status_code, second.status_code]) == [200, 409]
+        async with db.connection() as conn:
+            events = await conn.fetchval(
+                """SELECT count(*) FROM events WHERE room = $1 AND data->>'id' = $2
+                   AND type IN ('request_approved', 'request_denied')""",
+                f"society:{gate.society.id}",
+                visitor["id"],
+            )
+            history = await conn.fetchval(
+                "SELECT count(*) FROM visitor_status_history WHERE visitor_id = $1::uuid", visitor["id"]
+            )
+        assert events == 1
+        assert history == 2  # created, then exactly one answer
+
+
+async def test_two_guards_checking_in_one_visitor_make_one_visit(api: Api, gate: Gate, admin, db) -> None:
+    second_guard = await api.signup("Second Guard")
+    await api.grant(admin, second_guard, "guard", "society", gate.society.id)
+    visitor = await walk_in(api, gate)
+    await api.post(f"/v1/visitors/{visitor['id']}/respond", {"decision": "approve"}, gate.resident)
+    results = await asyncio.gather(
+        api.post("/v1/visits/checkin", {"visitor_id": visitor["id"]}, gate.guard),
+        api.post("/v1/visits/checkin", {"visitor_id": visitor["id"]}, second_guard),
+    )
+    assert sorted(r.status_code for r in results) == [201, 409]
+    async with db.connection() as conn:
+        visits = await conn.fetchval("SELECT count(*) FROM visits WHERE visitor_id = $1::uuid", visitor["id"])
+    assert visits == 1
+
+
+async def test_idempotency_key_replays_and_refuses_a_different_body(api: Api, gate: Gate, db) -> None:
+    body = {"flat_id": gate.flat, "name": "Retry Courier", "purpose": "parcel"}
+    headers = {"idempotency-key": "gate-tablet-7-req-1"}
+    results = await asyncio.gather(*(api.post("/v1/visitors", body, gate.guard, headers=headers) for _ in range(4)))
+    assert {r.status_code for r in results} == {201}
+    assert len({r.json()["id"] for r in results}) == 1
+    visitor_id = results[0].json()["id"]
+    reordered = {"purpose": "parcel", "name": "Retry Courier", "flat_id": gate.flat}
+    replay = await api.post("/v1/visitors", reordered, gate.guard, headers=headers)
+    assert replay.status_code == 201 and replay.json() == results[0].json()
+    other = await api.post("/v1/visitors", {**body, "name": "Someone Else"}, gate.guard, headers=headers)
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+    async with db.connection() as conn:
+        rows = await conn.fetchval(
+            "SELECT count(*) FROM visitors WHERE name = 'Retry Courier' AND flat_id = $1::uuid", gate.flat
+        )
+        events = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE type = 'visitor_request' AND data->>'id' = $1", visitor_id
+        )
+    assert rows == 1 and events == 1
+
+
+async def test_invited_visitor_walks_in_with_the_code(api: Api, gate: Gate, server, db) -> None:
+    guard = await _joined(server.url, gate.guard, "society", gate.society.id)
+    try:
+        expected_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=30)
+        response = await api.post(
+            "/v1/visitors",
+            {"flat_id": gate.flat, "name": "Priya", "phone": "+91 90000 11111", "expected_at": expected_at.isoformat()},
+            gate.resident,
+        )
+        assert response.status_code == 201
+        invited = response.json()
+        assert invited["status"] == "pre_approved" and len(invited["invite_code"]) == 8
+        (expected,) = await guard.wait_for("expected_visitor")
+        assert expected["data"]["id"] == invited["id"]
+        today = await api.get(
+            f"/v1/society/{gate.society.id}/expected-visitors",
+            gate.guard,
+            params={"date": expected_at.date().isoformat()},
+        )
+        assert invited["id"] in [v["id"] for v in today.json()["items"]]
+        assert (await api.get(f"/v1/society/{gate.society.id}/expected-visitors", gate.other_guard)).status_code == 403
+
+        sent = await api.post(f"/v1/visitors/{invited['id']}/send-invite", {"channel": "whatsapp"}, gate.resident)
+        assert sent.status_code == 202 and sent.json() == {"status": "logged"}
+        async with db.connection() as conn:
+            logs = await conn.fetch(
+                "SELECT channel, outcome FROM notification_logs WHERE resource_id = $1", invited["id"]
+            )
+        assert [(r["channel"], r["outcome"]) for r in logs] == [("whatsapp", "logged")]
+
+        wrong_gate = await api.post("/v1/visits/checkin", {"invite_code": invited["invite_code"]}, gate.other_guard)
+        assert wrong_gate.status_code == 404
+        checkin = await api.post("/v1/visits/checkin", {"invite_code": invited["invite_code"].lower()}, gate.guard)
+        assert checkin.status_code == 201 and checkin.json()["visitor_id"] == invited["id"]
+        reuse = await api.post("/v1/visits/checkin", {"invite_code": invited["invite_code"]}, gate.guard)
+        assert reuse.status_code == 409
+    finally:
+        await guard.close()
+
+
+async def test_an_offline_resident_catches_up_with_sync(api: Api, gate: Gate, server) -> None:
+    online = await _joined(server.url, gate.resident, "flat", gate.flat)
+    first = await walk_in(api, gate, "Before")
+    (seen,) = await online.wait_for("visitor_request")
+    await online.close()
+    missed = [await walk_in(api, gate, name) for name in ("Missed 1", "Missed 2")]
+    back = await connect(server.url, gate.resident.access_token)
+    try:
+        reply = await back.call("sync", {"room": f"flat:{gate.flat}", "since": seen["event_id"]})
+        assert reply["ok"] is True
+        assert [e["data"]["id"] for e in reply["events"]] == [v["id"] for v in missed]
+        assert seen["data"]["id"] == first["id"]
+    finally:
+        await back.close()
+
+
+async def test_a_registered_phone_gets_a_push_attempt_that_is_logged(api: Api, gate: Gate, db) -> None:
+    device = await api.post(
+        "/v1/guards/register-device",
+        {"fcm_token": "fcm-token-" + gate.resident.id, "platform": "android"},
+        gate.resident,
+    )
+    assert device.status_code == 204
+    stranger = await api.signup()
+    assert (
+        await api.post("/v1/guards/register-device", {"fcm_token": "x", "platform": "ios"}, stranger)
+    ).status_code == 403
+    visitor = await walk_in(api, gate)
+    for _ in range(50):
+        async with db.connection() as conn:
+            rows = await conn.fetch(
+                "SELECT user_id, channel, outcome FROM notification_logs WHERE resource_id = $1", visitor["id"]
+            )
+        if rows:
+            break
+        await settle(0.1)
+    assert [(str(r["user_id"]), r["channel"], r["outcome"]) for r in rows] == [(gate.resident.id, "push", "skipped")]
