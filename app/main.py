@@ -31,6 +31,7 @@ from app.realtime.hub import Hub
 from app.security.firebase import FirebaseVerifier
 from app.security.tokens import AccessTokens
 from app.society.hierarchy.routes import routes as society_routes
+from app.society.residents.routes import routes as resident_routes
 from app.society.visitors import service as visitors
 from app.society.visitors.routes import routes as visitor_routes
 from app.state import AppState, app_state
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         *identity_routes,
         *society_routes,
         *visitor_routes,
+        *resident_routes,
     ]
     starlette = Starlette(
         routes=routes,

@@ -329,37 +329,45 @@ async def confirm_password_reset(ctx: AppState, *, email: str, code: str, new_pa
 
 async def grant_role(ctx: AppState, *, actor: Principal, data: RoleAssignmentIn) -> tuple[repo.RoleAssignment, bool]:
     """Give a user a role on a scope; admins anywhere, scope admins inside their own scope."""
+    async with ctx.db.transaction() as tx:
+        return await grant_role_in(ctx, tx, actor=actor, data=data)
+
+
+async def grant_role_in(
+    ctx: AppState, tx: Tx, *, actor: Principal, data: RoleAssignmentIn
+) -> tuple[repo.RoleAssignment, bool]:
+    """`grant_role` inside a transaction another use case already holds (e.g. approving a resident)."""
     if ROLE_SCOPES[data.role] != data.scope_type:
         raise Unprocessable(f"The role {data.role} takes a {ROLE_SCOPES[data.role]} scope.", code="invalid_scope")
     if (data.scope_type == "global") != (data.scope_id is None):
         raise Unprocessable("scope_id is required for every scope but global.", code="invalid_scope")
-    async with ctx.db.transaction() as tx:
-        scope = await scopes.resolve(tx.conn, data.scope_type, data.scope_id)
-        if scope is None:
-            raise NotFound("No such scope.", code="scope_not_found")
-        if not may_grant(actor, data.role, scope):
-            raise Forbidden()
-        if not await repo.user_exists(tx.conn, data.user_id):
-            raise NotFound("No such user.")
-        assignment, created = await repo.insert_role_assignment(
+    scope = await scopes.resolve(tx.conn, data.scope_type, data.scope_id)
+    if scope is None:
+        raise NotFound("No such scope.", code="scope_not_found")
+    if not may_grant(actor, data.role, scope):
+        raise Forbidden()
+    if not await repo.user_exists(tx.conn, data.user_id):
+        raise NotFound("No such user.")
+    assignment, created = await repo.insert_role_assignment(
+        tx.conn,
+        user_id=data.user_id,
+        role=data.role,
+        scope_type=data.scope_type,
+        scope_id=data.scope_id,
+        granted_by=actor.user_id,
+    )
+    if created:
+        await audit.record(
             tx.conn,
-            user_id=data.user_id,
-            role=data.role,
-            scope_type=data.scope_type,
-            scope_id=data.scope_id,
-            granted_by=actor.user_id,
+            actor_id=actor.user_id,
+            action="role.granted",
+            resource_type="role_assignment",
+            resource_id=assignment.id,
+            details={"role": data.role, "user_id": data.user_id},
         )
-        if created:
-            await audit.record(
-                tx.conn,
-                actor_id=actor.user_id,
-                action="role.granted",
-                resource_type="role_assignment",
-                resource_id=assignment.id,
-                details={"role": data.role, "user_id": data.user_id},
-            )
-            publish(tx, f"user:{data.user_id}", "role_granted", assignment)
-        return assignment, created
+        publish(tx, f"user:{data.user_id}", "role_granted", assignment)
+        tx.after_commit(lambda: ctx.hub.principal_changed(data.user_id))
+    return assignment, created
 
 
 async def revoke_role(ctx: AppState, *, actor: Principal, assignment_id: uuid.UUID) -> None:

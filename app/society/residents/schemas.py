@@ -1,0 +1,37 @@
+"""Request and response models for residents asking to join a flat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from app.http import Body
+
+RequestStatus = Literal["pending", "approved", "rejected"]
+
+
+class ResidentRequestIn(Body):
+    flat_id: uuid.UUID
+    relation: Literal["owner", "tenant"]
+
+
+class ResidentRequestsQuery(BaseModel):
+    status: RequestStatus | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class ResidentRequestOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    user_name: str
+    flat_id: uuid.UUID
+    society_id: uuid.UUID
+    relation: str
+    status: RequestStatus
+    decided_by: uuid.UUID | None
+    decided_at: dt.datetime | None
+    created_at: dt.datetime
