@@ -106,6 +106,7 @@ class Settings:
     firebase_emulator_host: str | None = None
     notify_webhook_url: str | None = None
     fcm_credentials: str | None = None
+    fcm_endpoint: str | None = None
     visitor_escalate_after: float = 60.0
     escalation_interval: float = 1.0
     allow_insecure_dev: bool = False
@@ -197,6 +198,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         firebase_emulator_host=env.get("FIREBASE_AUTH_EMULATOR_HOST") or None,
         notify_webhook_url=env.get("NOTIFY_WEBHOOK_URL") or None,
         fcm_credentials=env.get("FCM_CREDENTIALS") or None,
+        fcm_endpoint=env.get("FCM_ENDPOINT") or None,
         visitor_escalate_after=_float(env, "VISITOR_ESCALATE_AFTER", 60.0),
         escalation_interval=_float(env, "ESCALATION_INTERVAL", 1.0),
         allow_insecure_dev=_bool(env, "ALLOW_INSECURE_DEV", False),
@@ -220,6 +222,8 @@ def check(settings: Settings) -> None:
             )
         if settings.firebase_cert_url:
             raise ConfigError("FIREBASE_CERT_URL is for development; set ALLOW_INSECURE_DEV=true to use it")
+        if settings.fcm_endpoint:
+            raise ConfigError("FCM_ENDPOINT is for development; set ALLOW_INSECURE_DEV=true to use it")
 
 
 def _embedded_secret(data_dir: Path) -> str:

@@ -122,7 +122,9 @@ def build_state(settings: Settings) -> AppState:
         if settings.firebase_project_id
         else None,
         notifier=_notifier(settings),
-        pusher=FcmPusher(settings.fcm_credentials) if settings.fcm_credentials else SkippingPusher(),
+        pusher=FcmPusher(settings.fcm_credentials, endpoint=settings.fcm_endpoint)
+        if settings.fcm_credentials
+        else SkippingPusher(),
         hub=hub,
     )
     hub.bind(state)

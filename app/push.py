@@ -34,9 +34,13 @@ class SkippingPusher:
 
 
 class FcmPusher:
-    def __init__(self, credentials_file: str) -> None:
+    def __init__(self, credentials_file: str, *, endpoint: str | None = None) -> None:
+        """`endpoint` (development and tests) replaces FCM's send URL; `{0}` is the project id."""
         import firebase_admin
-        from firebase_admin import credentials
+        from firebase_admin import credentials, messaging
+
+        if endpoint:
+            messaging._MessagingService.FCM_URL = endpoint
 
         name = "gatehouse-fcm"
         try:
