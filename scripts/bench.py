@@ -1,0 +1,420 @@
+"""Gatehouse against the Node.js peer (../shared/peer-bench), side by side in one run.
+
+Starts both servers the way production runs them (Gatehouse: `gatehouse serve`,
+uvicorn with uvloop, httptools and websockets-sansio, N workers, the Redis
+manager; the peer: Node cluster, N workers, the Socket.IO Redis adapter) on the
+same PostgreSQL and Redis, provisions each through its own path, runs the
+peer-bench load scripts (official socket.io-client) against them alternately,
+and writes bench-results/<time>.json and a Markdown table with the ratios.
+
+Usage: scripts/bench [--quick] [--rates 50,200,500] [--seconds 10] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER_SRC = ROOT.parent / "shared" / "peer-bench"
+WORK = ROOT / ".bench"
+PEER = WORK / "peer-bench"
+RESULTS = ROOT / "bench-results"
+ADMIN_EMAIL, ADMIN_PASSWORD = "bench-admin@example.com", "bench-admin-password"
+P99_TARGET_MS = 50.0
+
+
+def log(message: str) -> None:
+    print(f"[bench {dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def psql(admin_url: str, sql: str) -> None:
+    subprocess.run(["psql", admin_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True, capture_output=True)
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in {timeout}s")
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def worker_pids(self) -> list[int]:
+        """The processes holding sockets: the server itself or its worker children."""
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
+        children = [int(p) for p in out]
+        return children or [self.process.pid]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@dataclass
+class Run:
+    database_url: str
+    redis_url: str
+    workers: int
+    gh_db: str = field(default_factory=lambda: f"gh_bench_{secrets.token_hex(3)}")
+    peer_db: str = field(default_factory=lambda: f"peer_bench_{secrets.token_hex(3)}")
+    prefix: str = field(default_factory=lambda: f"ghbench{secrets.token_hex(3)}")
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    servers: list[Server] = field(default_factory=list)
+
+    def gatehouse_env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DATABASE_URL": with_database(self.database_url, self.gh_db),
+            "REDIS_URL": self.redis_url,
+            "REDIS_PREFIX": self.prefix,
+            "JWT_SECRET": self.jwt_secret,
+            "RATE_LIMIT_GENERAL": "100000000/minute",
+            "RATE_LIMIT_AUTH": "100000000/minute",
+            "LOG_LEVEL": "warning",
+            "LOG_FORMAT": "json",
+            "ACCESS_TOKEN_TTL": "7200",
+            "DB_POOL_MAX": "20",
+        }
+
+    def peer_env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DATABASE_URL": with_database(self.database_url, self.peer_db),
+            "REDIS_URL": self.redis_url,
+            "JWT_SECRET": self.jwt_secret,
+        }
+
+    def start_gatehouse(self, workers: int) -> Server:
+        port = free_port()
+        log_path = WORK / f"gatehouse-{port}.log"
+        process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gatehouse"), "serve", "--port", str(port), "--workers", str(workers)],
+            env=self.gatehouse_env(),
+            stdout=log_path.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server = Server(f"gatehouse x{workers}", f"http://127.0.0.1:{port}", process, log_path)
+        self.servers.append(server)
+        wait_http(server.url + "/readyz")
+        return server
+
+    def start_peer(self, workers: int) -> Server:
+        port = free_port()
+        log_path = WORK / f"peer-{port}.log"
+        process = subprocess.Popen(
+            ["node", "peer/server.js"],
+            cwd=PEER,
+            env={**self.peer_env(), "WORKERS": str(workers), "PORT": str(port)},
+            stdout=log_path.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server = Server(f"peer x{workers}", f"http://127.0.0.1:{port}", process, log_path)
+        self.servers.append(server)
+        wait_http(server.url + "/healthz")
+        return server
+
+    def stop_all(self) -> None:
+        for server in self.servers:
+            server.stop()
+        self.servers.clear()
+
+
+def prepare_peer() -> None:
+    WORK.mkdir(exist_ok=True)
+    lock = PEER_SRC / "package-lock.json"
+    stamp = PEER / ".lock-copy"
+    if not (PEER / "node_modules").exists() or not stamp.exists() or stamp.read_bytes() != lock.read_bytes():
+        log("installing the peer's dependencies (npm ci)")
+        if PEER.exists():
+            shutil.rmtree(PEER)
+        shutil.copytree(PEER_SRC, PEER)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=PEER, check=True)
+        shutil.copy(lock, stamp)
+    for script in (ROOT / "scripts" / "bench_js").glob("*.js"):
+        shutil.copy(script, PEER / script.name)
+
+
+def node_json(args: list[str], *, env: dict[str, str] | None = None, timeout: float = 300) -> dict:
+    done = subprocess.run(
+        ["node", *args], cwd=PEER, env=env or os.environ.copy(), capture_output=True, text=True, timeout=timeout
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"node {' '.join(args)} failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def provision(run: Run, gatehouse: Server, flats: int, guards: int) -> tuple[Path, Path]:
+    peer_fixture, gh_fixture = WORK / "peer.json", WORK / "gatehouse.json"
+    env = {**run.peer_env(), "FLATS": str(flats), "GUARDS": str(guards)}
+    peer_fixture.write_text(
+        subprocess.run(
+            ["node", "provision_peer.js"], cwd=PEER, env=env, check=True, capture_output=True, text=True
+        ).stdout
+    )
+    subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "gatehouse"),
+            "create-admin",
+            "--email",
+            ADMIN_EMAIL,
+            "--password",
+            ADMIN_PASSWORD,
+        ],
+        env=run.gatehouse_env(),
+        check=True,
+        capture_output=True,
+    )
+    env = {
+        **os.environ,
+        "FLATS": str(flats),
+        "GUARDS": str(guards),
+        "ADMIN_EMAIL": ADMIN_EMAIL,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    gh_fixture.write_text(
+        subprocess.run(
+            ["node", "provision_gatehouse.js", gatehouse.url],
+            cwd=PEER,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    return peer_fixture, gh_fixture
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no RSS for {pid}")
+
+
+def idle_sockets(server: Server, fixture: Path, count: int) -> dict:
+    """RSS per authenticated, room-joined socket, read from the single worker's /proc."""
+    (pid,) = server.worker_pids()
+    time.sleep(1)
+    before = rss_kib(pid)
+    Path("/tmp/idle_ready").unlink(missing_ok=True)  # idle_sockets.js writes it once all sockets are joined
+    holder = subprocess.Popen(
+        ["node", "idle_sockets.js", str(fixture), server.url, str(count)],
+        cwd=PEER,
+        env={**os.environ, "HOLD_MS": "8000"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 240
+    while not Path("/tmp/idle_ready").exists() and holder.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)
+    after = rss_kib(pid)
+    out, _ = holder.communicate(timeout=60)
+    Path("/tmp/idle_ready").unlink(missing_ok=True)
+    held = json.loads(out.strip().splitlines()[-1])["held"]
+    return {
+        "held": held,
+        "rss_before_kib": before,
+        "rss_after_kib": after,
+        "kib_per_socket": round((after - before) / max(1, held), 2),
+    }
+
+
+def ratio(gatehouse: float | None, peer: float | None) -> float | None:
+    if gatehouse is None or peer in (None, 0):
+        return None
+    return round(gatehouse / peer, 3)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="50,200,500")
+    parser.add_argument("--sweep", default="100,200,300,500,750,1000", help="rates for the p99 < 50 ms search")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--flats", type=int, default=200)
+    parser.add_argument("--guards", type=int, default=4)
+    parser.add_argument("--idle", default="1000,9000")
+    parser.add_argument("--fanout", type=int, default=1000)
+    parser.add_argument("--quick", action="store_true", help="small numbers, to check the script itself")
+    args = parser.parse_args()
+    if args.quick:
+        args.rates, args.sweep, args.seconds, args.idle, args.fanout, args.flats = "50", "100", 3, "200", 100, 40
+    rates = [int(r) for r in args.rates.split(",")]
+    sweep = sorted({*rates, *(int(r) for r in args.sweep.split(","))})
+
+    run = Run(
+        os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        args.workers,
+    )
+    prepare_peer()
+    psql(run.database_url, f'CREATE DATABASE "{run.gh_db}"')
+    psql(run.database_url, f'CREATE DATABASE "{run.peer_db}"')
+    report: dict = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(),
+        "workers": args.workers,
+        "seconds_per_run": args.seconds,
+        "flats": args.flats,
+        "machine": {"cores": os.cpu_count()},
+    }
+    try:
+        gatehouse = run.start_gatehouse(args.workers)
+        peer = run.start_peer(args.workers)
+        peer_fx, gh_fx = provision(run, gatehouse, args.flats, args.guards)
+        targets = {"gatehouse": (gatehouse, gh_fx), "peer": (peer, peer_fx)}
+
+        def flow(which: str, rate: int, roundtrip: bool = False) -> dict:
+            server, fixture = targets[which]
+            env = {**os.environ, "ROUNDTRIP": "1" if roundtrip else "0"}
+            result = node_json(["visitor_flow.js", str(fixture), server.url, str(rate), str(args.seconds)], env=env)
+            log(
+                f"{which:9} rate {rate:4}/s roundtrip={roundtrip}: p50 {result['p50']} p99 {result['p99']} "
+                f"received {result['received']}/{result['sent']} errors {result['errors']}"
+            )
+            return result
+
+        order = ["peer", "gatehouse"]
+        sweep_results: dict[str, dict[int, dict]] = {"gatehouse": {}, "peer": {}}
+        for i, rate in enumerate(sweep):
+            for which in order if i % 2 == 0 else reversed(order):
+                sweep_results[which][rate] = flow(which, rate)
+        report["visitor_flow"] = {w: {str(r): sweep_results[w][r] for r in rates} for w in sweep_results}
+        report["sweep"] = {w: {str(r): sweep_results[w][r] for r in sweep} for w in sweep_results}
+
+        def held(which: str) -> int | None:
+            good = [
+                r
+                for r, res in sweep_results[which].items()
+                if res["p99"] is not None and res["p99"] < P99_TARGET_MS and res["received"] == res["sent"]
+            ]
+            return max(good) if good else None
+
+        report["highest_rate_p99_under_50ms"] = {"gatehouse": held("gatehouse"), "peer": held("peer")}
+        report["roundtrip_200"] = {w: flow(w, min(200, max(rates)), roundtrip=True)["roundtrip"] for w in order}
+
+        fan = {}
+        for which in order:
+            server, fixture = targets[which]
+            fan[f"{which}_two_workers"] = node_json(["fanout.js", str(fixture), server.url, str(args.fanout), "5"])
+        run.stop_all()
+
+        gatehouse1 = run.start_gatehouse(1)
+        peer1 = run.start_peer(1)
+        singles = {"gatehouse": (gatehouse1, gh_fx), "peer": (peer1, peer_fx)}
+        for which in order:
+            server, fixture = singles[which]
+            fan[f"{which}_one_worker"] = node_json(["fanout.js", str(fixture), server.url, str(args.fanout), "5"])
+        report["fanout"] = fan
+        idle: dict[str, dict[str, dict]] = {"gatehouse": {}, "peer": {}}
+        for count in (int(c) for c in args.idle.split(",")):
+            for which in order:
+                server, fixture = singles[which]
+                idle[which][str(count)] = idle_sockets(server, fixture, count)
+                log(f"{which:9} idle {count}: {idle[which][str(count)]}")
+        report["idle_sockets"] = idle
+    finally:
+        run.stop_all()
+        with contextlib.suppress(subprocess.CalledProcessError):
+            psql(run.database_url, f'DROP DATABASE IF EXISTS "{run.gh_db}" WITH (FORCE)')
+            psql(run.database_url, f'DROP DATABASE IF EXISTS "{run.peer_db}" WITH (FORCE)')
+
+    report["summary"] = summarise(report, rates)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(report, indent=2))
+    table = markdown(report["summary"])
+    (RESULTS / f"{stamp}.md").write_text(table)
+    print(table)
+    log(f"wrote bench-results/{stamp}.json and .md")
+    return 0
+
+
+def summarise(report: dict, rates: list[int]) -> list[tuple[str, float | None, float | None, float | None]]:
+    rows = []
+    vf = report["visitor_flow"]
+    for rate in rates:
+        for p in ("p50", "p95", "p99", "max"):
+            g, p_ = vf["gatehouse"][str(rate)][p], vf["peer"][str(rate)][p]
+            rows.append((f"visitor flow {rate}/s {p} (ms)", g, p_, ratio(g, p_)))
+    held = report["highest_rate_p99_under_50ms"]
+    rows.append(
+        ("highest rate with p99 < 50 ms (/s)", held["gatehouse"], held["peer"], ratio(held["gatehouse"], held["peer"]))
+    )
+    rt = report["roundtrip_200"]
+    for p in ("p50", "p99"):
+        rows.append(
+            (f"round trip {p} (ms)", rt["gatehouse"][p], rt["peer"][p], ratio(rt["gatehouse"][p], rt["peer"][p]))
+        )
+    for count, g in report["idle_sockets"]["gatehouse"].items():
+        p_ = report["idle_sockets"]["peer"][count]
+        rows.append(
+            (
+                f"RSS per idle socket at {count} (KiB)",
+                g["kib_per_socket"],
+                p_["kib_per_socket"],
+                ratio(g["kib_per_socket"], p_["kib_per_socket"]),
+            )
+        )
+    fan = report["fanout"]
+    for where in ("one_worker", "two_workers"):
+        g, p_ = fan[f"gatehouse_{where}"]["median_last_ms"], fan[f"peer_{where}"]["median_last_ms"]
+        rows.append(
+            (
+                f"fan-out to {fan[f'gatehouse_{where}']['sockets']}, {where.replace('_', ' ')}, last (ms)",
+                g,
+                p_,
+                ratio(g, p_),
+            )
+        )
+    return rows
+
+
+def markdown(rows: list[tuple[str, float | None, float | None, float | None]]) -> str:
+    lines = ["| measure | Gatehouse | peer | Gatehouse / peer |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {name} | {g} | {p} | {r} |" for name, g, p, r in rows]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

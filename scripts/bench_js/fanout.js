@@ -1,0 +1,62 @@
+// Fan-out: N sockets (guards) in one society room; one approval is emitted to that room;
+// time from sending the resident's POST .../respond to the LAST socket receiving request_approved.
+// Usage: node fanout.js FIXTURE.json BASE_URL[,BASE_URL2] SOCKETS ROUNDS   (prints one JSON line)
+const fs = require('fs');
+const { io } = require('socket.io-client');
+const [fixtureFile, bases, socketsArg, roundsArg] = process.argv.slice(2);
+const fx = JSON.parse(fs.readFileSync(fixtureFile, 'utf8'));
+const urls = bases.split(','), N = +socketsArg, ROUNDS = +(roundsArg || 5);
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const connect = (url, token) => new Promise((resolve, reject) => {
+  const s = io(url, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true });
+  s.once('connect', () => resolve(s)); s.once('connect_error', e => reject(new Error('connect_error: ' + e.message)));
+});
+const emitAck = (s, ev, msg) => new Promise(r => s.emit(ev, msg, r));
+async function post(url, path, token, body, key) {
+  const res = await fetch(url + path, { method: 'POST', body: JSON.stringify(body), headers: {
+    'content-type': 'application/json', authorization: 'Bearer ' + token, ...(key ? { 'idempotency-key': key } : {}) } });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${path} -> ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+(async () => {
+  const socks = [];
+  for (let i = 0; i < N; i += 100) {
+    const batch = [];
+    for (let j = i; j < Math.min(N, i + 100); j++) {
+      const g = fx.guards[j % fx.guards.length];
+      batch.push(connect(urls[j % urls.length], g.token).then(async s => {
+        const ack = await emitAck(s, 'join_room', { room_type: 'society', room_id: fx.society_id });
+        if (!ack || !ack.ok) throw new Error('join refused ' + JSON.stringify(ack));
+        return s;
+      }));
+    }
+    socks.push(...await Promise.all(batch));
+  }
+  const results = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const r = fx.residents[round % fx.residents.length], g = fx.guards[0];
+    const name = `fan-${process.pid}-${round}`;
+    const visitor = await post(urls[0], '/v1/visitors', g.token, { flat_id: r.flat_id, name }, name);
+    let remaining = N, t0 = 0, last = 0;
+    const done = new Promise(resolve => {
+      for (const s of socks) s.once('request_approved', msg => {
+        const d = msg.data || msg; if (d.name !== name) return;
+        last = now(); if (--remaining === 0) resolve();
+      });
+    });
+    t0 = now();
+    await post(urls[urls.length - 1], `/v1/visitors/${visitor.id}/respond`, r.token, { decision: 'approve' });
+    const timeout = new Promise(resolve => setTimeout(resolve, 10000));
+    await Promise.race([done, timeout]);
+    results.push({ received: N - remaining, last_ms: remaining === 0 ? +(last - t0).toFixed(2) : null });
+    for (const s of socks) s.removeAllListeners('request_approved');
+    await new Promise(res => setTimeout(res, 300));
+  }
+  const ok = results.filter(x => x.last_ms != null).map(x => x.last_ms).sort((a, b) => a - b);
+  console.log(JSON.stringify({ sockets: N, rounds: ROUNDS, complete_rounds: ok.length,
+    median_last_ms: ok.length ? ok[Math.floor(ok.length / 2)] : null, max_last_ms: ok.length ? ok[ok.length - 1] : null,
+    rounds_detail: results }));
+  for (const s of socks) s.close();
+  process.exit(0);
+})().catch(e => { console.error(e); process.exit(1); });
