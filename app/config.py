@@ -111,6 +111,7 @@ class Settings:
     escalation_interval: float = 1.0
     allow_insecure_dev: bool = False
     migrate_on_start: bool = True
+    principal_cache_seconds: float = 30.0
 
     @property
     def embedded(self) -> bool:
@@ -203,6 +204,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         escalation_interval=_float(env, "ESCALATION_INTERVAL", 1.0),
         allow_insecure_dev=_bool(env, "ALLOW_INSECURE_DEV", False),
         migrate_on_start=_bool(env, "MIGRATE_ON_START", True),
+        principal_cache_seconds=_float(env, "PRINCIPAL_CACHE_SECONDS", 30.0),
     )
     check(settings)
     return settings

@@ -22,6 +22,7 @@ from app import context, logs, metrics, openapi
 from app.config import Settings, check, load_settings
 from app.db import Database, migrate
 from app.http import ApiError, MethodNotAllowed, NotFound, error_body, error_response, json
+from app.identity.cache import PrincipalCache
 from app.identity.routes import routes as identity_routes
 from app.middleware import ClientIP, RequestMiddleware
 from app.notify import LogNotifier, Notifier, WebhookNotifier
@@ -126,6 +127,7 @@ def build_state(settings: Settings) -> AppState:
         if settings.fcm_credentials
         else SkippingPusher(),
         hub=hub,
+        principals=PrincipalCache(ttl=settings.principal_cache_seconds),
     )
     hub.bind(state)
     return state

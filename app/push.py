@@ -7,6 +7,7 @@ push is `skipped`, so the rest of the flow (sockets, sync) is unaffected.
 from __future__ import annotations
 
 import asyncio
+import warnings
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,6 +21,7 @@ class PushResult:
     token: str
     outcome: str  # sent | failed | skipped
     error: str | None = None
+    unregistered: bool = False  # FCM says the app is gone from that phone: forget the token
 
 
 class Pusher(Protocol):
@@ -53,15 +55,22 @@ class FcmPusher:
 
         if not tokens:
             return []
-        message = messaging.MulticastMessage(
-            tokens=tokens, notification=messaging.Notification(title=title, body=body), data=data
-        )
+        with warnings.catch_warnings():
+            # firebase-admin 7 prefers installation ids (`fids`); apps register FCM tokens, which it still sends.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            message = messaging.MulticastMessage(
+                tokens=tokens, notification=messaging.Notification(title=title, body=body), data=data
+            )
         try:
             batch = await asyncio.to_thread(messaging.send_each_for_multicast, message, app=self._app)
         except (exceptions.FirebaseError, ValueError, OSError) as exc:
             log.warning("push_failed", error=type(exc).__name__)
             return [PushResult(t, "failed", str(exc)[:300]) for t in tokens]
         return [
-            PushResult(t, "sent") if r.success else PushResult(t, "failed", str(r.exception)[:300])
+            PushResult(t, "sent")
+            if r.success
+            else PushResult(
+                t, "failed", str(r.exception)[:300], unregistered=isinstance(r.exception, messaging.UnregisteredError)
+            )
             for t, r in zip(tokens, batch.responses, strict=True)
         ]

@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 
 from app.config import Settings
 from app.db import Database
+from app.identity.cache import PrincipalCache
 from app.notify import Notifier
 from app.push import Pusher
 from app.ratelimit import RateLimits
@@ -31,6 +32,7 @@ class AppState:
     notifier: Notifier
     pusher: Pusher
     hub: Hub
+    principals: PrincipalCache
 
 
 def app_state(conn: HTTPConnection) -> AppState:

@@ -216,11 +216,16 @@ async def authenticate(ctx: AppState, token: str) -> Principal:
         claims = ctx.tokens.verify(token)
     except TokenError:
         raise Unauthorized("The access token is not valid.", code="invalid_token") from None
+    cached = ctx.principals.get(claims.user_id, claims.session_id)
+    if cached is not None:
+        return cached
     async with ctx.db.connection() as conn:
         row = await repo.principal_for_session(conn, user_id=claims.user_id, session_id=claims.session_id)
     if row is None:
         raise Unauthorized("The session has ended; sign in again.", code="session_ended")
-    return _principal(row, claims.session_id)
+    principal = _principal(row, claims.session_id)
+    ctx.principals.put(principal)
+    return principal
 
 
 async def authenticate_socket(ctx: AppState, token: str, ip: str | None) -> Principal:

@@ -113,6 +113,8 @@ class Hub:
 
     async def principal_changed(self, user_id: uuid.UUID, *, session_id: uuid.UUID | None = None) -> None:
         """Tell every worker to re-check this user's sockets (or close one session's)."""
+        assert self._ctx is not None
+        self._ctx.principals.evict_user(user_id)  # this worker at once; the others on the message
         message = {"user_id": str(user_id), "session_id": str(session_id) if session_id else None}
         try:
             await self._redis.publish(self._control_channel, orjson.dumps(message))
@@ -142,6 +144,7 @@ class Hub:
         from app.identity.service import reload_principal
 
         assert self._ctx is not None
+        self._ctx.principals.evict_user(user_id)
         for sid in list(self._local.get(user_id, ())):
             try:
                 current: Principal = (await self.sio.get_session(sid))["principal"]

@@ -8,7 +8,7 @@ import secrets
 
 import httpx
 
-from tests.helpers import PASSWORD, Api, connect
+from tests.helpers import PASSWORD, Api, connect, settle
 from tests.realtime.conftest import start_workers, stop_workers
 
 
@@ -43,6 +43,15 @@ async def test_logout_on_one_worker_closes_the_socket_on_another(api: Api, worke
             response = await client.post("/v1/auth/logout", headers=user.headers, json={})
         assert response.status_code == 204
         assert await listener.closed_by_server()
+        # Worker B had the session cached from the handshake; the logout evicted it there too.
+        async with httpx.AsyncClient(base_url=worker_b.url) as client:
+            statuses = []
+            for _ in range(50):
+                statuses.append((await client.get("/v1/profile/me", headers=user.headers)).status_code)
+                if statuses[-1] == 401:
+                    break
+                await settle(0.05)
+        assert statuses[-1] == 401
     finally:
         await listener.close()
 

@@ -11,9 +11,13 @@ from tests.society.conftest import Gate, walk_in
 async def test_partitions_exist_ahead_and_making_them_again_is_harmless(db) -> None:
     async with db.connection() as conn:
         assert await conn.fetchval("SELECT ensure_visit_partitions(3)") == 0
-        names = {r["name"] for r in await conn.fetch(
-            "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = 'visits'::regclass")}
+        names = {
+            r["name"]
+            for r in await conn.fetch(
+                "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'visits'::regclass"
+            )
+        }
     today = dt.datetime.now(dt.UTC).date().replace(day=1)
     wanted = set()
     for ahead in range(4):

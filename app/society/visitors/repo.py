@@ -298,6 +298,10 @@ async def upsert_device(conn: asyncpg.Connection, *, user_id: uuid.UUID, token: 
     )
 
 
+async def forget_devices(conn: asyncpg.Connection, tokens: list[str]) -> None:
+    await conn.execute("DELETE FROM device_tokens WHERE token = ANY($1::text[])", tokens)
+
+
 @dataclass(frozen=True, slots=True)
 class Device:
     user_id: uuid.UUID

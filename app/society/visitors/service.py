@@ -394,6 +394,9 @@ async def push_visitor_request(ctx: AppState, visitor: repo.Visitor) -> None:
                 for r in results
             ],
         )
+        gone = [r.token for r in results if r.unregistered]
+        if gone:
+            await repo.forget_devices(tx.conn, gone)
 
 
 async def escalate_due(ctx: AppState) -> int:
