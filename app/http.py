@@ -209,6 +209,12 @@ def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
 # Pagination -----------------------------------------------------------------
 
 MAX_LIMIT = 100
+Cursor = tuple[dt.datetime, uuid.UUID] | None
+
+
+def keyset(cursor: Cursor) -> tuple[dt.datetime | None, uuid.UUID | None]:
+    """A decoded cursor as two query parameters (both NULL for the first page)."""
+    return cursor if cursor is not None else (None, None)
 
 
 def encode_cursor(created_at: dt.datetime, item_id: uuid.UUID) -> str:
@@ -216,7 +222,7 @@ def encode_cursor(created_at: dt.datetime, item_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
+def decode_cursor(cursor: str | None) -> Cursor:
     """The (created_at, id) position a cursor points after; 422 if it was tampered with."""
     if not cursor:
         return None

@@ -112,6 +112,9 @@ class Run:
             "LOG_FORMAT": "json",
             "ACCESS_TOKEN_TTL": "7200",
             "DB_POOL_MAX": "20",
+            # The peer has no escalation; without this, thousands of unanswered benchmark requests
+            # would escalate into the society room mid-run and be measured as fan-out load.
+            "VISITOR_ESCALATE_AFTER": "86400",
         }
 
     def peer_env(self) -> dict[str, str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app.http import NotFound
+from app.http import Cursor, NotFound, keyset
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +47,6 @@ class Flat:
     created_at: dt.datetime
 
 
-Cursor = tuple[dt.datetime, uuid.UUID] | None
-
-
-def _after(cursor: Cursor) -> tuple[dt.datetime | None, uuid.UUID | None]:
-    """The keyset position as two query parameters (both NULL for the first page)."""
-    return cursor if cursor is not None else (None, None)
-
-
 async def list_cities(conn: asyncpg.Connection) -> list[str]:
     rows = await conn.fetch("SELECT DISTINCT ON (lower(city)) city FROM societies ORDER BY lower(city), city")
     return [r["city"] for r in rows]
@@ -67,7 +59,7 @@ async def list_societies(conn: asyncpg.Connection, *, city: str | None, after: C
              AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
            ORDER BY created_at, id LIMIT $4""",
         city,
-        *_after(after),
+        *keyset(after),
         limit + 1,
     )
     return [Society(**dict(r)) for r in rows]
@@ -91,7 +83,7 @@ async def list_complexes(
            WHERE society_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
            ORDER BY created_at, id LIMIT $4""",
         society_id,
-        *_after(after),
+        *keyset(after),
         limit + 1,
     )
     return [Complex(**dict(r)) for r in rows]
@@ -121,7 +113,7 @@ async def list_blocks(conn: asyncpg.Connection, *, complex_id: uuid.UUID, after:
            WHERE complex_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
            ORDER BY created_at, id LIMIT $4""",
         complex_id,
-        *_after(after),
+        *keyset(after),
         limit + 1,
     )
     return [Block(**dict(r)) for r in rows]
@@ -153,7 +145,7 @@ async def list_flats(conn: asyncpg.Connection, *, block_id: uuid.UUID, after: Cu
            WHERE block_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
            ORDER BY created_at, id LIMIT $4""",
         block_id,
-        *_after(after),
+        *keyset(after),
         limit + 1,
     )
     return [Flat(**dict(r)) for r in rows]

@@ -10,14 +10,12 @@ import uuid
 import asyncpg
 
 from app import audit
-from app.http import Conflict, NotFound
+from app.http import Conflict, Cursor, NotFound
 from app.security import scopes
 from app.security.permissions import Principal, require, require_admin
 from app.society.hierarchy import repo
 from app.society.hierarchy.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
 from app.state import AppState
-
-Cursor = repo.Cursor
 
 
 async def list_cities(ctx: AppState) -> list[str]:

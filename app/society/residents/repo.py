@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from app.http import Cursor, keyset
+
 
 @dataclass(frozen=True, slots=True)
 class ResidentRequest:
@@ -25,7 +27,6 @@ class ResidentRequest:
 
 _COLS = """q.id, q.user_id, u.name AS user_name, q.flat_id, q.society_id, q.relation, q.status, q.decided_by,
            q.decided_at, q.created_at"""
-Cursor = tuple[dt.datetime, uuid.UUID] | None
 
 
 async def insert_request(
@@ -96,7 +97,7 @@ async def list_requests(
         society_ids,
         user_id,
         status,
-        *(after if after else (None, None)),
+        *keyset(after),
         limit + 1,
     )
     return [ResidentRequest(**dict(r)) for r in rows]

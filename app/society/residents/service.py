@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from app import audit
-from app.http import Conflict, Forbidden, NotFound
+from app.http import Conflict, Cursor, Forbidden, NotFound
 from app.identity import service as identity
 from app.identity.schemas import RoleAssignmentIn
 from app.realtime.outbox import publish
@@ -84,7 +84,7 @@ async def decide(ctx: AppState, *, actor: Principal, request_id: uuid.UUID, appr
 
 
 async def list_requests(
-    ctx: AppState, *, actor: Principal, status: str | None, after: repo.Cursor, limit: int
+    ctx: AppState, *, actor: Principal, status: str | None, after: Cursor, limit: int
 ) -> list[repo.ResidentRequest]:
     """Admins see all, society admins their societies' (and their own), everyone else their own."""
     societies = None if actor.is_admin else sorted(actor.scope_ids("society_admin", "society"))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from app.http import Cursor, keyset
+
 
 @dataclass(frozen=True, slots=True)
 class Visitor:
@@ -52,15 +54,9 @@ _V = """v.id, v.society_id, v.flat_id, v.name, v.phone, v.purpose, v.vehicle_num
         v.expected_at, v.created_by, v.responded_by, r.name AS responded_by_name, v.responded_at, v.response_note,
         v.escalated_at, v.created_at, v.updated_at"""
 
-Cursor = tuple[dt.datetime, uuid.UUID] | None
-
 
 def _visitor(row: asyncpg.Record) -> Visitor:
     return Visitor(**dict(row))
-
-
-def _after(cursor: Cursor) -> tuple[dt.datetime | None, uuid.UUID | None]:
-    return cursor if cursor is not None else (None, None)
 
 
 async def insert_visitor(
@@ -181,7 +177,7 @@ async def list_visitors(
         flat_id,
         society_id,
         status,
-        *_after(after),
+        *keyset(after),
         limit + 1,
     )
     return [_visitor(r) for r in rows]
@@ -274,7 +270,7 @@ async def list_visits(
         society_id,
         since,
         until,
-        *_after(after),
+        *keyset(after),
         limit + 1,
     )
     return [Visit(**dict(r)) for r in rows]

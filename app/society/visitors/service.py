@@ -18,7 +18,7 @@ import asyncpg
 import structlog
 
 from app import audit, idempotency, notify
-from app.http import Conflict, Forbidden, NotFound, Unprocessable
+from app.http import Conflict, Cursor, Forbidden, NotFound, Unprocessable
 from app.realtime.outbox import publish
 from app.security.permissions import Principal
 from app.society.hierarchy import service as hierarchy
@@ -298,7 +298,7 @@ async def list_visitors(
     flat_id: uuid.UUID | None,
     society_id: uuid.UUID | None,
     status: str | None,
-    after: repo.Cursor,
+    after: Cursor,
     limit: int,
 ) -> list[repo.Visitor]:
     async with ctx.db.connection() as conn:
@@ -323,7 +323,7 @@ async def list_visits(
     society_id: uuid.UUID | None,
     since: dt.datetime | None,
     until: dt.datetime | None,
-    after: repo.Cursor,
+    after: Cursor,
     limit: int,
 ) -> list[repo.Visit]:
     async with ctx.db.connection() as conn:
