@@ -45,11 +45,12 @@ class EmbeddedServices:
         log.info("embedded_services_started", data_dir=str(self.data_dir))
         return database_url, redis_url
 
-    def stop(self) -> None:
+    def stop(self, *, shared: bool = True) -> None:
+        """Stop the servers; with `shared`, Redis keeps running while others still use it
+        (a `serve` on the same folder while `seed-demo` runs)."""
         if self._redis is not None:
             with contextlib.suppress(redis.RedisError):
-                # A `serve` on the same folder may share this Redis; only the last user stops it.
-                if len(self._redis.client_list()) <= 1:
+                if not shared or len(self._redis.client_list()) <= 1:
                     self._redis.shutdown(save=True)
             self._redis = None
         if self._postgres is not None:

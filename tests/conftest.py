@@ -84,7 +84,7 @@ def services() -> AsyncIterator[Services]:
     finally:
         asyncio.run(drop())
         if embedded is not None:
-            embedded.stop()
+            embedded.stop(shared=False)  # the run's own servers: stop them even if a client lingers
 
 
 @pytest.fixture(scope="session")
