@@ -208,7 +208,6 @@ def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
 
 # Pagination -----------------------------------------------------------------
 
-MAX_LIMIT = 100
 Cursor = tuple[dt.datetime, uuid.UUID] | None
 
 

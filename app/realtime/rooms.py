@@ -21,7 +21,3 @@ def parse_room(room: object) -> tuple[str, uuid.UUID]:
         return room_type, uuid.UUID(raw_id)
     except ValueError:
         raise RoomError(room) from None
-
-
-def room(room_type: str, room_id: uuid.UUID) -> str:
-    return f"{room_type}:{room_id}"

@@ -29,10 +29,6 @@ def register(scope_type: str, resolver: Resolver) -> None:
     _resolvers[scope_type] = resolver
 
 
-def known_types() -> frozenset[str]:
-    return frozenset(_resolvers) | {"global"}
-
-
 async def resolve(conn: asyncpg.Connection, scope_type: str, scope_id: uuid.UUID | None) -> Scope | None:
     """The scope with its parents, or None when it does not exist (or its domain is not built)."""
     if scope_type == "global":
