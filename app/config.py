@@ -99,7 +99,7 @@ class Settings:
     log_level: str = "info"
     log_format: str = "auto"
     event_relay_interval: float = 1.0
-    event_relay_grace: float = 5.0
+    event_relay_grace: float = 30.0
     event_retention_days: int = 7
     firebase_project_id: str | None = None
     firebase_cert_url: str | None = None
@@ -192,7 +192,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         log_level=(env.get("LOG_LEVEL") or "info").lower(),
         log_format=log_format,
         event_relay_interval=_float(env, "EVENT_RELAY_INTERVAL", 1.0),
-        event_relay_grace=_float(env, "EVENT_RELAY_GRACE", 5.0),
+        event_relay_grace=_float(env, "EVENT_RELAY_GRACE", 30.0),
         event_retention_days=_int(env, "EVENT_RETENTION_DAYS", 7, minimum=1),
         firebase_project_id=env.get("FIREBASE_PROJECT_ID") or None,
         firebase_cert_url=env.get("FIREBASE_CERT_URL") or None,
