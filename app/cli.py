@@ -80,6 +80,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             http="httptools",
             ws="websockets-sansio",
             ws_max_size=ready.socket_max_message_bytes + 1024,
+            # Events are small JSON; per-message deflate would cost each socket its own zlib
+            # state (memory) and every send a compression (CPU, multiplied by fan-out).
+            ws_per_message_deflate=False,
             lifespan="on",
             log_config=None,
             access_log=False,

@@ -123,6 +123,7 @@ class RunningServer:
             ws="websockets-sansio",
             access_log=False,
             proxy_headers=False,  # as `gatehouse serve`: only TRUSTED_PROXIES may name the client IP
+            ws_per_message_deflate=False,  # as `gatehouse serve`
         )
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
