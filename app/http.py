@@ -125,6 +125,11 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def internal_error_body(request_id: str | None) -> dict[str, Any]:
+    """What every unexpected failure answers: no trace, no SQL, the request id to quote."""
+    return error_body("internal_error", "Something went wrong on our side.", {"request_id": request_id})
+
+
 def error_response(exc: ApiError) -> JSONResponse:
     return json(error_body(exc.code, exc.message, exc.details), exc.status, exc.headers)
 

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 from app import context, logs, metrics, openapi
 from app.config import Settings, check, load_settings
 from app.db import Database, migrate
-from app.http import ApiError, MethodNotAllowed, NotFound, error_body, error_response, json
+from app.http import ApiError, MethodNotAllowed, NotFound, error_response, internal_error_body, json
 from app.identity.cache import PrincipalCache
 from app.identity.routes import routes as identity_routes
 from app.middleware import ClientIP, RequestMiddleware
@@ -77,7 +77,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _internal_error(request: Request, exc: Exception) -> Response:
     """The body of every unexpected failure: no trace, no SQL, just the request id to quote."""
     request_id = context.request_id.get()
-    return json(error_body("internal_error", "Something went wrong on our side.", {"request_id": request_id}), 500)
+    return json(internal_error_body(request_id), 500)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

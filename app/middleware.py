@@ -14,7 +14,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import context, metrics
-from app.http import ApiError, PayloadTooLarge, dumps, error_body
+from app.http import ApiError, PayloadTooLarge, dumps, error_body, internal_error_body
 from app.ratelimit import RateLimits
 
 log = structlog.get_logger("gatehouse.http")
@@ -123,7 +123,7 @@ class RequestMiddleware:
             status_holder[0] = 500
             if started_response[0]:
                 return
-            body = dumps(error_body("internal_error", "Something went wrong on our side.", {"request_id": request_id}))
+            body = dumps(internal_error_body(request_id))
             await _send_json(send, 500, body, extra_headers)
         finally:
             route = scope.get("route")

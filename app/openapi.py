@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from starlette.routing import BaseRoute, Route
 
 _PARAM = re.compile(r"{([^}:]+)(:[^}]+)?}")
@@ -30,7 +30,7 @@ def doc(
     *,
     summary: str,
     body: type[BaseModel] | None = None,
-    response: type[BaseModel] | None = None,
+    response: type | None = None,
     status: int = 200,
     query: type[BaseModel] | None = None,
     auth: bool = True,
@@ -53,8 +53,9 @@ def doc(
     return attach
 
 
-def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+def _schema(model: type, components: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema of a pydantic model or of the dataclass a repository returns (what is served)."""
+    schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
     for name, sub in schema.pop("$defs", {}).items():
         components[name] = sub
     components[model.__name__] = schema

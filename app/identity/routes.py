@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.http import Unauthorized, json, no_content, parse_body, path_uuid
-from app.identity import service
+from app.identity import repo, service
 from app.identity.current import ACCESS_COOKIE, REFRESH_COOKIE, optional_principal, principal
 from app.identity.schemas import (
     AuthOut,
@@ -19,7 +19,6 @@ from app.identity.schemas import (
     ResetConfirmIn,
     ResetRequestIn,
     RoleAssignmentIn,
-    RoleAssignmentOut,
     SignupIn,
 )
 from app.openapi import doc
@@ -133,7 +132,11 @@ async def me(request: Request) -> Response:
 
 
 @doc(
-    summary="Give a user a role on a scope", body=RoleAssignmentIn, response=RoleAssignmentOut, status=201, tag="admin"
+    summary="Give a user a role on a scope",
+    body=RoleAssignmentIn,
+    response=repo.RoleAssignment,
+    status=201,
+    tag="admin",
 )
 async def grant_role(request: Request) -> Response:
     caller = await principal(request)

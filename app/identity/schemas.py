@@ -77,15 +77,6 @@ class AuthOut(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
-class RoleAssignmentOut(BaseModel):
-    id: uuid.UUID
-    user_id: uuid.UUID
-    role: str
-    scope_type: str
-    scope_id: uuid.UUID | None
-    created_at: dt.datetime
-
-
 class GrantOut(BaseModel):
     role: str
     scope_type: str

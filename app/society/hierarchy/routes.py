@@ -9,20 +9,16 @@ from starlette.routing import Route
 from app.http import decode_cursor, json, page, parse_body, parse_query
 from app.identity.current import principal
 from app.openapi import doc
-from app.society.hierarchy import service
+from app.society.hierarchy import repo, service
 from app.society.hierarchy.schemas import (
     BlockIn,
-    BlockOut,
     BlocksQuery,
     ComplexesQuery,
     ComplexIn,
-    ComplexOut,
     FlatIn,
-    FlatOut,
     FlatsQuery,
     SocietiesQuery,
     SocietyIn,
-    SocietyOut,
 )
 from app.state import app_state
 
@@ -45,7 +41,7 @@ async def list_societies(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Create a society (admins)", body=SocietyIn, response=SocietyOut, status=201, tag="society")
+@doc(summary="Create a society (admins)", body=SocietyIn, response=repo.Society, status=201, tag="society")
 async def create_society(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, SocietyIn)
@@ -62,7 +58,7 @@ async def list_complexes(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Create a complex", body=ComplexIn, response=ComplexOut, status=201, tag="society")
+@doc(summary="Create a complex", body=ComplexIn, response=repo.Complex, status=201, tag="society")
 async def create_complex(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, ComplexIn)
@@ -79,7 +75,7 @@ async def list_blocks(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Create a block", body=BlockIn, response=BlockOut, status=201, tag="society")
+@doc(summary="Create a block", body=BlockIn, response=repo.Block, status=201, tag="society")
 async def create_block(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, BlockIn)
@@ -96,7 +92,7 @@ async def list_flats(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Create a flat", body=FlatIn, response=FlatOut, status=201, tag="society")
+@doc(summary="Create a flat", body=FlatIn, response=repo.Flat, status=201, tag="society")
 async def create_flat(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, FlatIn)

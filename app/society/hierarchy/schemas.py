@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -55,35 +54,3 @@ class BlocksQuery(ListQuery):
 
 class FlatsQuery(ListQuery):
     block_id: uuid.UUID
-
-
-class SocietyOut(BaseModel):
-    id: uuid.UUID
-    name: str
-    city: str
-    address: str | None
-    created_at: dt.datetime
-
-
-class ComplexOut(BaseModel):
-    id: uuid.UUID
-    society_id: uuid.UUID
-    name: str
-    created_at: dt.datetime
-
-
-class BlockOut(BaseModel):
-    id: uuid.UUID
-    complex_id: uuid.UUID
-    society_id: uuid.UUID
-    name: str
-    created_at: dt.datetime
-
-
-class FlatOut(BaseModel):
-    id: uuid.UUID
-    block_id: uuid.UUID
-    society_id: uuid.UUID
-    flat_number: str
-    floor: int | None
-    created_at: dt.datetime

@@ -9,15 +9,15 @@ from starlette.routing import Route
 from app.http import decode_cursor, json, page, parse_body, parse_query, path_uuid
 from app.identity.current import principal
 from app.openapi import doc
-from app.society.residents import service
-from app.society.residents.schemas import ResidentRequestIn, ResidentRequestOut, ResidentRequestsQuery
+from app.society.residents import repo, service
+from app.society.residents.schemas import ResidentRequestIn, ResidentRequestsQuery
 from app.state import app_state
 
 
 @doc(
     summary="Ask to become a resident of a flat",
     body=ResidentRequestIn,
-    response=ResidentRequestOut,
+    response=repo.ResidentRequest,
     status=201,
     tag="residents",
 )
@@ -40,13 +40,13 @@ async def list_requests(request: Request) -> Response:
     return json(page(items, q.limit, lambda r: (r.created_at, r.id)))
 
 
-@doc(summary="Approve a resident request (society admin)", response=ResidentRequestOut, tag="residents")
+@doc(summary="Approve a resident request (society admin)", response=repo.ResidentRequest, tag="residents")
 async def approve(request: Request) -> Response:
     caller = await principal(request)
     return json(await service.decide(app_state(request), actor=caller, request_id=path_uuid(request), approve=True))
 
 
-@doc(summary="Reject a resident request (society admin)", response=ResidentRequestOut, tag="residents")
+@doc(summary="Reject a resident request (society admin)", response=repo.ResidentRequest, tag="residents")
 async def reject(request: Request) -> Response:
     caller = await principal(request)
     return json(await service.decide(app_state(request), actor=caller, request_id=path_uuid(request), approve=False))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
@@ -22,16 +21,3 @@ class ResidentRequestsQuery(BaseModel):
     status: RequestStatus | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
-
-
-class ResidentRequestOut(BaseModel):
-    id: uuid.UUID
-    user_id: uuid.UUID
-    user_name: str
-    flat_id: uuid.UUID
-    society_id: uuid.UUID
-    relation: str
-    status: RequestStatus
-    decided_by: uuid.UUID | None
-    decided_at: dt.datetime | None
-    created_at: dt.datetime

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from app.http import BadRequest, decode_cursor, json, no_content, page, parse_body, parse_query, path_uuid
 from app.identity.current import principal
 from app.openapi import doc
-from app.society.visitors import service
+from app.society.visitors import repo, service
 from app.society.visitors.schemas import (
     CheckinIn,
     CheckoutIn,
@@ -20,9 +20,7 @@ from app.society.visitors.schemas import (
     RespondIn,
     SendInviteIn,
     VisitorIn,
-    VisitorOut,
     VisitorsQuery,
-    VisitOut,
     VisitsQuery,
 )
 from app.state import app_state
@@ -38,7 +36,7 @@ def _idempotency_key(request: Request) -> str | None:
 @doc(
     summary="Register a walk-in (guard) or invite a visitor (resident, with expected_at)",
     body=VisitorIn,
-    response=VisitorOut,
+    response=repo.Visitor,
     status=201,
     tag="visitors",
 )
@@ -68,7 +66,7 @@ async def list_visitors(request: Request) -> Response:
     return json(page(items, q.limit, lambda v: (v.created_at, v.id)))
 
 
-@doc(summary="Approve or deny a visitor (resident of the flat)", body=RespondIn, response=VisitorOut, tag="visitors")
+@doc(summary="Approve or deny a visitor (resident of the flat)", body=RespondIn, response=repo.Visitor, tag="visitors")
 async def respond(request: Request) -> Response:
     caller = await principal(request)
     visitor_id = path_uuid(request)
@@ -91,7 +89,7 @@ async def send_invite(request: Request) -> Response:
 @doc(
     summary="Check a visitor in by id or invite code (guard)",
     body=CheckinIn,
-    response=VisitOut,
+    response=repo.Visit,
     status=201,
     tag="visits",
 )
@@ -101,7 +99,7 @@ async def check_in(request: Request) -> Response:
     return json(await service.check_in(app_state(request), actor=caller, data=data), 201)
 
 
-@doc(summary="Check a visitor out (guard)", body=CheckoutIn, response=VisitOut, tag="visits")
+@doc(summary="Check a visitor out (guard)", body=CheckoutIn, response=repo.Visit, tag="visits")
 async def check_out(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, CheckoutIn)

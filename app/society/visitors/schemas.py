@@ -76,36 +76,3 @@ class VisitsQuery(Page):
 
 class ExpectedQuery(BaseModel):
     date: dt.date | None = Field(default=None, description="UTC date; today when omitted")
-
-
-class VisitorOut(BaseModel):
-    id: uuid.UUID
-    society_id: uuid.UUID
-    flat_id: uuid.UUID
-    name: str
-    phone: str | None
-    purpose: str | None
-    vehicle_number: str | None
-    status: VisitorStatus
-    invite_code: str | None
-    expected_at: dt.datetime | None
-    created_by: uuid.UUID
-    responded_by: uuid.UUID | None
-    responded_by_name: str | None
-    responded_at: dt.datetime | None
-    response_note: str | None
-    escalated_at: dt.datetime | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-class VisitOut(BaseModel):
-    id: uuid.UUID
-    visitor_id: uuid.UUID
-    society_id: uuid.UUID
-    flat_id: uuid.UUID
-    visitor_name: str
-    checkin_at: dt.datetime
-    checkout_at: dt.datetime | None
-    checked_in_by: uuid.UUID
-    checked_out_by: uuid.UUID | None
