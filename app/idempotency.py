@@ -60,6 +60,11 @@ async def claim(tx: Tx, *, user_id: uuid.UUID, scope: str, key: str, body: bytes
     conn: asyncpg.Connection = tx.conn
     if await conn.fetchval(_CLAIM, user_id, scope, key, digest):
         return Key(tx, user_id, scope, key)
+    return await replay(conn, user_id=user_id, scope=scope, key=key, digest=digest)
+
+
+async def replay(conn: asyncpg.Connection, *, user_id: uuid.UUID, scope: str, key: str, digest: bytes) -> Replay:
+    """The response first stored under a key already used; 422 when it was used with another body."""
     stored = await conn.fetchrow(_STORED, user_id, scope, key)
     if stored["request_hash"] != digest:
         raise Unprocessable(

@@ -142,7 +142,7 @@ class RequestMiddleware:
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send, ip: str, path: str) -> None:
         if self.limits is not None and not path.startswith(_UNLIMITED_PREFIXES):
-            await self.limits.check_general(ip)
+            self.limits.check_general(ip)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             raise PayloadTooLarge(details={"max_bytes": self.max_body})

@@ -25,7 +25,7 @@ from app.db import Database, Tx
 log = structlog.get_logger(__name__)
 
 SYNC_LIMIT = 500
-_ROOM_LOCK_CLASS = 0x6576  # "ev": namespaces the per-room advisory locks
+ROOM_LOCK_CLASS = 0x6576  # "ev": namespaces the per-room advisory locks
 
 
 class Emitter(Protocol):
@@ -102,14 +102,17 @@ class Outbox:
         written = []
         # Sorted by room: every transaction takes the room locks in one order.
         for room, event_type, data in sorted(pending, key=lambda e: e[0]):
-            row = await conn.fetchrow(_INSERT, room, event_type, data, _ROOM_LOCK_CLASS)
+            row = await conn.fetchrow(_INSERT, room, event_type, data, ROOM_LOCK_CLASS)
             written.append(Event(row["id"], event_type, room, row["created_at"], data))
         tx.state["written"] = written
 
     async def emit_written(self, tx: Tx) -> None:
+        await self.emit_committed(tx.state["written"])  # type: ignore[arg-type]
+
+    async def emit_committed(self, events: list[Event]) -> None:
+        """Send events whose rows have committed; for statements that write their own event rows."""
         if self._emitter is None:
             return
-        events: list[Event] = tx.state["written"]  # type: ignore[assignment]
         for event in sorted(events, key=lambda e: e.event_id):
             await self._emit(event)
         self._emitted.extend(e.event_id for e in events)

@@ -723,7 +723,8 @@ async def test_role_assignment_needs_a_signed_in_caller(api: Api, db: Database) 
 
 
 async def test_the_general_rate_limit_is_429_with_retry_after_and_spares_probes(settings: Settings) -> None:
-    limited = RunningServer(replace(settings, rate_limit_general="5/minute", redis_prefix=settings.redis_prefix + "rl"))
+    # A day-long window, so the run never straddles the turn of a window.
+    limited = RunningServer(replace(settings, rate_limit_general="5/day", redis_prefix=settings.redis_prefix + "rl"))
     await limited.start()
     try:
         async with httpx.AsyncClient(base_url=limited.url, timeout=15) as client:

@@ -4,6 +4,7 @@ limits hold across them. Each worker here is a real uvicorn process.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import httpx
@@ -73,6 +74,27 @@ async def test_the_auth_rate_limit_holds_across_workers(settings) -> None:
                     assert int(response.headers["retry-after"]) > 0
                     assert response.json()["error"]["code"] == "rate_limited"
         assert statuses == [401, 401, 401, 429, 429]
+    finally:
+        stop_workers(limited)
+
+
+async def test_the_general_rate_limit_holds_across_workers(settings) -> None:
+    """Each worker counts locally and adds its counts to Redis every tenth of a second, so two
+    workers together admit the limit, give or take what one admitted before hearing of the other."""
+    # A day-long window, so the run never straddles the turn of a window.
+    limited = await start_workers(
+        settings, 2, RATE_LIMIT_GENERAL="6/day", REDIS_PREFIX=f"{settings.redis_prefix}-{secrets.token_hex(3)}"
+    )
+    try:
+        statuses = []
+        async with httpx.AsyncClient() as client:
+            for i in range(14):
+                response = await client.get(limited[i % 2].url + "/v1/cities")
+                statuses.append(response.status_code)
+                await asyncio.sleep(0.25)
+        assert statuses[:6] == [401] * 6
+        assert statuses.count(401) <= 7, statuses  # each worker alone would have let 12 through
+        assert statuses[-4:] == [429] * 4
     finally:
         stop_workers(limited)
 

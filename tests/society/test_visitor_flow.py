@@ -239,3 +239,51 @@ async def test_a_registered_phone_gets_a_push_attempt_that_is_logged(api: Api, g
             break
         await settle(0.1)
     assert [(str(r["user_id"]), r["channel"], r["outcome"]) for r in rows] == [(gate.resident.id, "push", "skipped")]
+
+
+async def test_a_walk_in_writes_history_audit_and_an_event_that_syncs_as_it_was_sent(
+    api: Api, gate: Gate, server, db
+) -> None:
+    before = dt.datetime.now(dt.UTC)
+    visitor = await walk_in(api, gate, "Single Statement", phone="+919800000001", vehicle_number="KA05MN0001")
+    assert visitor["society_id"] == gate.society.id and visitor["created_at"] == visitor["updated_at"]
+    assert dt.datetime.fromisoformat(visitor["created_at"]) >= before - dt.timedelta(seconds=5)
+
+    resident = await connect(server.url, gate.resident.access_token)
+    try:
+        reply = await resident.call("sync", {"room": f"flat:{gate.flat}", "since": 0})
+    finally:
+        await resident.close()
+    (event,) = [e for e in reply["events"] if e["data"]["id"] == visitor["id"]]
+    assert event["type"] == "visitor_request" and event["data"] == visitor
+
+    async with db.connection() as conn:
+        history = await conn.fetch(
+            "SELECT from_status, to_status, actor_id::text FROM visitor_status_history WHERE visitor_id = $1::uuid",
+            visitor["id"],
+        )
+        audit = await conn.fetchrow(
+            "SELECT actor_id::text, action, request_id, ip FROM audit_logs WHERE resource_id = $1", visitor["id"]
+        )
+        escalate_at = await conn.fetchval("SELECT escalate_at FROM visitors WHERE id = $1::uuid", visitor["id"])
+    assert [tuple(r) for r in history] == [(None, "pending", gate.guard.id)]
+    assert audit["actor_id"] == gate.guard.id and audit["action"] == "visitor.pending"
+    assert audit["request_id"] and audit["ip"] is not None
+    assert escalate_at > dt.datetime.fromisoformat(visitor["created_at"])
+
+
+async def test_a_refused_walk_in_writes_nothing_and_leaves_its_key_free(api: Api, gate: Gate, db) -> None:
+    headers = {"idempotency-key": "refused-then-fixed"}
+    name = "Nowhere'); DROP TABLE visitors; --"
+    wrong_flat = await api.post("/v1/visitors", {"flat_id": gate.flat, "name": name}, gate.other_guard, headers=headers)
+    assert wrong_flat.status_code == 403
+    no_flat = await api.post(
+        "/v1/visitors", {"flat_id": "00000000-0000-4000-8000-000000000000", "name": name}, gate.guard, headers=headers
+    )
+    assert no_flat.status_code == 404
+    async with db.connection() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM visitors WHERE name = $1", name) == 0
+        keys = await conn.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = $1", headers["idempotency-key"])
+    assert keys == 0
+    fixed = await api.post("/v1/visitors", {"flat_id": gate.flat, "name": name}, gate.guard, headers=headers)
+    assert fixed.status_code == 201 and fixed.json()["name"] == name

@@ -99,6 +99,92 @@ async def insert_visitor(
     return _visitor(row)
 
 
+@dataclass(frozen=True, slots=True)
+class WalkIn:
+    """What the walk-in statement wrote: the visitor's society and its `visitor_request` event row."""
+
+    society_id: uuid.UUID
+    event_id: int
+    event_at: dt.datetime
+
+
+# The gate's hot path in one statement, so one round trip and an implicit transaction: the
+# visitor, its first history row, the audit row, the Idempotency-Key's stored response and the
+# `visitor_request` event (under its room's advisory lock, as the outbox takes it). The caller
+# builds the visitor's JSON; the statement adds the society it finds. No row comes back when the
+# flat does not exist or is outside `$12` (the societies the guard works at; `$11` for admins).
+_WALK_IN = """
+WITH f AS (SELECT society_id FROM flats WHERE id = $2 AND ($11 OR society_id = ANY($12::uuid[]))),
+v AS (
+    INSERT INTO visitors (id, society_id, flat_id, name, phone, purpose, vehicle_number, status,
+                          created_by, escalate_at, created_at, updated_at)
+    SELECT $1, f.society_id, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $9 FROM f
+    RETURNING id, society_id, created_by),
+doc AS (SELECT $10::text::jsonb || jsonb_build_object('society_id', society_id) AS data FROM v),
+h AS (INSERT INTO visitor_status_history (visitor_id, to_status, actor_id) SELECT id, 'pending', created_by FROM v),
+a AS (INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, request_id, ip)
+      SELECT created_by, 'visitor.pending', 'visitor', id::text, $13, $14::inet FROM v),
+k AS (INSERT INTO idempotency_keys (user_id, scope, key, request_hash, status, response)
+      SELECT $7, $15, $16, $17, 201, data FROM doc WHERE $16::text IS NOT NULL),
+room_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($18, hashtext($19)) FROM v),
+e AS (INSERT INTO events (room, type, data) SELECT $19, 'visitor_request', data FROM doc, room_lock
+      RETURNING id, created_at)
+SELECT v.society_id, e.id AS event_id, e.created_at AS event_at FROM v, e
+"""
+
+
+async def register_walk_in(
+    conn: asyncpg.Connection,
+    *,
+    visitor_id: uuid.UUID,
+    flat_id: uuid.UUID,
+    name: str,
+    phone: str | None,
+    purpose: str | None,
+    vehicle_number: str | None,
+    created_by: uuid.UUID,
+    escalate_at: dt.datetime | None,
+    created_at: dt.datetime,
+    document: str,
+    any_society: bool,
+    societies: list[uuid.UUID],
+    request_id: str | None,
+    ip: str | None,
+    idempotency: tuple[str, str, bytes] | None,
+    room: str,
+    room_lock_class: int,
+) -> WalkIn | None:
+    """Write a guard's walk-in request outside any transaction block; None if the flat is not the guard's.
+
+    Raises UniqueViolationError on `idempotency_keys_pkey` when `idempotency` (scope, key, body hash)
+    was already used; nothing is written then.
+    """
+    scope, key, digest = idempotency or (None, None, None)
+    row = await conn.fetchrow(
+        _WALK_IN,
+        visitor_id,
+        flat_id,
+        name,
+        phone,
+        purpose,
+        vehicle_number,
+        created_by,
+        escalate_at,
+        created_at,
+        document,
+        any_society,
+        societies,
+        request_id,
+        ip,
+        scope,
+        key,
+        digest,
+        room_lock_class,
+        room,
+    )
+    return WalkIn(row["society_id"], row["event_id"], row["event_at"]) if row else None
+
+
 async def get_visitor(conn: asyncpg.Connection, visitor_id: uuid.UUID) -> Visitor | None:
     row = await conn.fetchrow(
         f"SELECT {_V} FROM visitors v LEFT JOIN users r ON r.id = v.responded_by WHERE v.id = $1", visitor_id

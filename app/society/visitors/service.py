@@ -17,9 +17,9 @@ from typing import Any
 import asyncpg
 import structlog
 
-from app import audit, idempotency, notify
-from app.http import Conflict, Cursor, Forbidden, NotFound, Unprocessable
-from app.realtime.outbox import publish
+from app import audit, context, idempotency, notify
+from app.http import Conflict, Cursor, Forbidden, NotFound, Unprocessable, dumps
+from app.realtime.outbox import ROOM_LOCK_CLASS, Event, publish
 from app.security.permissions import Principal
 from app.society.hierarchy import service as hierarchy
 from app.society.visitors import repo
@@ -49,15 +49,20 @@ async def _visible(conn: asyncpg.Connection, actor: Principal, visitor_id: uuid.
     return visitor
 
 
+_CREATE_SCOPE = "POST /v1/visitors"
+
+
 async def create_visitor(
     ctx: AppState, *, actor: Principal, data: VisitorIn, idempotency_key: str | None, raw_body: bytes
 ) -> tuple[int, Any]:
     """A guard's walk-in request (to the flat's residents) or a resident's invitation (to the gate)."""
+    if data.expected_at is None:
+        return await _walk_in(ctx, actor, data, idempotency_key, raw_body)
     async with ctx.db.transaction() as tx:
         key: idempotency.Key | None = None
         if idempotency_key is not None:
             claimed = await idempotency.claim(
-                tx, user_id=actor.user_id, scope="POST /v1/visitors", key=idempotency_key, body=raw_body
+                tx, user_id=actor.user_id, scope=_CREATE_SCOPE, key=idempotency_key, body=raw_body
             )
             if isinstance(claimed, idempotency.Replay):
                 return claimed.status, claimed.body
@@ -65,13 +70,8 @@ async def create_visitor(
         society_id = await hierarchy.society_of_flat(tx.conn, data.flat_id)
         if society_id is None:
             raise NotFound("No such flat.")
-        if data.expected_at is None:
-            visitor = await _walk_in(ctx, tx.conn, actor, data, society_id)
-            publish(tx, f"flat:{visitor.flat_id}", "visitor_request", visitor)
-            tx.after_commit(lambda: _push_later(ctx, visitor))
-        else:
-            visitor = await _invite(tx.conn, actor, data, society_id)
-            publish(tx, f"society:{visitor.society_id}", "expected_visitor", visitor)
+        visitor = await _invite(tx.conn, actor, data, society_id)
+        publish(tx, f"society:{visitor.society_id}", "expected_visitor", visitor)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
@@ -85,24 +85,74 @@ async def create_visitor(
 
 
 async def _walk_in(
-    ctx: AppState, conn: asyncpg.Connection, actor: Principal, data: VisitorIn, society_id: uuid.UUID
-) -> repo.Visitor:
-    if not actor.has("guard", "society", society_id):
-        raise Forbidden("Only a guard of this society registers visitors at the gate.")
-    return await repo.insert_visitor(
-        conn,
-        society_id=society_id,
-        flat_id=data.flat_id,
-        name=data.name,
-        phone=data.phone,
-        purpose=data.purpose,
-        vehicle_number=data.vehicle_number,
-        status="pending",
-        invite_code=None,
-        expected_at=None,
-        created_by=actor.user_id,
-        escalate_after=ctx.settings.visitor_escalate_after,
-    )
+    ctx: AppState, actor: Principal, data: VisitorIn, idempotency_key: str | None, raw_body: bytes
+) -> tuple[int, Any]:
+    """The busiest write at the gate, in one statement (see `repo.register_walk_in`).
+
+    The visitor's id and times are set here so its JSON is serialised once, for the response,
+    the event and the stored idempotent response alike.
+    """
+    now = dt.datetime.now(dt.UTC)
+    fields: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "flat_id": data.flat_id,
+        "name": data.name,
+        "phone": data.phone,
+        "purpose": data.purpose,
+        "vehicle_number": data.vehicle_number,
+        "status": "pending",
+        "invite_code": None,
+        "expected_at": None,
+        "created_by": actor.user_id,
+        "responded_by": None,
+        "responded_by_name": None,
+        "responded_at": None,
+        "response_note": None,
+        "escalated_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    digest = idempotency.request_hash(raw_body) if idempotency_key is not None else b""
+    room = f"flat:{data.flat_id}"
+    async with ctx.db.connection() as conn:
+        try:
+            written = await repo.register_walk_in(
+                conn,
+                visitor_id=fields["id"],
+                flat_id=data.flat_id,
+                name=data.name,
+                phone=data.phone,
+                purpose=data.purpose,
+                vehicle_number=data.vehicle_number,
+                created_by=actor.user_id,
+                escalate_at=now + dt.timedelta(seconds=ctx.settings.visitor_escalate_after),
+                created_at=now,
+                document=dumps(fields).decode(),
+                any_society=actor.is_admin,
+                societies=list(actor.scope_ids("guard", "society")),
+                request_id=context.request_id.get(),
+                ip=context.client_ip.get(),
+                idempotency=None if idempotency_key is None else (_CREATE_SCOPE, idempotency_key, digest),
+                room=room,
+                room_lock_class=ROOM_LOCK_CLASS,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            if idempotency_key is None or exc.constraint_name != "idempotency_keys_pkey":
+                raise
+            replay = await idempotency.replay(
+                conn, user_id=actor.user_id, scope=_CREATE_SCOPE, key=idempotency_key, digest=digest
+            )
+            return replay.status, replay.body
+        if written is None:
+            if await hierarchy.society_of_flat(conn, data.flat_id) is None:
+                raise NotFound("No such flat.")
+            raise Forbidden("Only a guard of this society registers visitors at the gate.")
+    visitor = repo.Visitor(society_id=written.society_id, **fields)
+    if ctx.db.outbox is not None:
+        event = Event(written.event_id, "visitor_request", room, written.event_at, visitor)
+        await ctx.db.outbox.emit_committed([event])
+    await _push_later(ctx, visitor)
+    return 201, visitor
 
 
 async def _invite(conn: asyncpg.Connection, actor: Principal, data: VisitorIn, society_id: uuid.UUID) -> repo.Visitor:
