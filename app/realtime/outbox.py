@@ -44,9 +44,15 @@ class Event:
         return {"event_id": self.event_id, "type": self.type, "room": self.room, "at": self.at, "data": self.data}
 
 
+# All of a transaction's events in one statement: first every room's lock, in sorted order (the
+# count is an InitPlan, so it finishes before any row, and so any id, is produced), then the rows
+# in the order given; ids are drawn in that order, which is how the caller matches them up.
 _INSERT = """
-WITH room_lock AS (SELECT pg_advisory_xact_lock($4::int, hashtext($1)))
-INSERT INTO events (room, type, data) SELECT $1, $2, $3 FROM room_lock
+WITH batch AS (SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS b(room, type, data, n)),
+room_locks AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock($4::int, hashtext(room)) FROM (SELECT DISTINCT room FROM batch ORDER BY room) r)
+INSERT INTO events (room, type, data)
+SELECT room, type, data FROM batch WHERE (SELECT count(*) FROM room_locks) > 0 ORDER BY n
 RETURNING id, created_at
 """
 _MARK_EMITTED = "UPDATE events SET emitted_at = now() WHERE id = ANY($1::bigint[]) AND emitted_at IS NULL"
@@ -99,12 +105,14 @@ class Outbox:
 
     async def write(self, tx: Tx, conn: asyncpg.Connection) -> None:
         pending: list[tuple[str, str, Any]] = tx.state["events"]  # type: ignore[assignment]
-        written = []
-        # Sorted by room: every transaction takes the room locks in one order.
-        for room, event_type, data in sorted(pending, key=lambda e: e[0]):
-            row = await conn.fetchrow(_INSERT, room, event_type, data, ROOM_LOCK_CLASS)
-            written.append(Event(row["id"], event_type, room, row["created_at"], data))
-        tx.state["written"] = written
+        rows = await conn.fetch(
+            _INSERT, [e[0] for e in pending], [e[1] for e in pending], [e[2] for e in pending], ROOM_LOCK_CLASS
+        )
+        rows = sorted(rows, key=lambda r: r["id"])
+        tx.state["written"] = [
+            Event(row["id"], event_type, room, row["created_at"], data)
+            for row, (room, event_type, data) in zip(rows, pending, strict=True)
+        ]
 
     async def emit_written(self, tx: Tx) -> None:
         await self.emit_committed(tx.state["written"])  # type: ignore[arg-type]

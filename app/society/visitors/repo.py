@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from app import context
 from app.http import Cursor, keyset
 
 
@@ -208,8 +209,11 @@ async def move(
     actor_id: uuid.UUID,
     note: str | None = None,
     respond: bool = False,
+    flat_ids: list[uuid.UUID] | None = None,
 ) -> Visitor | None:
-    """Move a visitor to `to_status` if it is in one of `from_statuses`; None if it was not.
+    """Move a visitor to `to_status` if it is in one of `from_statuses` (and, given `flat_ids`,
+    in one of those flats); None if it was not. The same statement writes the history row and
+    the audit row (`visitor.<new status>`, from the request in `app.context`).
 
     The history's `from_status` is read from the statement's snapshot (no lock: the UPDATE
     already decides races, and a row it updates is invisible to a locking read in the same
@@ -222,10 +226,12 @@ async def move(
                     responded_by = CASE WHEN $5 THEN $4 ELSE responded_by END,
                     responded_at = CASE WHEN $5 THEN now() ELSE responded_at END,
                     response_note = CASE WHEN $5 THEN $6 ELSE response_note END
-                WHERE id = $1 AND status = ANY($2::text[])
+                WHERE id = $1 AND status = ANY($2::text[]) AND ($7::uuid[] IS NULL OR flat_id = ANY($7::uuid[]))
                 RETURNING *),
             h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, actor_id, note)
-                  SELECT v.id, old.status, v.status, $4, $6 FROM v JOIN old ON old.id = v.id)
+                  SELECT v.id, old.status, v.status, $4, $6 FROM v JOIN old ON old.id = v.id),
+            a AS (INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, request_id, ip)
+                  SELECT $4, 'visitor.' || v.status, 'visitor', v.id::text, $8, $9::inet FROM v)
             SELECT {_V} FROM v LEFT JOIN users r ON r.id = v.responded_by""",
         visitor_id,
         list(from_statuses),
@@ -233,6 +239,9 @@ async def move(
         actor_id,
         respond,
         note,
+        flat_ids,
+        context.request_id.get(),
+        context.client_ip.get(),
     )
     return _visitor(row) if row else None
 

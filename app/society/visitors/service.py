@@ -187,11 +187,12 @@ async def _invite(conn: asyncpg.Connection, actor: Principal, data: VisitorIn, s
 async def respond(
     ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID, approve: bool, note: str | None
 ) -> repo.Visitor:
-    """A resident's answer; of two answers at once exactly one wins, the other is 409."""
+    """A resident's answer; of two answers at once exactly one wins, the other is 409.
+
+    The answer is tried first, bounded to the caller's flats; why it failed (no such visitor,
+    not the caller's flat, already answered) is only looked up when it did.
+    """
     async with ctx.db.transaction() as tx:
-        visitor = await _visible(tx.conn, actor, visitor_id)
-        if not actor.has("resident", "flat", visitor.flat_id):
-            raise Forbidden("Only a resident of the flat answers for it.")
         answered = await repo.move(
             tx.conn,
             visitor_id=visitor_id,
@@ -200,24 +201,18 @@ async def respond(
             actor_id=actor.user_id,
             note=note,
             respond=True,
+            flat_ids=None if actor.is_admin else list(actor.scope_ids("resident", "flat")),
         )
         if answered is None:
-            current = await repo.get_visitor(tx.conn, visitor_id)
+            current = await _visible(tx.conn, actor, visitor_id)
+            if not actor.has("resident", "flat", current.flat_id):
+                raise Forbidden("Only a resident of the flat answers for it.")
             raise Conflict(
-                "This request was already answered.",
-                code="already_decided",
-                details={"status": current.status if current else None},
+                "This request was already answered.", code="already_decided", details={"status": current.status}
             )
         event = "request_approved" if approve else "request_denied"
         publish(tx, f"society:{answered.society_id}", event, answered)
         publish(tx, f"flat:{answered.flat_id}", event, answered)
-        await audit.record(
-            tx.conn,
-            actor_id=actor.user_id,
-            action=f"visitor.{answered.status}",
-            resource_type="visitor",
-            resource_id=visitor_id,
-        )
         return answered
 
 
@@ -288,9 +283,6 @@ async def check_in(ctx: AppState, *, actor: Principal, data: CheckinIn) -> repo.
         visit = await repo.insert_visit(tx.conn, visitor=moved, guard_id=actor.user_id)
         publish(tx, f"flat:{moved.flat_id}", "visitor_checked_in", visit)
         publish(tx, f"society:{moved.society_id}", "visitor_checked_in", visit)
-        await audit.record(
-            tx.conn, actor_id=actor.user_id, action="visitor.checked_in", resource_type="visitor", resource_id=moved.id
-        )
         return visit
 
 
@@ -312,13 +304,6 @@ async def check_out(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID) -
         assert visit is not None, "a checked-in visitor always has an open visit"
         publish(tx, f"flat:{moved.flat_id}", "visitor_checked_out", visit)
         publish(tx, f"society:{moved.society_id}", "visitor_checked_out", visit)
-        await audit.record(
-            tx.conn,
-            actor_id=actor.user_id,
-            action="visitor.checked_out",
-            resource_type="visitor",
-            resource_id=visitor_id,
-        )
         return visit
 
 
