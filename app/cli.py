@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import getpass
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from typing import Any, TypeVar
 from app.config import ConfigError, Settings, load_settings
 
 T = TypeVar("T")
+_GRACEFUL_SHUTDOWN = 10
 
 
 @contextmanager
@@ -49,17 +49,8 @@ def _with_database(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T
     return asyncio.run(run())
 
 
-def _exit_quietly_on_signals() -> None:
-    """uvicorn re-raises the signal that stopped it once it has shut down; with these
-    handlers in place that ends `gatehouse serve` with status 0 after a clean stop."""
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: None)
-
-
 def serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from app import logs
+    from app import logs, workers
     from app.db import migrate
 
     logs.configure(settings.log_level, settings.log_format)
@@ -69,28 +60,30 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         # Workers build the app from the environment, so hand them the final settings.
         os.environ.update(ready.as_env())
         os.environ["MIGRATE_ON_START"] = "false"
-        _exit_quietly_on_signals()
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=args.host or ready.host,
-            port=args.port if args.port is not None else ready.port,
-            workers=args.workers or ready.workers,
-            loop="uvloop",
-            http="httptools",
-            ws="websockets-sansio",
-            ws_max_size=ready.socket_max_message_bytes + 1024,
+        options = {
+            "app": "app.main:create_app",
+            "factory": True,
+            "loop": "uvloop",
+            "http": "httptools",
+            "ws": "websockets-sansio",
+            "ws_max_size": ready.socket_max_message_bytes + 1024,
             # Events are small JSON; per-message deflate would cost each socket its own zlib
             # state (memory) and every send a compression (CPU, multiplied by fan-out).
-            ws_per_message_deflate=False,
-            lifespan="on",
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,
-            timeout_graceful_shutdown=10,
-        )
-    return 0
+            "ws_per_message_deflate": False,
+            "lifespan": "on",
+            "log_config": None,
+            "access_log": False,
+            "server_header": False,
+            "proxy_headers": False,
+            "timeout_graceful_shutdown": _GRACEFUL_SHUTDOWN,
+        }
+        host = args.host or ready.host
+        port = args.port if args.port is not None else ready.port
+        count = args.workers or ready.workers
+        if count == 1:
+            workers.run_one(options, host, port)
+            return 0
+        return workers.run_many(options, host, port, count, stop_timeout=_GRACEFUL_SHUTDOWN + 5)
 
 
 def migrate_cmd(settings: Settings, args: argparse.Namespace) -> int:

@@ -19,6 +19,8 @@ import jwt
 ALGORITHM = "HS256"
 ACCESS_TYPE = "access"
 REFRESH_PREFIX = "rt_"
+LEEWAY = 5  # seconds of clock skew allowed on exp, nbf and iat
+VERIFIED_CACHE_SIZE = 4096
 
 
 class TokenError(Exception):
@@ -41,6 +43,10 @@ class AccessTokens:
         self._issuer = issuer
         self._audience = audience
         self.ttl = ttl
+        # A client sends the same token with every request for its lifetime, and checking the
+        # signature and claims again costs more than the rest of authentication; a verified
+        # token's claims only need their expiry checked on the next use.
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID) -> str:
         now = int(time.time())
@@ -58,6 +64,18 @@ class AccessTokens:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> AccessClaims:
+        known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at + LEEWAY > time.time():
+                return known
+            del self._verified[token]
+        claims = self._decode(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[token] = claims
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,
@@ -66,7 +84,7 @@ class AccessTokens:
                 audience=self._audience,
                 issuer=self._issuer,
                 options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
-                leeway=5,
+                leeway=LEEWAY,
             )
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -151,6 +152,18 @@ async def test_tokens_that_are_not_live_access_tokens_are_401(api: Api, make_tok
     assert response.json()["error"]["code"] in {"invalid_token", "session_ended"}
     also = await api.client.get("/v1/profile/me", headers={"x-access-token": token})
     assert also.status_code == 401
+
+
+async def test_a_token_accepted_once_is_refused_when_it_expires(api: Api) -> None:
+    """Verified tokens are remembered per worker; the expiry still counts on every use."""
+    user = await api.signup()
+    real = jwt.decode(user.access_token, options={"verify_signature": False})
+    # Expired four seconds ago: inside the five seconds of allowed clock skew, for about one second.
+    token = _forge({"sub": real["sub"], "sid": real["sid"], "exp": int(time.time()) - 4})
+    assert (await api.client.get("/v1/profile/me", headers={"authorization": f"Bearer {token}"})).status_code == 200
+    await asyncio.sleep(2.1)
+    late = await api.client.get("/v1/profile/me", headers={"authorization": f"Bearer {token}"})
+    assert late.status_code == 401 and late.json()["error"]["code"] == "invalid_token"
 
 
 async def test_a_forged_token_for_a_live_session_with_another_key_is_refused(api: Api) -> None:

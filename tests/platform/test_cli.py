@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 
+import httpx
+
+from app import workers as workers_module
+from tests.conftest import free_port
 from tests.helpers import Api, connect
 
 
@@ -56,3 +64,95 @@ def test_a_bad_setting_stops_the_start_with_its_name(settings) -> None:
     insecure = _gatehouse(settings, "migrate", FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:9099", ALLOW_INSECURE_DEV="false")
     assert insecure.returncode == 2
     assert "FIREBASE_AUTH_EMULATOR_HOST" in insecure.stderr
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def _tcp_sockets(port: int) -> dict[int, str]:
+    """Socket inode -> state ('0A' listening, '01' established) for local `port`, from /proc/net/tcp."""
+    sockets = {}
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:  # noqa: SIM115
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port:
+            sockets[int(fields[9])] = fields[3]
+    return sockets
+
+
+def _held_by(pid: int, sockets: dict[int, str], state: str) -> int:
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:[") and sockets.get(int(target[8:-1])) == state:
+                count += 1
+    return count
+
+
+async def test_serve_with_workers_spreads_connections_replaces_a_dead_worker_and_stops_cleanly(
+    settings, api: Api
+) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env={**os.environ, **settings.as_env(), "LOG_LEVEL": "warning"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    user = await api.signup()
+    listeners = []
+    try:
+        await _wait_ready(url, process)
+        workers = await _listening_workers(process.pid, port, lambda found: len(found) == 2)
+        assert len(workers) == 2, "each worker listens on its own socket"
+
+        listeners = [await connect(url, user.access_token) for _ in range(24)]
+        sockets = _tcp_sockets(port)
+        held = {pid: _held_by(pid, sockets, "01") for pid in workers}
+        assert sum(held.values()) == 24 and min(held.values()) > 0, held
+
+        await asyncio.sleep(workers_module.STARTUP_GRACE)
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        workers = await _listening_workers(process.pid, port, lambda found: len(found) == 2 and victim not in found)
+        assert len(workers) == 2 and victim not in workers, "the dead worker is replaced"
+        async with httpx.AsyncClient() as client:
+            for _ in range(10):
+                assert (await client.get(url + "/healthz")).status_code == 200
+    finally:
+        for listener in listeners:
+            await listener.close()
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+    assert not [pid for pid in workers if os.path.exists(f"/proc/{pid}")], "the workers stop with the server"
+
+
+async def _listening_workers(pid: int, port: int, done: Callable[[set[int]], bool]) -> set[int]:
+    """The server's child processes with a listening socket on `port`, once `done` says so (or after 10 s)."""
+    for _ in range(100):
+        sockets = _tcp_sockets(port)
+        found = {child for child in _children(pid) if _held_by(child, sockets, "0A")}
+        if done(found):
+            break
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def _wait_ready(url: str, process: subprocess.Popen) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            assert process.poll() is None, f"serve exited with {process.returncode}"
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get(url + "/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.05)
+    raise AssertionError("serve did not become ready")
