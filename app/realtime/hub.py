@@ -25,6 +25,7 @@ from app.config import Settings
 from app.db import Database
 from app.http import ApiError, dumps
 from app.middleware import ClientIP
+from app.realtime.manager import FanoutRedisManager
 from app.realtime.outbox import Outbox
 from app.realtime.rooms import RoomError, parse_room
 from app.security import scopes
@@ -55,9 +56,7 @@ class Hub:
         self._db = db
         self._redis = redis
         self._control_channel = f"{settings.redis_prefix}:control"
-        manager = socketio.AsyncRedisManager(
-            settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec
-        )
+        manager = FanoutRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec)
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=manager,

@@ -35,6 +35,38 @@ async def test_an_event_from_a_request_on_one_worker_reaches_a_socket_on_another
         await listener.close()
 
 
+async def test_society_events_reach_every_socket_on_every_worker_in_order(api: Api, admin, workers) -> None:
+    society = await api.society(admin, flats=1)
+    guard, resident = await api.signup("Gate"), await api.signup("Home")
+    await api.grant(admin, guard, "guard", "society", society.id)
+    await api.grant(admin, resident, "resident", "flat", society.flats[0])
+    listeners = [await connect(workers[i % 2].url, guard.access_token) for i in range(40)]
+    try:
+        for listener in listeners:
+            assert (await listener.join("society", society.id))["ok"] is True
+        ids = [
+            (await api.post("/v1/visitors", {"flat_id": society.flats[0], "name": name}, guard)).json()["id"]
+            for name in ("First", "Second")
+        ]
+        async with httpx.AsyncClient(base_url=workers[0].url) as client:
+            for visitor_id, decision in zip(ids, ("approve", "deny"), strict=True):
+                answer = await client.post(
+                    f"/v1/visitors/{visitor_id}/respond", headers=resident.headers, json={"decision": decision}
+                )
+                assert answer.status_code == 200
+        for listener in listeners:
+            await listener.wait_for("request_denied")
+            answers = [data for name, data in listener.events if name.startswith("request_")]
+            assert [(a["type"], a["data"]["id"]) for a in answers] == [
+                ("request_approved", ids[0]),
+                ("request_denied", ids[1]),
+            ]
+            assert answers[0]["event_id"] < answers[1]["event_id"]
+    finally:
+        for listener in listeners:
+            await listener.close()
+
+
 async def test_logout_on_one_worker_closes_the_socket_on_another(api: Api, workers) -> None:
     worker_a, worker_b = workers
     user = await api.signup()
