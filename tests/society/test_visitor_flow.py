@@ -287,3 +287,40 @@ async def test_a_refused_walk_in_writes_nothing_and_leaves_its_key_free(api: Api
     assert keys == 0
     fixed = await api.post("/v1/visitors", {"flat_id": gate.flat, "name": name}, gate.guard, headers=headers)
     assert fixed.status_code == 201 and fixed.json()["name"] == name
+
+
+async def test_an_answer_is_sent_and_kept_as_it_was_returned(api: Api, gate: Gate, server, db) -> None:
+    guard = await _joined(server.url, gate.guard, "society", gate.society.id)
+    resident = await connect(server.url, gate.resident.access_token)
+    try:
+        visitor = await walk_in(api, gate, "Answer Once")
+        response = await api.post(
+            f"/v1/visitors/{visitor['id']}/respond", {"decision": "deny", "note": "no"}, gate.resident
+        )
+        assert response.status_code == 200
+        denied = response.json()
+        assert (
+            denied["status"] == "denied" and denied["responded_by_name"] == "Asha" and denied["response_note"] == "no"
+        )
+        assert denied["responded_at"] == denied["updated_at"] and denied["created_at"] == visitor["created_at"]
+        (live,) = await guard.wait_for("request_denied")
+        assert live["data"] == denied
+        for listener, room in ((resident, f"flat:{gate.flat}"), (guard, f"society:{gate.society.id}")):
+            reply = await listener.call("sync", {"room": room, "since": live["event_id"] - 5})
+            (kept,) = [e for e in reply["events"] if e["type"] == "request_denied" and e["data"]["id"] == visitor["id"]]
+            assert kept["data"] == denied
+        listed = await api.get("/v1/visitors", gate.resident, params={"flat_id": gate.flat})
+        assert [v for v in listed.json()["items"] if v["id"] == visitor["id"]] == [denied]
+    finally:
+        await guard.close()
+        await resident.close()
+    async with db.connection() as conn:
+        history = await conn.fetch(
+            "SELECT from_status, to_status, note FROM visitor_status_history WHERE visitor_id = $1::uuid ORDER BY id",
+            visitor["id"],
+        )
+        audit = await conn.fetchval(
+            "SELECT array_agg(action ORDER BY id) FROM audit_logs WHERE resource_id = $1", visitor["id"]
+        )
+    assert [tuple(r) for r in history] == [(None, "pending", None), ("pending", "denied", "no")]
+    assert audit == ["visitor.pending", "visitor.denied"]

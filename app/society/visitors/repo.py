@@ -60,7 +60,7 @@ def _visitor(row: asyncpg.Record) -> Visitor:
     return Visitor(**dict(row))
 
 
-async def insert_visitor(
+async def insert_invite(
     conn: asyncpg.Connection,
     *,
     society_id: uuid.UUID,
@@ -69,18 +69,16 @@ async def insert_visitor(
     phone: str | None,
     purpose: str | None,
     vehicle_number: str | None,
-    status: str,
-    invite_code: str | None,
-    expected_at: dt.datetime | None,
+    invite_code: str,
+    expected_at: dt.datetime,
     created_by: uuid.UUID,
-    escalate_after: float | None,
 ) -> Visitor:
+    """A resident's invitation: pre-approved, with its first history row. (Walk-ins: `register_walk_in`.)"""
     row = await conn.fetchrow(
         f"""WITH v AS (
                 INSERT INTO visitors (society_id, flat_id, name, phone, purpose, vehicle_number, status,
-                                      invite_code, expected_at, created_by, escalate_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                        CASE WHEN $11::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $11) END)
+                                      invite_code, expected_at, created_by)
+                VALUES ($1, $2, $3, $4, $5, $6, 'pre_approved', $7, $8, $9)
                 RETURNING *),
             h AS (INSERT INTO visitor_status_history (visitor_id, to_status, actor_id)
                   SELECT id, status, created_by FROM v)
@@ -91,11 +89,9 @@ async def insert_visitor(
         phone,
         purpose,
         vehicle_number,
-        status,
         invite_code,
         expected_at,
         created_by,
-        escalate_after,
     )
     return _visitor(row)
 
@@ -193,6 +189,76 @@ async def get_visitor(conn: asyncpg.Connection, visitor_id: uuid.UUID) -> Visito
     return _visitor(row) if row else None
 
 
+async def get_visitor_version(conn: asyncpg.Connection, visitor_id: uuid.UUID) -> tuple[Visitor, str] | None:
+    """The visitor and its row version (`xmin`), for a write that must find the row as it was read."""
+    row = await conn.fetchrow(
+        f"""SELECT {_V}, v.xmin::text AS version FROM visitors v LEFT JOIN users r ON r.id = v.responded_by
+            WHERE v.id = $1""",
+        visitor_id,
+    )
+    if row is None:
+        return None
+    fields = dict(row)
+    version = fields.pop("version")
+    return Visitor(**fields), version
+
+
+# A resident's answer in one statement, so one round trip and an implicit transaction, with no
+# room lock held across a round trip: the answer applies only to the row version the caller read
+# (`$6`, from `get_visitor_version`), so the caller knows the row it wrote and sends its JSON
+# (`$11`) as the events' data. Rooms (`$9`) come sorted and are locked in that order before any
+# event id is drawn, as the outbox does. No row comes back when the row had changed.
+_ANSWER = """
+WITH v AS (
+    UPDATE visitors SET status = $2, updated_at = $3, responded_by = $4, responded_at = $3, response_note = $5
+    WHERE id = $1 AND xmin::text = $6 AND status = 'pending'
+    RETURNING id, status),
+h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, actor_id, note)
+      SELECT id, 'pending', status, $4, $5 FROM v),
+a AS (INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, request_id, ip)
+      SELECT $4, 'visitor.' || status, 'visitor', id::text, $7, $8::inet FROM v),
+rooms AS (SELECT room, n FROM v, unnest($9::text[]) WITH ORDINALITY AS r(room, n)),
+room_locks AS MATERIALIZED (SELECT pg_advisory_xact_lock($12, hashtext(room)) FROM rooms),
+e AS (INSERT INTO events (room, type, data)
+      SELECT room, $10, $11::text::jsonb FROM rooms WHERE (SELECT count(*) FROM room_locks) > 0 ORDER BY n
+      RETURNING id, created_at)
+SELECT id, created_at FROM e ORDER BY id
+"""
+
+
+async def answer(
+    conn: asyncpg.Connection,
+    *,
+    answered: Visitor,
+    version: str,
+    request_id: str | None,
+    ip: str | None,
+    rooms: list[str],
+    event_type: str,
+    document: str,
+    room_lock_class: int,
+) -> list[tuple[int, dt.datetime]]:
+    """Write `answered` (a pending visitor with its answer filled in) over row `version`, with its
+    history, audit row and one `event_type` event per room; the events' ids and times, in the order
+    of `rooms`, or nothing if the row is no longer at `version`."""
+    rows = await conn.fetch(
+        _ANSWER,
+        answered.id,
+        answered.status,
+        answered.updated_at,
+        answered.responded_by,
+        answered.response_note,
+        version,
+        request_id,
+        ip,
+        rooms,
+        event_type,
+        document,
+        room_lock_class,
+    )
+    return [(row["id"], row["created_at"]) for row in rows]
+
+
 async def visitor_by_invite_code(conn: asyncpg.Connection, code: str) -> Visitor | None:
     row = await conn.fetchrow(
         f"SELECT {_V} FROM visitors v LEFT JOIN users r ON r.id = v.responded_by WHERE v.invite_code = $1", code
@@ -209,11 +275,10 @@ async def move(
     actor_id: uuid.UUID,
     note: str | None = None,
     respond: bool = False,
-    flat_ids: list[uuid.UUID] | None = None,
 ) -> Visitor | None:
-    """Move a visitor to `to_status` if it is in one of `from_statuses` (and, given `flat_ids`,
-    in one of those flats); None if it was not. The same statement writes the history row and
-    the audit row (`visitor.<new status>`, from the request in `app.context`).
+    """Move a visitor to `to_status` if it is in one of `from_statuses`; None if it was not.
+    The same statement writes the history row and the audit row (`visitor.<new status>`, from
+    the request in `app.context`).
 
     The history's `from_status` is read from the statement's snapshot (no lock: the UPDATE
     already decides races, and a row it updates is invisible to a locking read in the same
@@ -226,12 +291,12 @@ async def move(
                     responded_by = CASE WHEN $5 THEN $4 ELSE responded_by END,
                     responded_at = CASE WHEN $5 THEN now() ELSE responded_at END,
                     response_note = CASE WHEN $5 THEN $6 ELSE response_note END
-                WHERE id = $1 AND status = ANY($2::text[]) AND ($7::uuid[] IS NULL OR flat_id = ANY($7::uuid[]))
+                WHERE id = $1 AND status = ANY($2::text[])
                 RETURNING *),
             h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, actor_id, note)
                   SELECT v.id, old.status, v.status, $4, $6 FROM v JOIN old ON old.id = v.id),
             a AS (INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, request_id, ip)
-                  SELECT $4, 'visitor.' || v.status, 'visitor', v.id::text, $8, $9::inet FROM v)
+                  SELECT $4, 'visitor.' || v.status, 'visitor', v.id::text, $7, $8::inet FROM v)
             SELECT {_V} FROM v LEFT JOIN users r ON r.id = v.responded_by""",
         visitor_id,
         list(from_statuses),
@@ -239,7 +304,6 @@ async def move(
         actor_id,
         respond,
         note,
-        flat_ids,
         context.request_id.get(),
         context.client_ip.get(),
     )

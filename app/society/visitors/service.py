@@ -9,6 +9,7 @@ accepted | pre_approved -> checked_in -> checked_out. Anything else is 409.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import secrets
 import uuid
@@ -31,6 +32,7 @@ log = structlog.get_logger(__name__)
 GATE_ROLES = ("guard", "society_admin")
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread at the gate
 MAX_INVITE_AHEAD = dt.timedelta(days=90)
+_ANSWER_ATTEMPTS = 3
 
 
 def _invite_code() -> str:
@@ -165,7 +167,7 @@ async def _invite(conn: asyncpg.Connection, actor: Principal, data: VisitorIn, s
     for _ in range(5):
         try:
             async with conn.transaction():
-                return await repo.insert_visitor(
+                return await repo.insert_invite(
                     conn,
                     society_id=society_id,
                     flat_id=data.flat_id,
@@ -173,11 +175,9 @@ async def _invite(conn: asyncpg.Connection, actor: Principal, data: VisitorIn, s
                     phone=data.phone,
                     purpose=data.purpose,
                     vehicle_number=data.vehicle_number,
-                    status="pre_approved",
                     invite_code=_invite_code(),
                     expected_at=data.expected_at,
                     created_by=actor.user_id,
-                    escalate_after=None,
                 )
         except asyncpg.UniqueViolationError:
             continue  # an invite code already in use: draw another
@@ -189,31 +189,53 @@ async def respond(
 ) -> repo.Visitor:
     """A resident's answer; of two answers at once exactly one wins, the other is 409.
 
-    The answer is tried first, bounded to the caller's flats; why it failed (no such visitor,
-    not the caller's flat, already answered) is only looked up when it did.
+    The visitor is read, the answer built here, and written in one statement that applies only
+    if the row is still as it was read (see `repo.answer`); a row that changed in between (an
+    escalation, say) is read again.
     """
-    async with ctx.db.transaction() as tx:
-        answered = await repo.move(
-            tx.conn,
-            visitor_id=visitor_id,
-            from_statuses=("pending",),
-            to_status="accepted" if approve else "denied",
-            actor_id=actor.user_id,
-            note=note,
-            respond=True,
-            flat_ids=None if actor.is_admin else list(actor.scope_ids("resident", "flat")),
-        )
-        if answered is None:
-            current = await _visible(tx.conn, actor, visitor_id)
+    event_type = "request_approved" if approve else "request_denied"
+    async with ctx.db.connection() as conn:
+        for _ in range(_ANSWER_ATTEMPTS):
+            found = await repo.get_visitor_version(conn, visitor_id)
+            if found is None or not _sees(actor, found[0]):
+                raise NotFound("No such visitor.")
+            current, version = found
             if not actor.has("resident", "flat", current.flat_id):
                 raise Forbidden("Only a resident of the flat answers for it.")
-            raise Conflict(
-                "This request was already answered.", code="already_decided", details={"status": current.status}
+            if current.status != "pending":
+                raise Conflict(
+                    "This request was already answered.", code="already_decided", details={"status": current.status}
+                )
+            now = dt.datetime.now(dt.UTC)
+            answered = dataclasses.replace(
+                current,
+                status="accepted" if approve else "denied",
+                responded_by=actor.user_id,
+                responded_by_name=actor.name,
+                responded_at=now,
+                response_note=note,
+                updated_at=now,
             )
-        event = "request_approved" if approve else "request_denied"
-        publish(tx, f"society:{answered.society_id}", event, answered)
-        publish(tx, f"flat:{answered.flat_id}", event, answered)
-        return answered
+            rooms = sorted((f"flat:{answered.flat_id}", f"society:{answered.society_id}"))
+            written = await repo.answer(
+                conn,
+                answered=answered,
+                version=version,
+                request_id=context.request_id.get(),
+                ip=context.client_ip.get(),
+                rooms=rooms,
+                event_type=event_type,
+                document=dumps(answered).decode(),
+                room_lock_class=ROOM_LOCK_CLASS,
+            )
+            if written:
+                break
+        else:
+            raise Conflict("The request kept changing; try again.", code="concurrent_change")
+    if ctx.db.outbox is not None:
+        pairs = zip(rooms, written, strict=True)
+        await ctx.db.outbox.emit_committed([Event(eid, event_type, room, at, answered) for room, (eid, at) in pairs])
+    return answered
 
 
 async def send_invite(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID, channel: str) -> str:
