@@ -25,6 +25,7 @@ from app.config import Settings
 from app.db import Database
 from app.http import ApiError, dumps
 from app.middleware import ClientIP
+from app.realtime.engine import SocketServer
 from app.realtime.manager import FanoutRedisManager
 from app.realtime.outbox import Outbox
 from app.realtime.rooms import RoomError, parse_room
@@ -57,7 +58,7 @@ class Hub:
         self._redis = redis
         self._control_channel = f"{settings.redis_prefix}:control"
         manager = FanoutRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec)
-        self.sio = socketio.AsyncServer(
+        self.sio = SocketServer(
             async_mode="asgi",
             client_manager=manager,
             json=OrjsonCodec,
