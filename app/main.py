@@ -5,6 +5,7 @@ that owns the pool, Redis and the realtime hub's background work.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -149,6 +150,10 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         hub.start()
         hub.spawn(visitors.escalation_loop(state))
         hub.spawn(visitors.partition_loop(state))
+        # What exists now (modules, schemas, the pool) lives as long as the process: keep it out
+        # of the collector's full passes, which otherwise walk it again on every one.
+        gc.collect()
+        gc.freeze()
         log.info("started")
         try:
             yield
