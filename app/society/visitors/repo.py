@@ -97,19 +97,28 @@ async def insert_invite(
 
 
 @dataclass(frozen=True, slots=True)
+class Device:
+    user_id: uuid.UUID
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
 class WalkIn:
-    """What the walk-in statement wrote: the visitor's society and its `visitor_request` event row."""
+    """What the walk-in statement wrote (the visitor's society, its `visitor_request` event row)
+    and the phones of the flat's residents, to push the request to."""
 
     society_id: uuid.UUID
     event_id: int
     event_at: dt.datetime
+    devices: list[Device]
 
 
 # The gate's hot path in one statement, so one round trip and an implicit transaction: the
 # visitor, its first history row, the audit row, the Idempotency-Key's stored response and the
-# `visitor_request` event (under its room's advisory lock, as the outbox takes it). The caller
-# builds the visitor's JSON; the statement adds the society it finds. No row comes back when the
-# flat does not exist or is outside `$12` (the societies the guard works at; `$11` for admins).
+# `visitor_request` event (under its room's advisory lock, as the outbox takes it), returning the
+# residents' device tokens for the push. The caller builds the visitor's JSON; the statement adds
+# the society it finds. No row comes back when the flat does not exist or is outside `$12` (the
+# societies the guard works at; `$11` for admins).
 _WALK_IN = """
 WITH f AS (SELECT society_id FROM flats WHERE id = $2 AND ($11 OR society_id = ANY($12::uuid[]))),
 v AS (
@@ -126,7 +135,11 @@ k AS (INSERT INTO idempotency_keys (user_id, scope, key, request_hash, status, r
 room_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($18, hashtext($19)) FROM v),
 e AS (INSERT INTO events (room, type, data) SELECT $19, 'visitor_request', data FROM doc, room_lock
       RETURNING id, created_at)
-SELECT v.society_id, e.id AS event_id, e.created_at AS event_at FROM v, e
+SELECT v.society_id, e.id AS event_id, e.created_at AS event_at, d.users AS device_users, d.tokens AS device_tokens
+FROM v, e, LATERAL (
+    SELECT array_agg(dt.user_id) AS users, array_agg(dt.token) AS tokens FROM device_tokens dt
+    JOIN role_assignments ra ON ra.user_id = dt.user_id
+    WHERE ra.role = 'resident' AND ra.scope_type = 'flat' AND ra.scope_id = $2) d
 """
 
 
@@ -179,7 +192,10 @@ async def register_walk_in(
         room_lock_class,
         room,
     )
-    return WalkIn(row["society_id"], row["event_id"], row["event_at"]) if row else None
+    if row is None:
+        return None
+    devices = [Device(u, t) for u, t in zip(row["device_users"] or [], row["device_tokens"] or [], strict=True)]
+    return WalkIn(row["society_id"], row["event_id"], row["event_at"], devices)
 
 
 async def get_visitor(conn: asyncpg.Connection, visitor_id: uuid.UUID) -> Visitor | None:
@@ -455,19 +471,3 @@ async def upsert_device(conn: asyncpg.Connection, *, user_id: uuid.UUID, token: 
 
 async def forget_devices(conn: asyncpg.Connection, tokens: list[str]) -> None:
     await conn.execute("DELETE FROM device_tokens WHERE token = ANY($1::text[])", tokens)
-
-
-@dataclass(frozen=True, slots=True)
-class Device:
-    user_id: uuid.UUID
-    token: str
-
-
-async def resident_devices(conn: asyncpg.Connection, flat_id: uuid.UUID) -> list[Device]:
-    rows = await conn.fetch(
-        """SELECT d.user_id, d.token FROM device_tokens d
-           JOIN role_assignments ra ON ra.user_id = d.user_id
-           WHERE ra.role = 'resident' AND ra.scope_type = 'flat' AND ra.scope_id = $1""",
-        flat_id,
-    )
-    return [Device(r["user_id"], r["token"]) for r in rows]

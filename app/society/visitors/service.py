@@ -153,7 +153,9 @@ async def _walk_in(
     if ctx.db.outbox is not None:
         event = Event(written.event_id, "visitor_request", room, written.event_at, visitor)
         await ctx.db.outbox.emit_committed([event])
-    await _push_later(ctx, visitor)
+    if written.devices:
+        # Pushing talks to FCM; it runs after the response, never inside the request.
+        ctx.hub.spawn(push_visitor_request(ctx, visitor, written.devices))
     return 201, visitor
 
 
@@ -416,17 +418,8 @@ async def register_device(ctx: AppState, *, actor: Principal, token: str, platfo
         await repo.upsert_device(tx.conn, user_id=actor.user_id, token=token, platform=platform)
 
 
-async def _push_later(ctx: AppState, visitor: repo.Visitor) -> None:
-    """Pushing talks to FCM; it runs after the response, never inside the request."""
-    ctx.hub.spawn(push_visitor_request(ctx, visitor))
-
-
-async def push_visitor_request(ctx: AppState, visitor: repo.Visitor) -> None:
+async def push_visitor_request(ctx: AppState, visitor: repo.Visitor, devices: list[repo.Device]) -> None:
     """Push the request to the flat's residents' phones; every attempt is logged."""
-    async with ctx.db.connection() as conn:
-        devices = await repo.resident_devices(conn, visitor.flat_id)
-    if not devices:
-        return
     results = await ctx.pusher.send(
         [d.token for d in devices],
         title="Visitor at the gate",
