@@ -354,10 +354,13 @@ def main() -> int:
             server, fixture = singles[which]
             fan[f"{which}_one_worker"] = fanout(fixture, server.url, args.fanout)
         report["fanout"] = fan
+        # Idle memory on fresh processes: after the fan-out runs, both would reuse what those freed.
+        run.stop_all()
+        fresh = {"gatehouse": (run.start_gatehouse(1), gh_fx), "peer": (run.start_peer(1), peer_fx)}
         idle: dict[str, dict[str, dict]] = {"gatehouse": {}, "peer": {}}
         for count in (int(c) for c in args.idle.split(",")):
             for which in order:
-                server, fixture = singles[which]
+                server, fixture = fresh[which]
                 idle[which][str(count)] = idle_sockets(server, fixture, count)
                 log(f"{which:9} idle {count}: {idle[which][str(count)]}")
         report["idle_sockets"] = idle
