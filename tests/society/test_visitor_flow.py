@@ -324,3 +324,14 @@ async def test_an_answer_is_sent_and_kept_as_it_was_returned(api: Api, gate: Gat
         )
     assert [tuple(r) for r in history] == [(None, "pending", None), ("pending", "denied", "no")]
     assert audit == ["visitor.pending", "visitor.denied"]
+
+
+async def test_a_burst_of_requests_reaches_the_flat_whole(api: Api, gate: Gate, server) -> None:
+    resident = await _joined(server.url, gate.resident, "flat", gate.flat)
+    try:
+        sent = await asyncio.gather(*(walk_in(api, gate, f"Burst {i}") for i in range(40)))
+        received = await resident.wait_for("visitor_request", count=40)
+        assert sorted(e["data"]["id"] for e in received) == sorted(v["id"] for v in sent)
+        assert len({e["event_id"] for e in received}) == 40
+    finally:
+        await resident.close()
