@@ -65,7 +65,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             "factory": True,
             "loop": "uvloop",
             "http": "httptools",
-            "ws": "websockets-sansio",
+            "ws": "app.realtime.websocket:WebSocketProtocol",
             "ws_max_size": ready.socket_max_message_bytes + 1024,
             # Events are small JSON; per-message deflate would cost each socket its own zlib
             # state (memory) and every send a compression (CPU, multiplied by fan-out).

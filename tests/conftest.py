@@ -120,7 +120,7 @@ class RunningServer:
             port=self.port,
             log_config=None,
             lifespan="on",
-            ws="websockets-sansio",
+            ws="app.realtime.websocket:WebSocketProtocol",  # as `gatehouse serve`
             access_log=False,
             proxy_headers=False,  # as `gatehouse serve`: only TRUSTED_PROXIES may name the client IP
             ws_per_message_deflate=False,  # as `gatehouse serve`

@@ -4,10 +4,10 @@ Two changes to how an emit travels, both measured with `scripts/bench`:
 
 - The message goes to Redis before this worker delivers it, so the other
   workers fan out at the same time as this one instead of after it.
-- Local delivery puts the one encoded packet on each socket's send queue in a
-  plain loop. The stock manager starts a task per recipient to do the same
-  non-blocking `put`, which for a society room of a thousand gate tablets is a
-  thousand tasks per event.
+- Local delivery hands the one encoded packet to each socket in a plain loop
+  (`app.realtime.engine` queues it or writes it, never waiting on a slow
+  socket). The stock manager starts a task per recipient to do the same, which
+  for a society room of a thousand gate tablets is a thousand tasks per event.
 
 Emits with acknowledgement callbacks (Gatehouse sends none) keep the stock path.
 """

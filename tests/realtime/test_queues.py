@@ -1,4 +1,4 @@
-"""The per-socket send queue Engine.IO's writer reads (app.realtime.engine.SendQueue)."""
+"""The one-reader queue behind each socket's sends and receives (app.realtime.queues.OneReaderQueue)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from app.realtime.engine import SendQueue
+from app.realtime.queues import OneReaderQueue
 
 
 async def test_items_come_out_in_order_whether_or_not_the_reader_waits() -> None:
-    queue = SendQueue()
+    queue = OneReaderQueue()
     queue.put_nowait("a")
     await queue.put("b")
     assert await queue.get() == "a"
@@ -23,10 +23,11 @@ async def test_items_come_out_in_order_whether_or_not_the_reader_waits() -> None
     assert queue.get_nowait() == "d"
     with pytest.raises(asyncio.QueueEmpty):
         queue.get_nowait()
+    assert queue.empty()
 
 
 async def test_a_timed_out_wait_loses_nothing_put_afterwards() -> None:
-    queue = SendQueue()
+    queue = OneReaderQueue()
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(queue.get(), 0.01)
     queue.put_nowait("late")
@@ -34,7 +35,7 @@ async def test_a_timed_out_wait_loses_nothing_put_afterwards() -> None:
 
 
 async def test_join_waits_until_every_item_is_done() -> None:
-    queue = SendQueue()
+    queue = OneReaderQueue()
     await queue.join()  # nothing queued: returns at once
     queue.put_nowait(1)
     queue.put_nowait(2)
