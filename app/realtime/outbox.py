@@ -25,7 +25,7 @@ from app.db import Database, Tx
 log = structlog.get_logger(__name__)
 
 SYNC_LIMIT = 500
-ROOM_LOCK_CLASS = 0x6576  # "ev": namespaces the per-room advisory locks
+_ROOM_LOCK_CLASS = 0x6576  # "ev": namespaces the per-room advisory locks
 
 
 class Emitter(Protocol):
@@ -44,16 +44,28 @@ class Event:
         return {"event_id": self.event_id, "type": self.type, "room": self.room, "at": self.at, "data": self.data}
 
 
-# All of a transaction's events in one statement: first every room's lock, in sorted order (the
-# count is an InitPlan, so it finishes before any row, and so any id, is produced), then the rows
-# in the order given; ids are drawn in that order, which is how the caller matches them up.
-_INSERT = """
+def insert_events(batch: str) -> str:
+    """CTEs that write the events of CTE `batch` (columns room, type, data, n) as a row
+    `written (id, created_at)` each, for any statement that writes events with its change.
+
+    First every room's lock, in sorted order (the count is an InitPlan, so it finishes before any
+    row, and so any id, is produced), then the rows in `n` order; ids are drawn in that order,
+    which is how callers match them up. An empty batch takes no lock and writes nothing.
+    """
+    return f"""room_locks AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock({_ROOM_LOCK_CLASS}, hashtext(room))
+    FROM (SELECT DISTINCT room FROM {batch} ORDER BY room) r),
+written AS (
+    INSERT INTO events (room, type, data)
+    SELECT room, type, data FROM {batch} WHERE (SELECT count(*) FROM room_locks) > 0 ORDER BY n
+    RETURNING id, created_at)"""
+
+
+# All of a transaction's events in one statement.
+_INSERT = f"""
 WITH batch AS (SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS b(room, type, data, n)),
-room_locks AS MATERIALIZED (
-    SELECT pg_advisory_xact_lock($4::int, hashtext(room)) FROM (SELECT DISTINCT room FROM batch ORDER BY room) r)
-INSERT INTO events (room, type, data)
-SELECT room, type, data FROM batch WHERE (SELECT count(*) FROM room_locks) > 0 ORDER BY n
-RETURNING id, created_at
+{insert_events("batch")}
+SELECT id, created_at FROM written
 """
 _MARK_EMITTED = "UPDATE events SET emitted_at = now() WHERE id = ANY($1::bigint[]) AND emitted_at IS NULL"
 _CLAIM_STRAYS = """
@@ -105,9 +117,7 @@ class Outbox:
 
     async def write(self, tx: Tx, conn: asyncpg.Connection) -> None:
         pending: list[tuple[str, str, Any]] = tx.state["events"]  # type: ignore[assignment]
-        rows = await conn.fetch(
-            _INSERT, [e[0] for e in pending], [e[1] for e in pending], [e[2] for e in pending], ROOM_LOCK_CLASS
-        )
+        rows = await conn.fetch(_INSERT, [e[0] for e in pending], [e[1] for e in pending], [e[2] for e in pending])
         rows = sorted(rows, key=lambda r: r["id"])
         tx.state["written"] = [
             Event(row["id"], event_type, room, row["created_at"], data)

@@ -14,6 +14,7 @@ import asyncpg
 
 from app import context
 from app.http import Cursor, keyset
+from app.realtime.outbox import insert_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +116,11 @@ class WalkIn:
 
 # The gate's hot path in one statement, so one round trip and an implicit transaction: the
 # visitor, its first history row, the audit row, the Idempotency-Key's stored response and the
-# `visitor_request` event (under its room's advisory lock, as the outbox takes it), returning the
+# `visitor_request` event (through the outbox's `insert_events`), returning the
 # residents' device tokens for the push. The caller builds the visitor's JSON; the statement adds
 # the society it finds. No row comes back when the flat does not exist or is outside `$12` (the
 # societies the guard works at; `$11` for admins).
-_WALK_IN = """
+_WALK_IN = f"""
 WITH f AS (SELECT society_id FROM flats WHERE id = $2 AND ($11 OR society_id = ANY($12::uuid[]))),
 v AS (
     INSERT INTO visitors (id, society_id, flat_id, name, phone, purpose, vehicle_number, status,
@@ -132,11 +133,10 @@ a AS (INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, requ
       SELECT created_by, 'visitor.pending', 'visitor', id::text, $13, $14::inet FROM v),
 k AS (INSERT INTO idempotency_keys (user_id, scope, key, request_hash, status, response)
       SELECT $7, $15, $16, $17, 201, data FROM doc WHERE $16::text IS NOT NULL),
-room_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($18, hashtext($19)) FROM v),
-e AS (INSERT INTO events (room, type, data) SELECT $19, 'visitor_request', data FROM doc, room_lock
-      RETURNING id, created_at)
-SELECT v.society_id, e.id AS event_id, e.created_at AS event_at, d.users AS device_users, d.tokens AS device_tokens
-FROM v, e, LATERAL (
+batch AS (SELECT $18::text AS room, 'visitor_request' AS type, data, 1 AS n FROM doc),
+{insert_events("batch")}
+SELECT v.society_id, w.id AS event_id, w.created_at AS event_at, d.users AS device_users, d.tokens AS device_tokens
+FROM v, written w, LATERAL (
     SELECT array_agg(dt.user_id) AS users, array_agg(dt.token) AS tokens FROM device_tokens dt
     JOIN role_assignments ra ON ra.user_id = dt.user_id
     WHERE ra.role = 'resident' AND ra.scope_type = 'flat' AND ra.scope_id = $2) d
@@ -162,7 +162,6 @@ async def register_walk_in(
     ip: str | None,
     idempotency: tuple[str, str, bytes] | None,
     room: str,
-    room_lock_class: int,
 ) -> WalkIn | None:
     """Write a guard's walk-in request outside any transaction block; None if the flat is not the guard's.
 
@@ -189,7 +188,6 @@ async def register_walk_in(
         scope,
         key,
         digest,
-        room_lock_class,
         room,
     )
     if row is None:
@@ -222,9 +220,9 @@ async def get_visitor_version(conn: asyncpg.Connection, visitor_id: uuid.UUID) -
 # A resident's answer in one statement, so one round trip and an implicit transaction, with no
 # room lock held across a round trip: the answer applies only to the row version the caller read
 # (`$6`, from `get_visitor_version`), so the caller knows the row it wrote and sends its JSON
-# (`$11`) as the events' data. Rooms (`$9`) come sorted and are locked in that order before any
-# event id is drawn, as the outbox does. No row comes back when the row had changed.
-_ANSWER = """
+# (`$11`) as the events' data, one event per room (`$9`), written through the outbox's
+# `insert_events`. No row comes back when the row had changed.
+_ANSWER = f"""
 WITH v AS (
     UPDATE visitors SET status = $2, updated_at = $3, responded_by = $4, responded_at = $3, response_note = $5
     WHERE id = $1 AND xmin::text = $6 AND status = 'pending'
@@ -233,12 +231,10 @@ h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, ac
       SELECT id, 'pending', status, $4, $5 FROM v),
 a AS (INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, request_id, ip)
       SELECT $4, 'visitor.' || status, 'visitor', id::text, $7, $8::inet FROM v),
-rooms AS (SELECT room, n FROM v, unnest($9::text[]) WITH ORDINALITY AS r(room, n)),
-room_locks AS MATERIALIZED (SELECT pg_advisory_xact_lock($12, hashtext(room)) FROM rooms),
-e AS (INSERT INTO events (room, type, data)
-      SELECT room, $10, $11::text::jsonb FROM rooms WHERE (SELECT count(*) FROM room_locks) > 0 ORDER BY n
-      RETURNING id, created_at)
-SELECT id, created_at FROM e ORDER BY id
+batch AS (SELECT room, $10::text AS type, $11::text::jsonb AS data, n
+          FROM v, unnest($9::text[]) WITH ORDINALITY AS r(room, n)),
+{insert_events("batch")}
+SELECT id, created_at FROM written ORDER BY id
 """
 
 
@@ -252,7 +248,6 @@ async def answer(
     rooms: list[str],
     event_type: str,
     document: str,
-    room_lock_class: int,
 ) -> list[tuple[int, dt.datetime]]:
     """Write `answered` (a pending visitor with its answer filled in) over row `version`, with its
     history, audit row and one `event_type` event per room; the events' ids and times, in the order
@@ -270,7 +265,6 @@ async def answer(
         rooms,
         event_type,
         document,
-        room_lock_class,
     )
     return [(row["id"], row["created_at"]) for row in rows]
 

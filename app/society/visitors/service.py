@@ -20,7 +20,7 @@ import structlog
 
 from app import audit, context, idempotency, notify
 from app.http import Conflict, Cursor, Forbidden, NotFound, Unprocessable, dumps
-from app.realtime.outbox import ROOM_LOCK_CLASS, Event, publish
+from app.realtime.outbox import Event, publish
 from app.security.permissions import Principal
 from app.society.hierarchy import service as hierarchy
 from app.society.visitors import repo
@@ -136,7 +136,6 @@ async def _walk_in(
                 ip=context.client_ip.get(),
                 idempotency=None if idempotency_key is None else (_CREATE_SCOPE, idempotency_key, digest),
                 room=room,
-                room_lock_class=ROOM_LOCK_CLASS,
             )
         except asyncpg.UniqueViolationError as exc:
             if idempotency_key is None or exc.constraint_name != "idempotency_keys_pkey":
@@ -228,7 +227,6 @@ async def respond(
                 rooms=rooms,
                 event_type=event_type,
                 document=dumps(answered).decode(),
-                room_lock_class=ROOM_LOCK_CLASS,
             )
             if written:
                 break
