@@ -128,33 +128,23 @@ class Run:
 
     def start_gatehouse(self, workers: int) -> Server:
         port = free_port()
-        log_path = WORK / f"gatehouse-{port}.log"
-        process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gatehouse"), "serve", "--port", str(port), "--workers", str(workers)],
-            env=self.gatehouse_env(),
-            stdout=log_path.open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        server = Server(f"gatehouse x{workers}", f"http://127.0.0.1:{port}", process, log_path)
-        self.servers.append(server)
-        wait_http(server.url + "/readyz")
-        return server
+        command = [str(ROOT / ".venv" / "bin" / "gatehouse"), "serve", "--port", str(port), "--workers", str(workers)]
+        return self._start(f"gatehouse x{workers}", port, command, ROOT, self.gatehouse_env(), "/readyz")
 
     def start_peer(self, workers: int) -> Server:
         port = free_port()
-        log_path = WORK / f"peer-{port}.log"
+        env = {**self.peer_env(), "WORKERS": str(workers), "PORT": str(port)}
+        return self._start(f"peer x{workers}", port, ["node", "peer/server.js"], PEER, env, "/healthz")
+
+    def _start(self, name: str, port: int, command: list[str], cwd: Path, env: dict[str, str], health: str) -> Server:
+        """Start a server and wait until `health` answers; its output goes to .bench/<name>-<port>.log."""
+        log_path = WORK / f"{name.split()[0]}-{port}.log"
         process = subprocess.Popen(
-            ["node", "peer/server.js"],
-            cwd=PEER,
-            env={**self.peer_env(), "WORKERS": str(workers), "PORT": str(port)},
-            stdout=log_path.open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, cwd=cwd, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True
         )
-        server = Server(f"peer x{workers}", f"http://127.0.0.1:{port}", process, log_path)
+        server = Server(name, f"http://127.0.0.1:{port}", process, log_path)
         self.servers.append(server)
-        wait_http(server.url + "/healthz")
+        wait_http(server.url + health)
         return server
 
     def stop_all(self) -> None:
