@@ -344,11 +344,12 @@ def main() -> int:
             server, fixture = singles[which]
             fan[f"{which}_one_worker"] = fanout(fixture, server.url, args.fanout)
         report["fanout"] = fan
-        # Idle memory on fresh processes: after the fan-out runs, both would reuse what those freed.
-        run.stop_all()
-        fresh = {"gatehouse": (run.start_gatehouse(1), gh_fx), "peer": (run.start_peer(1), peer_fx)}
+        # Idle memory on fresh processes for each count: after an earlier run either server would
+        # reuse memory that run freed (or not, as V8 pleases), and the per-socket figure would move.
         idle: dict[str, dict[str, dict]] = {"gatehouse": {}, "peer": {}}
         for count in (int(c) for c in args.idle.split(",")):
+            run.stop_all()
+            fresh = {"gatehouse": (run.start_gatehouse(1), gh_fx), "peer": (run.start_peer(1), peer_fx)}
             for which in order:
                 server, fixture = fresh[which]
                 idle[which][str(count)] = idle_sockets(server, fixture, count)
