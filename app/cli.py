@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from app.config import ConfigError, Settings, load_settings
+from app.platform.config import ConfigError, Settings, load_settings
 
 T = TypeVar("T")
 _GRACEFUL_SHUTDOWN = 10
@@ -23,7 +23,7 @@ def _services(settings: Settings, *, with_redis: bool = True) -> Any:
     if not settings.embedded:
         yield settings
         return
-    from app.embedded import EmbeddedServices
+    from app.platform.embedded import EmbeddedServices
 
     embedded = EmbeddedServices(settings.data_dir)
     database_url, redis_url = embedded.start(with_redis=with_redis)
@@ -34,7 +34,8 @@ def _services(settings: Settings, *, with_redis: bool = True) -> Any:
 
 
 def _with_database(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    from app.db import Database, migrate
+    from app.platform.db import Database
+    from app.platform.migrations import migrate
 
     async def run() -> T:
         assert settings.database_url is not None
@@ -50,8 +51,8 @@ def _with_database(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
-    from app import logs, workers
-    from app.db import migrate
+    from app.platform import logs, workers
+    from app.platform.migrations import migrate
 
     logs.configure(settings.log_level, settings.log_format)
     with _services(settings) as ready:
@@ -65,7 +66,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             "factory": True,
             "loop": "uvloop",
             "http": "httptools",
-            "ws": "app.realtime.websocket:WebSocketProtocol",
+            "ws": "app.platform.realtime.websocket:WebSocketProtocol",
             "ws_max_size": ready.socket_max_message_bytes + 1024,
             # Events are small JSON; per-message deflate would cost each socket its own zlib
             # state (memory) and every send a compression (CPU, multiplied by fan-out).
@@ -87,7 +88,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def migrate_cmd(settings: Settings, args: argparse.Namespace) -> int:
-    from app.db import migrate
+    from app.platform.migrations import migrate
 
     with _services(settings, with_redis=False) as ready:
         assert ready.database_url is not None
@@ -110,29 +111,24 @@ def create_admin(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from app import demo
-    from app.db import migrate
-    from app.main import build_state
-    from app.realtime.outbox import Outbox
+    from app.main import DOMAINS, state
+    from app.platform.migrations import migrate
+    from app.platform.modules import DEMO_PASSWORD, DemoAccount
 
-    async def run(ready: Settings) -> list[demo.Account]:
+    async def run(ready: Settings) -> list[DemoAccount]:
         assert ready.database_url is not None
         await migrate(ready.database_url)
-        state = build_state(ready)
-        # Events are written; a running server's relay sends them.
-        state.db.outbox = Outbox(
-            state.db, None, grace=ready.event_relay_grace, retention_days=ready.event_retention_days
-        )
-        await state.db.open()
+        ctx = state(ready, serving=False)
+        await ctx.db.open()
         try:
-            return await demo.seed(state)
+            return [a for m in DOMAINS.modules if m.seed_demo for a in await m.seed_demo(ctx)]
         finally:
-            await state.db.close()
-            await state.redis.aclose()
+            await ctx.db.close()
+            await ctx.redis.aclose()
 
     with _services(settings) as ready:
         accounts = asyncio.run(run(ready))
-    print(f"Demo society '{demo.SOCIETY}' in {demo.CITY} is ready. Every password is: {demo.PASSWORD}\n")
+    print(f"The demo data is ready. Every password is: {DEMO_PASSWORD}\n")
     for account in accounts:
         print(f"  {account.role:<14} {account.email:<34} {account.where}")
     return 0

@@ -14,7 +14,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,10 +23,11 @@ import httpx
 import pytest
 import uvicorn
 
-from app.config import Settings
-from app.db import Database, migrate
 from app.identity.service import create_admin
 from app.main import create_app
+from app.platform.config import Settings
+from app.platform.db import Database
+from app.platform.migrations import migrate
 from tests.helpers import Api, User
 
 JWT_SECRET = "test-secret-" + "x" * 40
@@ -57,7 +58,7 @@ def services() -> AsyncIterator[Services]:
     database_url = os.environ.get("DATABASE_URL")
     redis_url = os.environ.get("REDIS_URL")
     if not database_url or not redis_url:
-        from app.embedded import EmbeddedServices
+        from app.platform.embedded import EmbeddedServices
 
         embedded = EmbeddedServices(Path(tempfile.mkdtemp(prefix="gatehouse-test-")))
         database_url, redis_url = embedded.start()
@@ -101,6 +102,8 @@ def settings(services: Services) -> Settings:
         log_format="json",
         event_relay_interval=0.3,
         event_relay_grace=1.0,
+        escalation_interval=0.2,
+        job_poll_interval=0.1,
         migrate_on_start=False,
         db_pool_min=1,
         db_pool_max=10,
@@ -120,7 +123,7 @@ class RunningServer:
             port=self.port,
             log_config=None,
             lifespan="on",
-            ws="app.realtime.websocket:WebSocketProtocol",  # as `gatehouse serve`
+            ws="app.platform.realtime.websocket:WebSocketProtocol",  # as `gatehouse serve`
             access_log=False,
             proxy_headers=False,  # as `gatehouse serve`: only TRUSTED_PROXIES may name the client IP
             ws_per_message_deflate=False,  # as `gatehouse serve`
@@ -176,7 +179,3 @@ async def admin_credentials(db: Database) -> tuple[str, str]:
 @pytest.fixture
 async def admin(api: Api, admin_credentials: tuple[str, str]) -> User:
     return await api.login(*admin_credentials)
-
-
-def settings_with(settings: Settings, **changes: object) -> Settings:
-    return replace(settings, **changes)

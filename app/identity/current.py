@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from app.http import Unauthorized
 from app.identity import service
-from app.security.permissions import Principal
-from app.state import app_state
+from app.platform.http import Unauthorized
+from app.platform.security.permissions import Principal
+from app.platform.state import app_state
 
 ACCESS_COOKIE = "gh_access"
 REFRESH_COOKIE = "gh_refresh"

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app.http import NotFound
-from app.security.permissions import Grant
+from app.platform.http import NotFound
+from app.platform.security.permissions import Grant
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.http import Unauthorized, json, no_content, parse_body, path_uuid
 from app.identity import repo, service
 from app.identity.current import ACCESS_COOKIE, REFRESH_COOKIE, optional_principal, principal
 from app.identity.schemas import (
@@ -21,8 +20,9 @@ from app.identity.schemas import (
     RoleAssignmentIn,
     SignupIn,
 )
-from app.openapi import doc
-from app.state import app_state
+from app.platform.http import Unauthorized, json, no_content, parse_body, path_uuid
+from app.platform.openapi import doc
+from app.platform.state import app_state
 
 
 def _device(request: Request) -> service.Device:

@@ -8,16 +8,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
-from app.http import Body
-from app.security.permissions import ROLE_SCOPES
+from app.platform.http import Body
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{5,20}$")]
 # Argon2 has no length cap of its own; 256 keeps a hash request cheap.
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
-RoleName = Literal[tuple(ROLE_SCOPES)]  # type: ignore[valid-type]
-ScopeType = Literal["global", "society", "flat", "mall", "shop"]
+# Which roles and scope types exist is up to the installed modules; the service checks the names.
+RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+ScopeTypeName = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
 
 
 class SignupIn(Body):
@@ -57,7 +57,7 @@ class ResetConfirmIn(Body):
 class RoleAssignmentIn(Body):
     user_id: uuid.UUID
     role: RoleName
-    scope_type: ScopeType
+    scope_type: ScopeTypeName
     scope_id: uuid.UUID | None = None
 
 

@@ -16,18 +16,17 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from app import audit
-from app.db import Database, Tx
-from app.http import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from app.identity import repo
 from app.identity.schemas import RoleAssignmentIn, SignupIn
-from app.realtime.outbox import publish
-from app.security import scopes
-from app.security.firebase import FirebaseIdentity, FirebaseTokenError, looks_like_firebase_token
-from app.security.passwords import hash_password, verify_password
-from app.security.permissions import ROLE_SCOPES, Principal, may_grant, require_admin
-from app.security.tokens import TokenError, hash_refresh_token, looks_like_refresh_token, new_refresh_token
-from app.state import AppState
+from app.platform import audit
+from app.platform.db import Database, Tx
+from app.platform.http import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from app.platform.realtime.rooms import user_room
+from app.platform.security.firebase import FirebaseIdentity, FirebaseTokenError, looks_like_firebase_token
+from app.platform.security.passwords import hash_password, verify_password
+from app.platform.security.permissions import Principal, require_admin
+from app.platform.security.tokens import TokenError, hash_refresh_token, looks_like_refresh_token, new_refresh_token
+from app.platform.state import AppState
 
 log = structlog.get_logger(__name__)
 
@@ -244,6 +243,19 @@ async def authenticate_socket(ctx: AppState, token: str, ip: str | None) -> Prin
     return _principal(row, None)
 
 
+@dataclass(frozen=True, slots=True)
+class SocketAuthenticator:
+    """How the realtime gateway learns who a socket is, and whether it still may be."""
+
+    ctx: AppState
+
+    async def socket_principal(self, token: str, ip: str | None) -> Principal:
+        return await authenticate_socket(self.ctx, token, ip)
+
+    async def reload(self, principal: Principal) -> Principal | None:
+        return await reload_principal(self.ctx, principal)
+
+
 async def principal_of(db: Database, user_id: uuid.UUID) -> Principal:
     """A user's rights as they stand, for commands acting as that user."""
     async with db.connection() as conn:
@@ -342,14 +354,23 @@ async def grant_role_in(
     ctx: AppState, tx: Tx, *, actor: Principal, data: RoleAssignmentIn
 ) -> tuple[repo.RoleAssignment, bool]:
     """`grant_role` inside a transaction another use case already holds (e.g. approving a resident)."""
-    if ROLE_SCOPES[data.role] != data.scope_type:
-        raise Unprocessable(f"The role {data.role} takes a {ROLE_SCOPES[data.role]} scope.", code="invalid_scope")
+    scope_type = ctx.rules.scope_type_of(data.role)
+    if scope_type is None:
+        raise Unprocessable(
+            details=[{"field": "role", "message": "No such role.", "type": "enum"}],
+        )
+    if data.scope_type not in ctx.scopes.names:
+        raise Unprocessable(
+            details=[{"field": "scope_type", "message": "No such scope type.", "type": "enum"}],
+        )
+    if scope_type != data.scope_type:
+        raise Unprocessable(f"The role {data.role} takes a {scope_type} scope.", code="invalid_scope")
     if (data.scope_type == "global") != (data.scope_id is None):
         raise Unprocessable("scope_id is required for every scope but global.", code="invalid_scope")
-    scope = await scopes.resolve(tx.conn, data.scope_type, data.scope_id)
+    scope = await ctx.scopes.resolve(tx.conn, data.scope_type, data.scope_id)
     if scope is None:
         raise NotFound("No such scope.", code="scope_not_found")
-    if not may_grant(actor, data.role, scope):
+    if not ctx.rules.may_grant(actor, data.role, scope):
         raise Forbidden()
     if not await repo.user_exists(tx.conn, data.user_id):
         raise NotFound("No such user.")
@@ -370,7 +391,7 @@ async def grant_role_in(
             resource_id=assignment.id,
             details={"role": data.role, "user_id": data.user_id},
         )
-        publish(tx, f"user:{data.user_id}", "role_granted", assignment)
+        ctx.outbox.publish(tx, user_room(data.user_id), "role_granted", assignment)
         tx.after_commit(lambda: ctx.hub.principal_changed(data.user_id))
     return assignment, created
 
@@ -379,8 +400,8 @@ async def revoke_role(ctx: AppState, *, actor: Principal, assignment_id: uuid.UU
     """Take a role away; the user's open sockets leave the rooms it opened."""
     async with ctx.db.transaction() as tx:
         assignment = await repo.get_role_assignment(tx.conn, assignment_id)
-        scope = await scopes.resolve(tx.conn, assignment.scope_type, assignment.scope_id)
-        if scope is None or not may_grant(actor, assignment.role, scope):
+        scope = await ctx.scopes.resolve(tx.conn, assignment.scope_type, assignment.scope_id)
+        if scope is None or not ctx.rules.may_grant(actor, assignment.role, scope):
             raise NotFound("No such role assignment.")
         await repo.delete_role_assignment(tx.conn, assignment_id)
         await audit.record(
@@ -391,7 +412,7 @@ async def revoke_role(ctx: AppState, *, actor: Principal, assignment_id: uuid.UU
             resource_id=assignment_id,
             details={"role": assignment.role, "user_id": assignment.user_id},
         )
-        publish(tx, f"user:{assignment.user_id}", "role_revoked", assignment)
+        ctx.outbox.publish(tx, user_room(assignment.user_id), "role_revoked", assignment)
         tx.after_commit(lambda: ctx.hub.principal_changed(assignment.user_id))
 
 

@@ -32,8 +32,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from firebase_admin import _token_gen
 
-from app.config import ConfigError, Settings, load_settings
-from app.db import Database
+from app.platform.config import ConfigError, Settings, load_settings
+from app.platform.db import Database
 from tests.conftest import RunningServer
 from tests.helpers import PASSWORD, Api, Refused, User, connect
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import httpx
 
-from app import workers as workers_module
+from app.platform import workers as workers_module
 from tests.conftest import free_port
 from tests.helpers import Api, connect
 

@@ -19,8 +19,8 @@ import httpx
 import orjson
 import pytest
 
-from app.config import Settings
-from app.db import Database
+from app.platform.config import Settings
+from app.platform.db import Database
 from tests.conftest import RunningServer
 from tests.helpers import PASSWORD, Api, User
 

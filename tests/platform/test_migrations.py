@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from app.db import MIGRATIONS_DIR, MigrationError, migrate, migration_files
+from app.platform.migrations import MIGRATIONS_DIR, MigrationError, migrate, migration_files
 from tests.conftest import _with_database
 
 

@@ -15,25 +15,30 @@ import httpx
 import pytest
 import socketio
 
-from app.config import Settings
-from app.db import Database
-from app.realtime.hub import OrjsonCodec
-from app.realtime.outbox import Outbox
+from app.platform.config import Settings
+from app.platform.db import Database
+from app.platform.realtime.hub import OrjsonCodec
+from app.platform.realtime.outbox import Outbox
 from tests.conftest import free_port
 
 
 @pytest.fixture(scope="session")
 async def outbox_db(settings: Settings) -> AsyncIterator[Database]:
-    """A Database whose publish() emits through a write-only Redis manager."""
+    """A Database of its own for `outbox`, as a script beside the servers would have."""
     assert settings.database_url is not None
     database = Database(settings.database_url, min_size=1, max_size=4)
     await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture(scope="session")
+def outbox(settings: Settings, outbox_db: Database) -> Outbox:
+    """An outbox that emits through a write-only Redis manager."""
     manager = socketio.AsyncRedisManager(
         settings.redis_url, channel=f"{settings.redis_prefix}:socketio", write_only=True, json=OrjsonCodec
     )
-    database.outbox = Outbox(database, manager, grace=1.0, retention_days=7)
-    yield database
-    await database.close()
+    return Outbox(outbox_db, manager, grace=1.0, retention_days=7)
 
 
 @dataclass

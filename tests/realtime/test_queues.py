@@ -1,4 +1,4 @@
-"""The one-reader queue behind each socket's sends and receives (app.realtime.queues.OneReaderQueue)."""
+"""The one-reader queue behind each socket's sends and receives (app.platform.realtime.queues.OneReaderQueue)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.realtime.queues import OneReaderQueue
+from app.platform.realtime.queues import OneReaderQueue
 
 
 async def test_items_come_out_in_order_whether_or_not_the_reader_waits() -> None:

@@ -7,7 +7,6 @@ import uuid
 import pytest
 import socketio
 
-from app.realtime.outbox import publish
 from tests.helpers import Api, Refused, connect, settle
 
 
@@ -18,12 +17,12 @@ async def test_handshake_without_or_with_a_bad_token_is_refused_as_unauthorized(
         assert refused.value.reason == "unauthorized"
 
 
-async def test_a_connected_user_is_in_its_own_room(api: Api, server, outbox_db) -> None:
+async def test_a_connected_user_is_in_its_own_room(api: Api, server, outbox, outbox_db) -> None:
     user = await api.signup()
     listener = await connect(server.url, user.access_token)
     try:
         async with outbox_db.transaction() as tx:
-            publish(tx, f"user:{user.id}", "hello", {"n": 1})
+            outbox.publish(tx, f"user:{user.id}", "hello", {"n": 1})
         (event,) = await listener.wait_for("hello")
         assert event["room"] == f"user:{user.id}" and event["type"] == "hello" and event["data"] == {"n": 1}
         assert isinstance(event["event_id"], int) and event["at"].endswith("Z")
@@ -31,7 +30,9 @@ async def test_a_connected_user_is_in_its_own_room(api: Api, server, outbox_db) 
         await listener.close()
 
 
-async def test_only_residents_of_the_flat_may_join_and_only_they_receive(api: Api, admin, server, outbox_db) -> None:
+async def test_only_residents_of_the_flat_may_join_and_only_they_receive(
+    api: Api, admin, server, outbox, outbox_db
+) -> None:
     society = await api.society(admin, flats=2)
     flat, other_flat = society.flats
     resident = await api.signup("Resident")
@@ -51,7 +52,7 @@ async def test_only_residents_of_the_flat_may_join_and_only_they_receive(api: Ap
         assert await listeners["stranger"].join("user", resident.id) == {"ok": False, "error": "forbidden"}
         assert await listeners["stranger"].join("flat", str(uuid.uuid4())) == {"ok": False, "error": "forbidden"}
         async with outbox_db.transaction() as tx:
-            publish(tx, f"flat:{flat}", "visitor_request", {"name": "Courier"})
+            outbox.publish(tx, f"flat:{flat}", "visitor_request", {"name": "Courier"})
         await listeners["resident"].wait_for("visitor_request")
         await settle()
         assert listeners["neighbour"].of("visitor_request") == []
@@ -102,7 +103,7 @@ async def test_malformed_join_requests_are_bad_request(api: Api, server, payload
         await listener.close()
 
 
-async def test_leave_room_stops_delivery(api: Api, admin, server, outbox_db) -> None:
+async def test_leave_room_stops_delivery(api: Api, admin, server, outbox, outbox_db) -> None:
     society = await api.society(admin, flats=1)
     resident = await api.signup()
     await api.grant(admin, resident, "resident", "flat", society.flats[0])
@@ -112,7 +113,7 @@ async def test_leave_room_stops_delivery(api: Api, admin, server, outbox_db) -> 
         left = await listener.call("leave_room", {"room_type": "flat", "room_id": society.flats[0]})
         assert left == {"ok": True, "room": f"flat:{society.flats[0]}"}
         async with outbox_db.transaction() as tx:
-            publish(tx, f"flat:{society.flats[0]}", "visitor_request", {"name": "After leaving"})
+            outbox.publish(tx, f"flat:{society.flats[0]}", "visitor_request", {"name": "After leaving"})
         await settle()
         assert listener.of("visitor_request") == []
     finally:
@@ -120,7 +121,7 @@ async def test_leave_room_stops_delivery(api: Api, admin, server, outbox_db) -> 
 
 
 async def test_an_event_in_a_rolled_back_transaction_is_never_delivered_nor_stored(
-    api: Api, admin, server, outbox_db, db
+    api: Api, admin, server, outbox, outbox_db, db
 ) -> None:
     society = await api.society(admin, flats=1)
     resident = await api.signup()
@@ -131,10 +132,10 @@ async def test_an_event_in_a_rolled_back_transaction_is_never_delivered_nor_stor
         await listener.join("flat", society.flats[0])
         with pytest.raises(RuntimeError):
             async with outbox_db.transaction() as tx:
-                publish(tx, room, "visitor_request", {"name": "Ghost"})
+                outbox.publish(tx, room, "visitor_request", {"name": "Ghost"})
                 raise RuntimeError("the change failed")
         async with outbox_db.transaction() as tx:
-            publish(tx, room, "visitor_request", {"name": "Real"})
+            outbox.publish(tx, room, "visitor_request", {"name": "Real"})
         received = await listener.wait_for("visitor_request")
         await settle()
         assert [e["data"]["name"] for e in listener.of("visitor_request")] == ["Real"]
@@ -146,7 +147,7 @@ async def test_an_event_in_a_rolled_back_transaction_is_never_delivered_nor_stor
         await listener.close()
 
 
-async def test_sync_replays_exactly_the_missed_events_in_order(api: Api, admin, server, outbox_db) -> None:
+async def test_sync_replays_exactly_the_missed_events_in_order(api: Api, admin, server, outbox, outbox_db) -> None:
     society = await api.society(admin, flats=2)
     flat = society.flats[0]
     resident = await api.signup()
@@ -155,16 +156,16 @@ async def test_sync_replays_exactly_the_missed_events_in_order(api: Api, admin, 
     try:
         await listener.join("flat", flat)
         async with outbox_db.transaction() as tx:
-            publish(tx, f"flat:{flat}", "visitor_request", {"name": "seen"})
+            outbox.publish(tx, f"flat:{flat}", "visitor_request", {"name": "seen"})
         (seen,) = await listener.wait_for("visitor_request")
     finally:
         await listener.close()
     # Offline: three events for this flat, one for another flat.
     for name in ("first", "second", "third"):
         async with outbox_db.transaction() as tx:
-            publish(tx, f"flat:{flat}", "visitor_request", {"name": name})
+            outbox.publish(tx, f"flat:{flat}", "visitor_request", {"name": name})
     async with outbox_db.transaction() as tx:
-        publish(tx, f"flat:{society.flats[1]}", "visitor_request", {"name": "not yours"})
+        outbox.publish(tx, f"flat:{society.flats[1]}", "visitor_request", {"name": "not yours"})
     back = await connect(server.url, resident.access_token)
     try:
         reply = await back.call("sync", {"room": f"flat:{flat}", "since": seen["event_id"]})
@@ -208,7 +209,7 @@ async def test_events_left_unemitted_by_a_crash_are_relayed(api: Api, server, db
         await listener.close()
 
 
-async def test_a_revoked_role_takes_the_socket_out_of_the_room(api: Api, admin, server, outbox_db) -> None:
+async def test_a_revoked_role_takes_the_socket_out_of_the_room(api: Api, admin, server, outbox, outbox_db) -> None:
     society = await api.society(admin, flats=1)
     flat = society.flats[0]
     resident = await api.signup()
@@ -222,7 +223,7 @@ async def test_a_revoked_role_takes_the_socket_out_of_the_room(api: Api, admin, 
         assert revoked["data"]["id"] == assignment["id"]
         await settle(0.3)
         async with outbox_db.transaction() as tx:
-            publish(tx, f"flat:{flat}", "visitor_request", {"name": "after revoke"})
+            outbox.publish(tx, f"flat:{flat}", "visitor_request", {"name": "after revoke"})
         await settle()
         assert listener.of("visitor_request") == []
         assert listener.client.connected

@@ -38,8 +38,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from firebase_admin import messaging
 
-from app.config import ConfigError, Settings, load_settings
-from app.db import Database
+from app.platform.config import ConfigError, Settings, load_settings
+from app.platform.db import Database
 from tests.conftest import RunningServer
 from tests.helpers import Api, User
 from tests.society.conftest import Gate, walk_in

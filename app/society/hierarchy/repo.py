@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app.http import Cursor, NotFound, keyset
+from app.platform.http import Cursor, NotFound, keyset
 
 
 @dataclass(frozen=True, slots=True)

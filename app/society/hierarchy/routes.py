@@ -6,9 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.http import decode_cursor, json, page, parse_body, parse_query
 from app.identity.current import principal
-from app.openapi import doc
+from app.platform.http import decode_cursor, json, page, parse_body, parse_query
+from app.platform.openapi import doc
+from app.platform.state import app_state
 from app.society.hierarchy import repo, service
 from app.society.hierarchy.schemas import (
     BlockIn,
@@ -20,7 +21,6 @@ from app.society.hierarchy.schemas import (
     SocietiesQuery,
     SocietyIn,
 )
-from app.state import app_state
 
 
 def _key(item: object) -> tuple:

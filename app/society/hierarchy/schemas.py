@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.http import Body
+from app.platform.http import Body
 
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -9,13 +9,14 @@ import uuid
 
 import asyncpg
 
-from app import audit
-from app.http import Conflict, Cursor, NotFound
-from app.security import scopes
-from app.security.permissions import Principal, require, require_admin
+from app.platform import audit
+from app.platform.http import Conflict, Cursor, NotFound
+from app.platform.security.permissions import Principal, require, require_admin
+from app.platform.security.scopes import Scope
+from app.platform.state import AppState
 from app.society.hierarchy import repo
 from app.society.hierarchy.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
-from app.state import AppState
+from app.society.rooms import FLAT, SOCIETY
 
 
 async def list_cities(ctx: AppState) -> list[str]:
@@ -104,14 +105,12 @@ async def society_of_flat(conn: asyncpg.Connection, flat_id: uuid.UUID) -> uuid.
     return await repo.society_of_flat(conn, flat_id)
 
 
-async def _society_scope(conn: asyncpg.Connection, society_id: uuid.UUID) -> scopes.Scope | None:
-    return scopes.Scope("society", society_id) if await repo.society_exists(conn, society_id) else None
+async def society_scope(conn: asyncpg.Connection, society_id: uuid.UUID) -> Scope | None:
+    """The society as a scope roles are held on (None: no such society)."""
+    return Scope(SOCIETY, society_id) if await repo.society_exists(conn, society_id) else None
 
 
-async def _flat_scope(conn: asyncpg.Connection, flat_id: uuid.UUID) -> scopes.Scope | None:
+async def flat_scope(conn: asyncpg.Connection, flat_id: uuid.UUID) -> Scope | None:
+    """The flat as a scope, inside its society (None: no such flat)."""
     society_id = await repo.society_of_flat(conn, flat_id)
-    return None if society_id is None else scopes.Scope("flat", flat_id, {"society": society_id})
-
-
-scopes.register("society", _society_scope)
-scopes.register("flat", _flat_scope)
+    return None if society_id is None else Scope(FLAT, flat_id, {SOCIETY: society_id})

@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.http import decode_cursor, json, page, parse_body, parse_query, path_uuid
 from app.identity.current import principal
-from app.openapi import doc
+from app.platform.http import decode_cursor, json, page, parse_body, parse_query, path_uuid
+from app.platform.openapi import doc
+from app.platform.state import app_state
 from app.society.residents import repo, service
 from app.society.residents.schemas import ResidentRequestIn, ResidentRequestsQuery
-from app.state import app_state
 
 
 @doc(

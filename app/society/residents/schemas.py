@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.http import Body
+from app.platform.http import Body
 
 RequestStatus = Literal["pending", "approved", "rejected"]
 

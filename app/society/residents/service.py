@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import uuid
 
-from app import audit
-from app.http import Conflict, Cursor, Forbidden, NotFound
 from app.identity import service as identity
 from app.identity.schemas import RoleAssignmentIn
-from app.realtime.outbox import publish
-from app.security.permissions import Principal
+from app.platform import audit
+from app.platform.http import Conflict, Cursor, Forbidden, NotFound
+from app.platform.realtime.rooms import user_room
+from app.platform.security.permissions import Principal
+from app.platform.state import AppState
 from app.society.hierarchy import service as hierarchy
 from app.society.residents import repo
-from app.state import AppState
+from app.society.rooms import society_room
 
 
 async def request_to_join(
@@ -31,7 +32,7 @@ async def request_to_join(
         )
         if created is None:
             raise Conflict("You already asked to join this flat.", code="request_pending")
-        publish(tx, f"society:{society_id}", "resident_request_created", created)
+        ctx.outbox.publish(tx, society_room(society_id), "resident_request_created", created)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
@@ -71,8 +72,8 @@ async def decide(ctx: AppState, *, actor: Principal, request_id: uuid.UUID, appr
             await repo.add_occupancy(
                 tx.conn, flat_id=decided.flat_id, user_id=decided.user_id, relation=decided.relation
             )
-        publish(tx, f"user:{decided.user_id}", "resident_request_updated", decided)
-        publish(tx, f"society:{decided.society_id}", "resident_request_updated", decided)
+        ctx.outbox.publish(tx, user_room(decided.user_id), "resident_request_updated", decided)
+        ctx.outbox.publish(tx, society_room(decided.society_id), "resident_request_updated", decided)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,

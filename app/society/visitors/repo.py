@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app import context
-from app.http import Cursor, keyset
-from app.realtime.outbox import insert_events
+from app.platform import context
+from app.platform.http import Cursor, keyset
+from app.platform.realtime.outbox import insert_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +288,7 @@ async def move(
 ) -> Visitor | None:
     """Move a visitor to `to_status` if it is in one of `from_statuses`; None if it was not.
     The same statement writes the history row and the audit row (`visitor.<new status>`, from
-    the request in `app.context`).
+    the request in `app.platform.context`).
 
     The history's `from_status` is read from the statement's snapshot (no lock: the UPDATE
     already decides races, and a row it updates is invisible to a locking read in the same

@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.http import BadRequest, decode_cursor, json, no_content, page, parse_body, parse_query, path_uuid
 from app.identity.current import principal
-from app.openapi import doc
+from app.platform.http import BadRequest, decode_cursor, json, no_content, page, parse_body, parse_query, path_uuid
+from app.platform.openapi import doc
+from app.platform.state import app_state
 from app.society.visitors import repo, service
 from app.society.visitors.schemas import (
     CheckinIn,
@@ -23,7 +24,6 @@ from app.society.visitors.schemas import (
     VisitorsQuery,
     VisitsQuery,
 )
-from app.state import app_state
 
 
 def _idempotency_key(request: Request) -> str | None:

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
-from app.http import Body
 from app.identity.schemas import Name, Phone
+from app.platform.http import Body
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 InviteCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9]{6,12}$")]

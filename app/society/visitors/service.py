@@ -8,7 +8,6 @@ accepted | pre_approved -> checked_in -> checked_out. Anything else is 409.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import secrets
@@ -18,14 +17,15 @@ from typing import Any
 import asyncpg
 import structlog
 
-from app import audit, context, idempotency, notify
-from app.http import Conflict, Cursor, Forbidden, NotFound, Unprocessable, dumps
-from app.realtime.outbox import Event, publish
-from app.security.permissions import Principal
+from app.platform import audit, context, idempotency, notify
+from app.platform.http import Conflict, Cursor, Forbidden, NotFound, Unprocessable, dumps
+from app.platform.realtime.outbox import Event
+from app.platform.security.permissions import Principal
+from app.platform.state import AppState
 from app.society.hierarchy import service as hierarchy
+from app.society.rooms import flat_room, society_room
 from app.society.visitors import repo
 from app.society.visitors.schemas import CheckinIn, VisitorIn
-from app.state import AppState
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +73,7 @@ async def create_visitor(
         if society_id is None:
             raise NotFound("No such flat.")
         visitor = await _invite(tx.conn, actor, data, society_id)
-        publish(tx, f"society:{visitor.society_id}", "expected_visitor", visitor)
+        ctx.outbox.publish(tx, society_room(visitor.society_id), "expected_visitor", visitor)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
@@ -115,7 +115,7 @@ async def _walk_in(
         "updated_at": now,
     }
     digest = idempotency.request_hash(raw_body) if idempotency_key is not None else b""
-    room = f"flat:{data.flat_id}"
+    room = flat_room(data.flat_id)
     async with ctx.db.connection() as conn:
         try:
             written = await repo.register_walk_in(
@@ -149,9 +149,7 @@ async def _walk_in(
                 raise NotFound("No such flat.")
             raise Forbidden("Only a guard of this society registers visitors at the gate.")
     visitor = repo.Visitor(society_id=written.society_id, **fields)
-    if ctx.db.outbox is not None:
-        event = Event(written.event_id, "visitor_request", room, written.event_at, visitor)
-        await ctx.db.outbox.emit_committed([event])
+    await ctx.outbox.emit_committed([Event(written.event_id, "visitor_request", room, written.event_at, visitor)])
     if written.devices:
         # Pushing talks to FCM; it runs after the response, never inside the request.
         ctx.hub.spawn(push_visitor_request(ctx, visitor, written.devices))
@@ -217,7 +215,7 @@ async def respond(
                 response_note=note,
                 updated_at=now,
             )
-            rooms = sorted((f"flat:{answered.flat_id}", f"society:{answered.society_id}"))
+            rooms = sorted((flat_room(answered.flat_id), society_room(answered.society_id)))
             written = await repo.answer(
                 conn,
                 answered=answered,
@@ -232,9 +230,8 @@ async def respond(
                 break
         else:
             raise Conflict("The request kept changing; try again.", code="concurrent_change")
-    if ctx.db.outbox is not None:
-        pairs = zip(rooms, written, strict=True)
-        await ctx.db.outbox.emit_committed([Event(eid, event_type, room, at, answered) for room, (eid, at) in pairs])
+    pairs = zip(rooms, written, strict=True)
+    await ctx.outbox.emit_committed([Event(eid, event_type, room, at, answered) for room, (eid, at) in pairs])
     return answered
 
 
@@ -303,8 +300,8 @@ async def check_in(ctx: AppState, *, actor: Principal, data: CheckinIn) -> repo.
                 details={"status": current.status if current else None},
             )
         visit = await repo.insert_visit(tx.conn, visitor=moved, guard_id=actor.user_id)
-        publish(tx, f"flat:{moved.flat_id}", "visitor_checked_in", visit)
-        publish(tx, f"society:{moved.society_id}", "visitor_checked_in", visit)
+        ctx.outbox.publish(tx, flat_room(moved.flat_id), "visitor_checked_in", visit)
+        ctx.outbox.publish(tx, society_room(moved.society_id), "visitor_checked_in", visit)
         return visit
 
 
@@ -324,8 +321,8 @@ async def check_out(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID) -
             raise Conflict("This visitor is not checked in.", code="not_checked_in", details={"status": found.status})
         visit = await repo.close_visit(tx.conn, visitor_id=visitor_id, guard_id=actor.user_id)
         assert visit is not None, "a checked-in visitor always has an open visit"
-        publish(tx, f"flat:{moved.flat_id}", "visitor_checked_out", visit)
-        publish(tx, f"society:{moved.society_id}", "visitor_checked_out", visit)
+        ctx.outbox.publish(tx, flat_room(moved.flat_id), "visitor_checked_out", visit)
+        ctx.outbox.publish(tx, society_room(moved.society_id), "visitor_checked_out", visit)
         return visit
 
 
@@ -452,27 +449,18 @@ async def escalate_due(ctx: AppState) -> int:
     async with ctx.db.transaction() as tx:
         due = await repo.claim_due_escalations(tx.conn)
         for visitor in due:
-            publish(tx, f"society:{visitor.society_id}", "request_escalated", visitor)
+            ctx.outbox.publish(tx, society_room(visitor.society_id), "request_escalated", visitor)
     return len(due)
 
 
-async def escalation_loop(ctx: AppState) -> None:
-    while True:
-        await asyncio.sleep(ctx.settings.escalation_interval)
-        try:
-            await escalate_due(ctx)
-        except (OSError, asyncpg.PostgresError):
-            log.warning("escalation_sweep_failed", exc_info=True)
+async def escalate(ctx: AppState, payload: dict[str, Any]) -> None:
+    """The escalation job: one sweep of requests past their deadline (scheduled every ESCALATION_INTERVAL)."""
+    await escalate_due(ctx)
 
 
-async def partition_loop(ctx: AppState) -> None:
-    """Keep visit partitions three months ahead (checked at start, then daily)."""
-    while True:
-        try:
-            async with ctx.db.connection() as conn:
-                made = await repo.ensure_visit_partitions(conn)
-            if made:
-                log.info("visit_partitions_created", count=made)
-        except (OSError, asyncpg.PostgresError):
-            log.warning("visit_partitions_failed", exc_info=True)
-        await asyncio.sleep(24 * 3600)
+async def keep_partitions(ctx: AppState, payload: dict[str, Any]) -> None:
+    """The daily job that keeps visit partitions three months ahead."""
+    async with ctx.db.connection() as conn:
+        made = await repo.ensure_visit_partitions(conn)
+    if made:
+        log.info("visit_partitions_created", count=made)

@@ -22,7 +22,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
-from app.http import RateLimited, Unavailable
+from app.platform.http import RateLimited, Unavailable
 
 log = structlog.get_logger(__name__)
 

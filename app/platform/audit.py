@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from app import context
+from app.platform import context
 
 _INSERT = """
 INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, request_id, ip, details)

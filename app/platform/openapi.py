@@ -62,7 +62,9 @@ def _schema(model: type, components: dict[str, Any]) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def build(routes: Iterable[BaseRoute], *, title: str, version: str) -> dict[str, Any]:
+def build(
+    routes: Iterable[BaseRoute], *, title: str, version: str, tags: Iterable[tuple[str, str]] = ()
+) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     components: dict[str, Any] = {"Error": _ERROR_SCHEMA}
     for route in routes:
@@ -110,6 +112,7 @@ def build(routes: Iterable[BaseRoute], *, title: str, version: str) -> dict[str,
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
+        "tags": [{"name": name, "description": description} for name, description in tags],
         "paths": paths,
         "components": {
             "schemas": components,

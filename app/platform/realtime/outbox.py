@@ -1,6 +1,6 @@
 """Events: written with the change that causes them, emitted after it commits.
 
-`publish(tx, room, type, data)` buffers an event on the transaction. Just
+`Outbox.publish(tx, room, type, data)` buffers an event on the transaction. Just
 before commit the buffered events are inserted into `events` (rooms locked in
 sorted order, so within a room ids follow commit order and `sync` never skips
 one that commits late); after commit they are emitted through Socket.IO's
@@ -19,8 +19,8 @@ from typing import Any, Protocol
 import asyncpg
 import structlog
 
-from app import metrics
-from app.db import Database, Tx
+from app.platform import metrics
+from app.platform.db import Database, Tx
 
 log = structlog.get_logger(__name__)
 
@@ -88,20 +88,6 @@ def _event(row: asyncpg.Record) -> Event:
     return Event(row["id"], row["type"], row["room"], row["created_at"], row["data"])
 
 
-def publish(tx: Tx, room: str, event_type: str, data: Any) -> None:
-    """Send `event_type` with `data` to `room` if, and only if, this transaction commits."""
-    if tx.outbox is None:
-        raise RuntimeError("publish() needs the realtime layer; the outbox is not attached")
-    pending: list[tuple[str, str, Any]] | None = tx.state.get("events")  # type: ignore[assignment]
-    if pending is None:
-        pending = []
-        tx.state["events"] = pending
-        outbox = tx.outbox
-        tx.before_commit(lambda conn: outbox.write(tx, conn))
-        tx.after_commit(lambda: outbox.emit_written(tx))
-    pending.append((room, event_type, data))
-
-
 class Outbox:
     """Writes, emits and re-emits events for one worker process."""
 
@@ -115,7 +101,17 @@ class Outbox:
         self._emitted: list[int] = []
         self._flush_wakeup = asyncio.Event()
 
-    async def write(self, tx: Tx, conn: asyncpg.Connection) -> None:
+    def publish(self, tx: Tx, room: str, event_type: str, data: Any) -> None:
+        """Send `event_type` with `data` to `room` if, and only if, this transaction commits."""
+        pending: list[tuple[str, str, Any]] | None = tx.state.get("events")  # type: ignore[assignment]
+        if pending is None:
+            pending = []
+            tx.state["events"] = pending
+            tx.before_commit(lambda conn: self._write(tx, conn))
+            tx.after_commit(lambda: self._emit_written(tx))
+        pending.append((room, event_type, data))
+
+    async def _write(self, tx: Tx, conn: asyncpg.Connection) -> None:
         pending: list[tuple[str, str, Any]] = tx.state["events"]  # type: ignore[assignment]
         rows = await conn.fetch(_INSERT, [e[0] for e in pending], [e[1] for e in pending], [e[2] for e in pending])
         rows = sorted(rows, key=lambda r: r["id"])
@@ -124,7 +120,7 @@ class Outbox:
             for row, (room, event_type, data) in zip(rows, pending, strict=True)
         ]
 
-    async def emit_written(self, tx: Tx) -> None:
+    async def _emit_written(self, tx: Tx) -> None:
         await self.emit_committed(tx.state["written"])  # type: ignore[arg-type]
 
     async def emit_committed(self, events: list[Event]) -> None:

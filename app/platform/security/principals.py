@@ -12,7 +12,7 @@ import time
 import uuid
 from collections import OrderedDict
 
-from app.security.permissions import Principal
+from app.platform.security.permissions import Principal
 
 Key = tuple[uuid.UUID, uuid.UUID | None]
 

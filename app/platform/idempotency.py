@@ -16,8 +16,8 @@ from typing import Any
 import asyncpg
 import orjson
 
-from app.db import Tx
-from app.http import Unprocessable, dumps
+from app.platform.db import Tx
+from app.platform.http import Unprocessable, dumps
 
 _CLAIM = """
 INSERT INTO idempotency_keys (user_id, scope, key, request_hash) VALUES ($1, $2, $3, $4)

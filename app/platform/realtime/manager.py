@@ -5,7 +5,7 @@ Two changes to how an emit travels, both measured with `scripts/bench`:
 - The message goes to Redis before this worker delivers it, so the other
   workers fan out at the same time as this one instead of after it.
 - Local delivery hands the one encoded packet to each socket in a plain loop
-  (`app.realtime.engine` queues it or writes it, never waiting on a slow
+  (`app.platform.realtime.engine` queues it or writes it, never waiting on a slow
   socket). The stock manager starts a task per recipient to do the same, which
   for a society room of a thousand gate tablets is a thousand tasks per event.
 

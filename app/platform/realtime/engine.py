@@ -27,7 +27,7 @@ import engineio
 import socketio
 from engineio.async_drivers import asgi as engineio_asgi
 
-from app.realtime.queues import OneReaderQueue
+from app.platform.realtime.queues import OneReaderQueue
 
 
 class _WebSocket(engineio_asgi.WebSocket):

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import context, metrics
-from app.http import ApiError, PayloadTooLarge, dumps, error_body, internal_error_body
-from app.ratelimit import RateLimits
+from app.platform import context, metrics
+from app.platform.http import ApiError, PayloadTooLarge, dumps, error_body, internal_error_body
+from app.platform.ratelimit import RateLimits
 
 log = structlog.get_logger("gatehouse.http")
 

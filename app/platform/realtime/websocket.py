@@ -11,7 +11,7 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from app.realtime.queues import OneReaderQueue
+from app.platform.realtime.queues import OneReaderQueue
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):

@@ -15,6 +15,12 @@ HTTP_LATENCY = Histogram(
 )
 SOCKETS_OPEN = Gauge("gatehouse_sockets_open", "Socket.IO connections open in this worker")
 EVENTS_EMITTED = Counter("gatehouse_events_emitted_total", "Events emitted to rooms", ["type"])
+JOBS_RUN = Counter(
+    "gatehouse_jobs_run_total",
+    "Job runs in this worker, by how they ended (succeeded, retried, dead)",
+    ["job", "outcome"],
+)
+JOBS = Gauge("gatehouse_jobs", "Jobs in the queue by status, as last counted by this worker", ["status"])
 
 
 async def endpoint(request: Request) -> Response:

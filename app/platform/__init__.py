@@ -1,0 +1,1 @@
+"""Everything that knows no domain: database, HTTP conventions, security, realtime, jobs."""

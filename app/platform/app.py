@@ -1,0 +1,231 @@
+"""Build the ASGI app from the installed modules: Starlette routes and Socket.IO in one,
+with a lifespan that owns the pool, Redis, the realtime hub and the job runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+import socketio
+import structlog
+from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
+
+from app.platform import context, logs, metrics, openapi
+from app.platform.config import Settings, check
+from app.platform.db import Database
+from app.platform.http import ApiError, MethodNotAllowed, NotFound, error_response, internal_error_body, json
+from app.platform.jobs import Jobs
+from app.platform.middleware import ClientIP, RequestMiddleware
+from app.platform.migrations import migrate
+from app.platform.modules import Installed
+from app.platform.notify import LogNotifier, Notifier, WebhookNotifier
+from app.platform.push import FcmPusher, Pusher, SkippingPusher
+from app.platform.ratelimit import RateLimits
+from app.platform.realtime.hub import Hub
+from app.platform.realtime.outbox import Outbox
+from app.platform.security.firebase import FirebaseVerifier
+from app.platform.security.principals import PrincipalCache
+from app.platform.security.tokens import AccessTokens
+from app.platform.state import AppState, app_state
+
+log = structlog.get_logger(__name__)
+
+VERSION = "0.1.0"
+
+
+async def healthz(request: Request) -> Response:
+    return json({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """200 when PostgreSQL and Redis both answer within a second."""
+    state = app_state(request)
+    checks: dict[str, str] = {}
+
+    async def postgres() -> None:
+        async with state.db.connection() as conn:
+            await conn.fetchval("SELECT 1")
+
+    for name, probe in (("postgres", postgres), ("redis", state.redis.ping)):
+        try:
+            await asyncio.wait_for(probe(), timeout=1.0)
+            checks[name] = "ok"
+        except Exception as exc:
+            checks[name] = f"unavailable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return json({"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503)
+
+
+async def openapi_json(request: Request) -> Response:
+    return json(request.app.state.openapi)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """The body of every unexpected failure: no trace, no SQL, just the request id to quote."""
+    return json(internal_error_body(context.request_id.get()), 500)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_response(NotFound("No such route."))
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    allow = getattr(exc, "headers", None) or {}
+    return error_response(MethodNotAllowed(headers={k: v for k, v in allow.items() if k.lower() == "allow"}))
+
+
+def _notifier(settings: Settings) -> Notifier:
+    return WebhookNotifier(settings.notify_webhook_url) if settings.notify_webhook_url else LogNotifier()
+
+
+def _pusher(settings: Settings) -> Pusher:
+    if settings.fcm_credentials:
+        return FcmPusher(settings.fcm_credentials, endpoint=settings.fcm_endpoint)
+    return SkippingPusher()
+
+
+def _firebase(settings: Settings) -> FirebaseVerifier | None:
+    if not settings.firebase_project_id:
+        return None
+    return FirebaseVerifier(project_id=settings.firebase_project_id, cert_url=settings.firebase_cert_url)
+
+
+def build_state(settings: Settings, installed: Installed, *, serving: bool = True) -> AppState:
+    """Everything the handlers use, unopened: the lifespan (or a command) opens the pool.
+
+    A command run beside the servers (`serving=False`) only writes events; the servers' relay sends them.
+    """
+    check(settings)
+    if settings.database_url is None or settings.redis_url is None:
+        raise RuntimeError("Gatehouse needs DATABASE_URL and REDIS_URL; `gatehouse serve` provides them")
+    db = Database(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    redis = aioredis.from_url(settings.redis_url)
+    principals = PrincipalCache(ttl=settings.principal_cache_seconds)
+    hub = Hub(settings, db, redis, on_rights_change=principals.evict_user)
+    outbox = (
+        hub.outbox
+        if serving
+        else Outbox(db, None, grace=settings.event_relay_grace, retention_days=settings.event_retention_days)
+    )
+    state = AppState(
+        settings=settings,
+        db=db,
+        redis=redis,
+        tokens=AccessTokens(
+            secret=settings.jwt_secret,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl=settings.access_token_ttl,
+        ),
+        limits=RateLimits(
+            redis,
+            redis_url=settings.redis_url,
+            prefix=settings.redis_prefix,
+            general=settings.rate_limit_general,
+            auth=settings.rate_limit_auth,
+        ),
+        firebase=_firebase(settings),
+        notifier=_notifier(settings),
+        pusher=_pusher(settings),
+        hub=hub,
+        outbox=outbox,
+        jobs=Jobs(db, settings, installed.jobs(), installed.schedules()),
+        principals=principals,
+        rules=installed.rules(),
+        scopes=installed.scopes(),
+    )
+    hub.bind(auth=installed.authenticator(state), rules=state.rules, scopes=state.scopes)
+    return state
+
+
+def _lifespan(state: AppState):  # type: ignore[no-untyped-def]
+    settings = state.settings
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        assert settings.database_url is not None
+        if settings.migrate_on_start:
+            await migrate(settings.database_url)
+        await state.db.open()
+        state.hub.start()
+        state.jobs.start(state)
+        # What exists now (modules, schemas, the pool) lives as long as the process: keep it out
+        # of the collector's full passes, which otherwise walk it again on every one.
+        gc.collect()
+        gc.freeze()
+        log.info("started")
+        try:
+            yield
+        finally:
+            await state.jobs.stop()
+            await state.hub.stop()
+            if isinstance(state.notifier, WebhookNotifier):
+                await state.notifier.close()
+            await state.redis.aclose()
+            await state.db.close()
+            log.info("stopped")
+
+    return lifespan
+
+
+def _platform_routes() -> list[BaseRoute]:
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics.endpoint, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+    ]
+
+
+def _http_app(starlette: Starlette, state: AppState) -> ASGIApp:
+    """Starlette inside CORS (when origins are configured) inside the request middleware."""
+    settings = state.settings
+    http_app: ASGIApp = starlette
+    if settings.cors_origins:
+        http_app = CORSMiddleware(
+            http_app,
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type", "x-access-token", "idempotency-key", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+        )
+    return RequestMiddleware(
+        http_app, client_ip=ClientIP(settings.trusted_proxies), max_body=settings.max_body_bytes, limits=state.limits
+    )
+
+
+def build_app(settings: Settings, installed: Installed) -> ASGIApp:
+    """The whole server as one ASGI app: HTTP and Socket.IO on one port."""
+    logs.configure(settings.log_level, settings.log_format)
+    state = build_state(settings, installed)
+    routes = [*_platform_routes(), *installed.routes]
+    starlette = Starlette(
+        routes=routes,
+        lifespan=_lifespan(state),
+        exception_handlers={
+            ApiError: _api_error,
+            404: _not_found,
+            405: _method_not_allowed,
+            Exception: _internal_error,
+        },
+    )
+    starlette.state.gatehouse = state
+    starlette.state.openapi = openapi.build(
+        routes, title="Gatehouse", version=VERSION, tags=[(t.name, t.description) for t in installed.tags()]
+    )
+    return socketio.ASGIApp(state.hub.sio, other_asgi_app=_http_app(starlette, state), socketio_path="socket.io")

@@ -1,0 +1,105 @@
+"""PostgreSQL access: the pool and the transaction helper."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import asyncpg
+import orjson
+import structlog
+
+from app.platform.http import dumps
+
+log = structlog.get_logger(__name__)
+
+Hook = Callable[[asyncpg.Connection], Awaitable[None]]
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class Tx:
+    """One open transaction: its connection plus work to run around the commit.
+
+    `before_commit` hooks run inside the transaction, last; `after_commit`
+    hooks run once it has committed and never for a rollback.
+    """
+
+    __slots__ = ("_after", "_before", "conn", "state")
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.state: dict[str, object] = {}
+        self._before: list[Hook] = []
+        self._after: list[AfterCommit] = []
+
+    def before_commit(self, hook: Hook) -> None:
+        self._before.append(hook)
+
+    def after_commit(self, hook: AfterCommit) -> None:
+        self._after.append(hook)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(kind, encoder=lambda v: dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog")
+
+
+class Database:
+    """The asyncpg pool and the one way to run a unit of work in a transaction.
+
+    Built with the app; the pool opens in the lifespan, on the server's loop.
+    """
+
+    def __init__(self, dsn: str, *, min_size: int, max_size: int) -> None:
+        self._dsn = dsn
+        self._min_size = min_size
+        self._max_size = max_size
+        self._pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the database pool is not open")
+        return self._pool
+
+    async def open(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            self._dsn,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            init=_init_connection,
+            # Connections never keep session state (no LISTEN, SET or cursors
+            # outside a transaction), so the default reset query is wasted work.
+            reset=_no_reset,
+            server_settings={"application_name": "gatehouse", "timezone": "UTC"},
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Run the block in one transaction; hooks run around its commit."""
+        async with self.pool.acquire() as conn:
+            tx = Tx(conn)
+            async with conn.transaction():
+                yield tx
+                for hook in tx._before:
+                    await hook(conn)
+        for after in tx._after:
+            try:
+                await after()
+            except Exception:
+                log.exception("after_commit_failed")
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for reads that need no transaction."""
+        async with self.pool.acquire() as conn:
+            yield conn
+
+
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    return None

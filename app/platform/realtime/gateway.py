@@ -1,0 +1,186 @@
+"""The Socket.IO namespace clients talk to: connect auth, rooms and `sync`.
+
+Rights are checked against the socket's cached principal and re-read once
+before a refusal, so a role granted a moment ago on another worker counts at
+once; `recheck` brings a user's sockets in step after their rights change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any, Protocol
+
+import socketio
+import structlog
+
+from app.platform import metrics
+from app.platform.db import Database
+from app.platform.http import ApiError
+from app.platform.middleware import ClientIP
+from app.platform.realtime.outbox import Outbox
+from app.platform.realtime.rooms import USER, RoomError, parse_room, room, user_room
+from app.platform.security.permissions import Principal, Rules
+from app.platform.security.scopes import Scopes
+
+log = structlog.get_logger(__name__)
+
+MAX_TOKEN_LENGTH = 8192
+
+
+class Authenticator(Protocol):
+    """Who a socket is, provided by the identity domain."""
+
+    async def socket_principal(self, token: str, ip: str | None) -> Principal:
+        """The caller behind an access token or Firebase ID token; raises ApiError when it is not a live one."""
+        ...
+
+    async def reload(self, principal: Principal) -> Principal | None:
+        """The same caller as it stands now; None once its session or account has ended."""
+        ...
+
+
+class Gateway(socketio.AsyncNamespace):
+    def __init__(
+        self,
+        *,
+        db: Database,
+        outbox: Outbox,
+        auth: Authenticator,
+        rules: Rules,
+        scopes: Scopes,
+        client_ip: ClientIP,
+    ) -> None:
+        super().__init__("/")
+        self._db = db
+        self._outbox = outbox
+        self._auth = auth
+        self._rules = rules
+        self._scopes = scopes
+        self._client_ip = client_ip
+        self._local: dict[uuid.UUID, set[str]] = defaultdict(set)
+
+    def local_sids(self) -> list[str]:
+        return [sid for sids in self._local.values() for sid in sids]
+
+    async def _principal(self, sid: str) -> Principal:
+        return (await self.get_session(sid))["principal"]
+
+    def _room(self, data: Any, key: str | None = None) -> tuple[str, uuid.UUID]:
+        """The room a client names, as `{room_type, room_id}` or (with `key`) one `type:id` string."""
+        if not isinstance(data, dict):
+            raise RoomError(data)
+        name = data.get(key) if key else f"{data.get('room_type')}:{data.get('room_id')}"
+        return parse_room(name, self._rules.room_types)
+
+    # Rights --------------------------------------------------------------------------
+
+    async def _may_access(self, principal: Principal, room_type: str, room_id: uuid.UUID) -> bool:
+        if room_type == USER:
+            return room_id == principal.user_id or principal.is_admin
+        async with self._db.connection() as conn:
+            scope = await self._scopes.resolve(conn, room_type, room_id)
+        return scope is not None and self._rules.may_join(principal, scope)
+
+    async def _allowed(self, sid: str, room_type: str, room_id: uuid.UUID) -> bool:
+        principal = await self._principal(sid)
+        if await self._may_access(principal, room_type, room_id):
+            return True
+        fresh = await self._auth.reload(principal)
+        if fresh is None or fresh == principal:
+            return False
+        await self.save_session(sid, {"principal": fresh})
+        return await self._may_access(fresh, room_type, room_id)
+
+    async def recheck(self, user_id: uuid.UUID, session_id: uuid.UUID | None) -> None:
+        """Close this user's sockets whose session ended; take the rest out of rooms they lost."""
+        for sid in list(self._local.get(user_id, ())):
+            try:
+                current = await self._principal(sid)
+            except KeyError:
+                continue
+            if session_id is not None and current.session_id != session_id:
+                continue
+            fresh = await self._auth.reload(current)
+            if fresh is None:
+                log.info("socket_closed_for_rights", user_id=str(user_id))
+                await self.server.disconnect(sid, ignore_queue=True)
+                continue
+            await self.save_session(sid, {"principal": fresh})
+            for name in self.rooms(sid):
+                if name == sid:
+                    continue
+                try:
+                    room_type, room_id = parse_room(name, self._rules.room_types)
+                except RoomError:
+                    continue
+                if not await self._may_access(fresh, room_type, room_id):
+                    await self.leave_room(sid, name)
+
+    # Events --------------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        scope = environ.get("asgi.scope", {})
+        ip = self._client_ip(scope) if scope else None
+        try:
+            principal = await self._auth.socket_principal(token, ip)
+        except ApiError:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
+        await self.save_session(sid, {"principal": principal})
+        await self.enter_room(sid, user_room(principal.user_id))
+        self._local[principal.user_id].add(sid)
+        metrics.SOCKETS_OPEN.inc()
+
+    async def on_disconnect(self, sid: str, *args: Any) -> None:
+        try:
+            principal = await self._principal(sid)
+        except KeyError:
+            return
+        sids = self._local.get(principal.user_id)
+        if sids is not None:
+            sids.discard(sid)
+            if not sids:
+                del self._local[principal.user_id]
+        metrics.SOCKETS_OPEN.dec()
+
+    async def on_join_room(self, sid: str, data: Any = None) -> dict[str, Any]:
+        try:
+            room_type, room_id = self._room(data)
+        except RoomError:
+            return {"ok": False, "error": "bad_request"}
+        if not await self._allowed(sid, room_type, room_id):
+            return {"ok": False, "error": "forbidden"}
+        name = room(room_type, room_id)
+        await self.enter_room(sid, name)
+        return {"ok": True, "room": name}
+
+    async def on_leave_room(self, sid: str, data: Any = None) -> dict[str, Any]:
+        try:
+            room_type, room_id = self._room(data)
+        except RoomError:
+            return {"ok": False, "error": "bad_request"}
+        if room_type == USER:
+            return {"ok": False, "error": "forbidden"}
+        name = room(room_type, room_id)
+        await self.leave_room(sid, name)
+        return {"ok": True, "room": name}
+
+    async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Replay a room's events after `since`, for a client coming back online."""
+        if not isinstance(data, dict):
+            return {"ok": False, "error": "bad_request"}
+        since = data.get("since", 0)
+        if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+            return {"ok": False, "error": "bad_request"}
+        try:
+            room_type, room_id = self._room(data, "room")
+        except RoomError:
+            return {"ok": False, "error": "bad_request"}
+        if not await self._allowed(sid, room_type, room_id):
+            return {"ok": False, "error": "forbidden"}
+        name = room(room_type, room_id)
+        events, more = await self._outbox.since(name, since)
+        return {"ok": True, "room": name, "events": [e.payload() for e in events], "more": more}

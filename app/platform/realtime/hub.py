@@ -1,0 +1,147 @@
+"""The Socket.IO side of Gatehouse: the server, its outbox, and keeping open
+sockets in step with what their users may still see.
+
+Emits cross workers through python-socketio's AsyncRedisManager. Changes to
+a user's rights travel on a small control channel of our own: every worker
+re-checks that user's local sockets, closing them (logout, disabled account)
+or taking them out of rooms they may no longer join (a removed role).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+import structlog
+
+from app.platform.config import Settings
+from app.platform.db import Database
+from app.platform.http import dumps
+from app.platform.middleware import ClientIP
+from app.platform.realtime.engine import SocketServer
+from app.platform.realtime.gateway import Authenticator, Gateway
+from app.platform.realtime.manager import FanoutRedisManager
+from app.platform.realtime.outbox import Outbox
+from app.platform.security.permissions import Rules
+from app.platform.security.scopes import Scopes
+
+log = structlog.get_logger(__name__)
+
+
+class OrjsonCodec:
+    """The json module python-socketio uses for packets and pub/sub messages."""
+
+    @staticmethod
+    def dumps(obj: Any, **_: Any) -> str:
+        return dumps(obj).decode()
+
+    @staticmethod
+    def loads(data: str | bytes, **_: Any) -> Any:
+        return orjson.loads(data)
+
+
+class Hub:
+    def __init__(
+        self, settings: Settings, db: Database, redis: aioredis.Redis, *, on_rights_change: Callable[[uuid.UUID], None]
+    ) -> None:
+        """`on_rights_change` runs for every user whose rights changed (on any worker), before their
+        sockets are re-checked: the principal cache's eviction."""
+        assert settings.redis_url is not None
+        self._settings = settings
+        self._db = db
+        self._redis = redis
+        self._on_rights_change = on_rights_change
+        self._control_channel = f"{settings.redis_prefix}:control"
+        manager = FanoutRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec)
+        self.sio = SocketServer(
+            async_mode="asgi",
+            client_manager=manager,
+            json=OrjsonCodec,
+            cors_allowed_origins=list(settings.cors_origins) or None,
+            max_http_buffer_size=settings.socket_max_message_bytes,
+            ping_interval=25,
+            ping_timeout=20,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.outbox = Outbox(
+            db, self.sio, grace=settings.event_relay_grace, retention_days=settings.event_retention_days
+        )
+        self._gateway: Gateway | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # Lifecycle -------------------------------------------------------------------
+
+    def bind(self, *, auth: Authenticator, rules: Rules, scopes: Scopes) -> None:
+        """Register the namespace; it needs the identity domain to authenticate sockets."""
+        self._gateway = Gateway(
+            db=self._db,
+            outbox=self.outbox,
+            auth=auth,
+            rules=rules,
+            scopes=scopes,
+            client_ip=ClientIP(self._settings.trusted_proxies),
+        )
+        self.sio.register_namespace(self._gateway)
+
+    def start(self) -> None:
+        self.spawn(self.outbox.relay_loop(self._settings.event_relay_interval))
+        self.spawn(self.outbox.mark_loop())
+        self.spawn(self._control_loop())
+
+    async def stop(self) -> None:
+        if self._gateway is not None:
+            for sid in self._gateway.local_sids():
+                await self.sio.disconnect(sid, ignore_queue=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.outbox.flush_marks()
+        await self.sio.shutdown()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run in-process realtime work in the background, keeping a reference so it is not collected
+        mid-flight. Work that must survive a crash or be retried is a job instead (`app.platform.jobs`)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # Rights changes ------------------------------------------------------------------
+
+    async def principal_changed(self, user_id: uuid.UUID, *, session_id: uuid.UUID | None = None) -> None:
+        """Tell every worker to re-check this user's sockets (or close one session's)."""
+        self._on_rights_change(user_id)  # this worker at once; the others on the message
+        message = {"user_id": str(user_id), "session_id": str(session_id) if session_id else None}
+        try:
+            await self._redis.publish(self._control_channel, orjson.dumps(message))
+        except (aioredis.RedisError, OSError):
+            log.warning("control_publish_failed", user_id=str(user_id))
+            await self._recheck(user_id, session_id)
+
+    async def _control_loop(self) -> None:
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._control_channel)
+                async for message in pubsub.listen():
+                    try:
+                        body = orjson.loads(message["data"])
+                        session = uuid.UUID(body["session_id"]) if body.get("session_id") else None
+                        await self._recheck(uuid.UUID(body["user_id"]), session)
+                    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+                        log.warning("control_message_malformed")
+            except (aioredis.RedisError, OSError):
+                log.warning("control_channel_lost", exc_info=True)
+                await asyncio.sleep(1)
+            finally:
+                await pubsub.aclose()
+
+    async def _recheck(self, user_id: uuid.UUID, session_id: uuid.UUID | None) -> None:
+        self._on_rights_change(user_id)
+        if self._gateway is not None:
+            await self._gateway.recheck(user_id, session_id)

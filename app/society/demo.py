@@ -1,0 +1,63 @@
+"""Demo data for `gatehouse seed-demo`: a small society to try the visitor flow with, in minutes."""
+
+from __future__ import annotations
+
+from app.identity import demo as identity_demo
+from app.identity import service as identity
+from app.identity.schemas import RoleAssignmentIn
+from app.platform.modules import DemoAccount
+from app.platform.state import AppState
+from app.society.hierarchy import service as society
+from app.society.hierarchy.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
+from app.society.rooms import FLAT, SOCIETY
+
+SOCIETY_NAME = "Green Acres"
+CITY = "Bengaluru"
+
+
+async def seed(ctx: AppState) -> list[DemoAccount]:
+    """Create (or find) the demo society and its people; returns who can sign in."""
+    admin = await identity_demo.admin(ctx)
+    existing = [
+        s for s in await society.list_societies(ctx, city=CITY, after=None, limit=100) if s.name == SOCIETY_NAME
+    ]
+    if existing:
+        home = existing[0]
+    else:
+        home = await society.create_society(ctx, actor=admin, data=SocietyIn(name=SOCIETY_NAME, city=CITY))
+    complexes = await society.list_complexes(ctx, society_id=home.id, after=None, limit=100)
+    tower = (
+        complexes[0]
+        if complexes
+        else await society.create_complex(ctx, actor=admin, data=ComplexIn(society_id=home.id, name="Tower A"))
+    )
+    blocks = await society.list_blocks(ctx, complex_id=tower.id, after=None, limit=100)
+    block = (
+        blocks[0]
+        if blocks
+        else await society.create_block(ctx, actor=admin, data=BlockIn(complex_id=tower.id, name="Block 1"))
+    )
+    flats = {f.flat_number: f for f in await society.list_flats(ctx, block_id=block.id, after=None, limit=100)}
+    for number in ("101", "102", "201", "202"):
+        if number not in flats:
+            flats[number] = await society.create_flat(
+                ctx, actor=admin, data=FlatIn(block_id=block.id, flat_number=number)
+            )
+
+    people = [
+        ("society-admin@demo.example.com", "Meera (society admin)", "society_admin", SOCIETY, home.id, SOCIETY_NAME),
+        ("guard@demo.example.com", "Ravi (guard)", "guard", SOCIETY, home.id, f"{SOCIETY_NAME} gate"),
+        ("resident1@demo.example.com", "Asha (resident)", "resident", FLAT, flats["101"].id, "flat 101"),
+        ("resident2@demo.example.com", "Vikram (resident)", "resident", FLAT, flats["101"].id, "flat 101"),
+        ("resident3@demo.example.com", "Lena (resident)", "resident", FLAT, flats["102"].id, "flat 102"),
+    ]
+    accounts = []
+    for email, name, role, scope_type, scope_id, where in people:
+        user = await identity_demo.account(ctx, email, name)
+        await identity.grant_role(
+            ctx,
+            actor=admin,
+            data=RoleAssignmentIn(user_id=user.id, role=role, scope_type=scope_type, scope_id=scope_id),
+        )
+        accounts.append(DemoAccount(role, email, where))
+    return accounts
