@@ -4,10 +4,14 @@ A job is a row in `jobs`, enqueued in the transaction of the change that needs
 it, so it commits or rolls back with that change. Every worker runs a small
 loop that claims due rows with `FOR UPDATE SKIP LOCKED` (one worker per job),
 leases them for the job's timeout, and runs the handler the owning domain
-declared. A finished job's row is deleted; a failed one is retried after an
-exponential backoff, and after `max_attempts` it stays as `dead`, with its
-last error, for an operator to read. A job whose worker died mid-run is
-claimed again when its lease runs out, so handlers must be idempotent.
+declared. A worker claims only the kinds it knows, so during a rolling deploy
+an older worker leaves a newer kind of job to the workers that have it.
+
+A finished job's row is deleted; a failed one is retried after an exponential
+backoff, and after `max_attempts` it stays as `dead`, with its last error, for
+an operator to read. Attempts are counted when a job is claimed, so a job whose
+worker died mid-run (claimed again once its lease runs out) also ends up dead
+rather than looping; handlers must be idempotent.
 
 Recurring jobs are schedules: `job_schedules` holds each one's next run; the
 worker that moves it forward enqueues one job, so a schedule fires once per
@@ -77,13 +81,14 @@ INSERT INTO jobs (name, max_attempts) SELECT name, max_attempts FROM fired
 _CLAIM = """
 WITH due AS (
     SELECT id FROM jobs
-    WHERE (status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now())
+    WHERE ((status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now()))
+      AND name = ANY($3::text[])
     ORDER BY run_at LIMIT $1
     FOR UPDATE SKIP LOCKED)
 UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = now(),
     locked_until = now() + make_interval(secs => $2)
 FROM due WHERE jobs.id = due.id
-RETURNING jobs.id, jobs.name, jobs.payload, jobs.attempts, jobs.max_attempts
+RETURNING jobs.id, jobs.name, jobs.payload, jobs.attempts
 """
 _DONE = "DELETE FROM jobs WHERE id = $1"
 _FAILED = """
@@ -139,6 +144,8 @@ class Jobs:
             if schedule.job not in self._jobs:
                 raise ValueError(f"schedule for undeclared job {schedule.job!r}")
         self._concurrency = concurrency
+        # A claimed job is another worker's again once this runs out: past the longest timeout, with room to settle.
+        self._lease = max((j.timeout for j in self._jobs.values()), default=0.0) + 30
         self._running: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -185,14 +192,13 @@ class Jobs:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def _loop(self) -> None:
-        names = [s.job for s in self._schedules]
-        await self._retrying(self._add_schedules, names)
+        await self._add_schedules()
         rounds = 0
         while True:
             try:
                 await self.run_due()
                 if rounds % 60 == 0:
-                    await self._count()
+                    await self.refresh_metrics()
                 rounds += 1
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("job_poll_failed", exc_info=True)
@@ -200,19 +206,17 @@ class Jobs:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._settings.job_poll_interval)
             self._wakeup.clear()
 
-    async def _retrying(self, work: Callable[[list[str]], Awaitable[None]], names: list[str]) -> None:
-        while True:
+    async def _add_schedules(self) -> None:
+        """Give each declared schedule its row (due now if new), waiting out a database that is not up yet."""
+        names = [s.job for s in self._schedules]
+        while names:
             try:
-                await work(names)
+                async with self._db.connection() as conn:
+                    await conn.execute(_ADD_SCHEDULES, names)
                 return
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("job_schedules_unavailable", exc_info=True)
                 await asyncio.sleep(self._settings.job_poll_interval)
-
-    async def _add_schedules(self, names: list[str]) -> None:
-        if names:
-            async with self._db.connection() as conn:
-                await conn.execute(_ADD_SCHEDULES, names)
 
     async def run_due(self) -> int:
         """Fire due schedules, then claim and start as many due jobs as there are free slots."""
@@ -227,14 +231,9 @@ class Jobs:
             free = self._concurrency - len(self._running)
             if free <= 0:
                 return 0
-            lease = max(j.timeout for j in self._jobs.values()) + 30 if self._jobs else 60
-            rows = await conn.fetch(_CLAIM, free, lease)
+            rows = await conn.fetch(_CLAIM, free, self._lease, list(self._jobs))
         for row in rows:
-            job = self._jobs.get(row["name"])
-            if job is None:
-                # A job of a module that is no longer installed: let it fail into `dead`, visibly.
-                job = Job(row["name"], _unknown_job, max_attempts=row["max_attempts"])
-            claimed = _Claimed(row["id"], job, row["payload"] or {}, row["attempts"])
+            claimed = _Claimed(row["id"], self._jobs[row["name"]], row["payload"] or {}, row["attempts"])
             task = asyncio.get_running_loop().create_task(self._run(claimed))
             self._running.add(task)
             task.add_done_callback(self._finished)
@@ -271,13 +270,10 @@ class Jobs:
             log.warning("job_settle_failed", job_id=args[0], exc_info=True)
             return None
 
-    async def _count(self) -> None:
+    async def refresh_metrics(self) -> None:
+        """Count the queue by status for /metrics (each worker does so every minute or so)."""
         async with self._db.connection() as conn:
             rows = await conn.fetch(_COUNTS)
         counts = {r["status"]: r["n"] for r in rows}
         for status in ("queued", "running", "dead"):
             metrics.JOBS.labels(status).set(counts.get(status, 0))
-
-
-async def _unknown_job(ctx: Any, payload: dict[str, Any]) -> None:
-    raise LookupError("no installed module declares this job")
