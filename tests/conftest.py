@@ -30,6 +30,8 @@ from app.platform.db import Database
 from app.platform.migrations import migrate
 from tests.helpers import Api, User
 
+pytest_plugins = ["tests.gateway"]
+
 JWT_SECRET = "test-secret-" + "x" * 40
 
 
@@ -104,6 +106,9 @@ def settings(services: Services) -> Settings:
         event_relay_grace=1.0,
         escalation_interval=0.2,
         job_poll_interval=0.1,
+        # The session's server runs no jobs: a test that needs them starts a server that does, so which
+        # server's configuration (pusher, notifier) runs a job is never left to chance.
+        run_jobs=False,
         migrate_on_start=False,
         db_pool_min=1,
         db_pool_max=10,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.identity import demo
 from app.identity.routes import routes
-from app.identity.service import SocketAuthenticator
+from app.identity.service import RESET_EMAIL, SocketAuthenticator, send_reset_code
+from app.platform.jobs import Job
 from app.platform.modules import DomainModule, Tag
 from app.platform.security.permissions import ADMIN, Role
 from app.platform.security.scopes import GLOBAL
@@ -13,6 +14,8 @@ MODULE = DomainModule(
     name="identity",
     routes=routes,
     roles=[Role(ADMIN, GLOBAL), Role("customer", GLOBAL)],
+    # Short backoff: someone is waiting for this email; past its TTL the reset is dead anyway.
+    jobs=[Job(RESET_EMAIL, send_reset_code, max_attempts=5, backoff=2.0)],
     tags=[
         Tag("auth", "Sign-up, sign-in, token refresh, logout and password reset"),
         Tag("profile", "Who the caller is and where its roles apply"),

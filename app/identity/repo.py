@@ -305,18 +305,38 @@ async def user_exists(conn: asyncpg.Connection, user_id: uuid.UUID) -> bool:
 # Password resets ------------------------------------------------------------------
 
 
-async def insert_password_reset(
-    conn: asyncpg.Connection, *, user_id: uuid.UUID, code_hash: bytes, ttl_seconds: int
-) -> None:
-    """A new code replaces any earlier unused one."""
+async def insert_password_reset(conn: asyncpg.Connection, *, user_id: uuid.UUID, ttl_seconds: int) -> uuid.UUID:
+    """A new reset, replacing any earlier unused one; its code is set when it is sent (`set_reset_code`)."""
     await conn.execute("UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL", user_id)
-    await conn.execute(
-        """INSERT INTO password_resets (user_id, code_hash, expires_at)
-           VALUES ($1, $2, now() + make_interval(secs => $3))""",
+    return await conn.fetchval(
+        """INSERT INTO password_resets (user_id, expires_at)
+           VALUES ($1, now() + make_interval(secs => $2)) RETURNING id""",
         user_id,
-        code_hash,
         ttl_seconds,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ResetToSend:
+    user_id: uuid.UUID
+    email: str
+
+
+async def live_reset(conn: asyncpg.Connection, reset_id: uuid.UUID) -> ResetToSend | None:
+    """Who a reset is for, locked for this transaction; None once it is used, expired or its account disabled."""
+    row = await conn.fetchrow(
+        """SELECT p.user_id, u.email FROM password_resets p JOIN users u ON u.id = p.user_id
+           WHERE p.id = $1 AND p.used_at IS NULL AND p.expires_at > now()
+             AND u.disabled_at IS NULL AND u.email IS NOT NULL
+           FOR UPDATE OF p""",
+        reset_id,
+    )
+    return ResetToSend(row["user_id"], row["email"]) if row else None
+
+
+async def set_reset_code(conn: asyncpg.Connection, *, reset_id: uuid.UUID, code_hash: bytes) -> None:
+    """The code about to be sent replaces any sent before."""
+    await conn.execute("UPDATE password_resets SET code_hash = $2 WHERE id = $1", reset_id, code_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +353,7 @@ async def lock_pending_reset(conn: asyncpg.Connection, email: str) -> PendingRes
         """SELECT p.id, p.user_id, p.code_hash, p.attempts
            FROM password_resets p JOIN users u ON u.id = p.user_id
            WHERE lower(u.email) = lower($1) AND p.used_at IS NULL AND p.expires_at > now()
-             AND u.disabled_at IS NULL
+             AND p.code_hash IS NOT NULL AND u.disabled_at IS NULL
            ORDER BY p.created_at DESC LIMIT 1
            FOR UPDATE OF p""",
         email,

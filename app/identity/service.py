@@ -12,13 +12,14 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import structlog
 
 from app.identity import repo
 from app.identity.schemas import RoleAssignmentIn, SignupIn
-from app.platform import audit
+from app.platform import audit, notify
 from app.platform.db import Database, Tx
 from app.platform.http import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from app.platform.realtime.rooms import user_room
@@ -282,33 +283,57 @@ def _code_hash(ctx: AppState, user_id: uuid.UUID, code: str) -> bytes:
     return hmac.new(ctx.settings.jwt_secret.encode(), f"{user_id}:{code}".encode(), hashlib.sha256).digest()
 
 
+RESET_EMAIL = "identity.password_reset_email"
+
+
 async def request_password_reset(ctx: AppState, *, email: str) -> None:
-    """Send a one-time code if the account exists; the caller learns nothing either way."""
+    """Queue a one-time code for the account, if it exists; the caller learns nothing either way."""
     async with ctx.db.transaction() as tx:
         found = await repo.credentials_by_email(tx.conn, email)
         if found is None or found.disabled:
             return
-        code = f"{secrets.randbelow(10**6):06d}"
-        await repo.insert_password_reset(
-            tx.conn,
-            user_id=found.user.id,
-            code_hash=_code_hash(ctx, found.user.id, code),
-            ttl_seconds=ctx.settings.password_reset_ttl,
+        reset_id = await repo.insert_password_reset(
+            tx.conn, user_id=found.user.id, ttl_seconds=ctx.settings.password_reset_ttl
         )
         await audit.record(
             tx.conn, actor_id=None, action="password_reset.requested", resource_type="user", resource_id=found.user.id
         )
+        await ctx.jobs.enqueue(tx, RESET_EMAIL, {"reset_id": str(reset_id)})
 
-    async def deliver() -> None:
-        await ctx.notifier.send(
-            channel="email",
-            to=email,
-            template="password_reset",
-            data={"code": code, "expires_in": ctx.settings.password_reset_ttl},
+
+class DeliveryFailed(Exception):
+    """The email gateway did not take the message: the job tries again, with a new code."""
+
+
+async def send_reset_code(ctx: AppState, payload: dict[str, Any]) -> None:
+    """The reset email job: a fresh code for a reset still live (only its hash is stored), sent and logged.
+
+    Each attempt makes a new code, so no code is ever kept where a retry could read it.
+    """
+    reset_id = uuid.UUID(payload["reset_id"])
+    code = f"{secrets.randbelow(10**6):06d}"
+    async with ctx.db.transaction() as tx:
+        target = await repo.live_reset(tx.conn, reset_id)
+        if target is None:
+            return  # used, replaced, expired or the account disabled meanwhile
+        await repo.set_reset_code(tx.conn, reset_id=reset_id, code_hash=_code_hash(ctx, target.user_id, code))
+    outcome = await ctx.notifier.send(
+        channel="email",
+        to=target.email,
+        template="password_reset",
+        data={"code": code, "expires_in": ctx.settings.password_reset_ttl},
+    )
+    async with ctx.db.transaction() as tx:
+        await notify.record(
+            tx.conn,
+            [
+                notify.Attempt(
+                    target.user_id, "email", target.email, "password_reset", "user", str(target.user_id), outcome
+                )
+            ],
         )
-
-    # Sent in the background so the response takes as long for unknown emails.
-    ctx.hub.spawn(deliver())
+    if outcome == "failed":
+        raise DeliveryFailed("the email gateway did not take the reset code")
 
 
 async def confirm_password_reset(ctx: AppState, *, email: str, code: str, new_password: str) -> None:

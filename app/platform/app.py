@@ -162,7 +162,8 @@ def _lifespan(state: AppState):  # type: ignore[no-untyped-def]
             await migrate(settings.database_url)
         await state.db.open()
         state.hub.start()
-        state.jobs.start(state)
+        if settings.run_jobs:
+            state.jobs.start(state)
         # What exists now (modules, schemas, the pool) lives as long as the process: keep it out
         # of the collector's full passes, which otherwise walk it again on every one.
         gc.collect()

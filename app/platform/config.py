@@ -110,6 +110,7 @@ class Settings:
     visitor_escalate_after: float = 60.0
     escalation_interval: float = 1.0
     job_poll_interval: float = 0.5
+    run_jobs: bool = True
     allow_insecure_dev: bool = False
     migrate_on_start: bool = True
     principal_cache_seconds: float = 30.0
@@ -204,6 +205,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         visitor_escalate_after=_float(env, "VISITOR_ESCALATE_AFTER", 60.0),
         escalation_interval=_float(env, "ESCALATION_INTERVAL", 1.0),
         job_poll_interval=_float(env, "JOB_POLL_INTERVAL", 0.5),
+        run_jobs=_bool(env, "RUN_JOBS", True),
         allow_insecure_dev=_bool(env, "ALLOW_INSECURE_DEV", False),
         migrate_on_start=_bool(env, "MIGRATE_ON_START", True),
         principal_cache_seconds=_float(env, "PRINCIPAL_CACHE_SECONDS", 30.0),

@@ -22,6 +22,7 @@ class PushResult:
     outcome: str  # sent | failed | skipped
     error: str | None = None
     unregistered: bool = False  # FCM says the app is gone from that phone: forget the token
+    retryable: bool = False  # a failure that may pass (network, quota, FCM unavailable): try again later
 
 
 class Pusher(Protocol):
@@ -65,12 +66,31 @@ class FcmPusher:
             batch = await asyncio.to_thread(messaging.send_each_for_multicast, message, app=self._app)
         except (exceptions.FirebaseError, ValueError, OSError) as exc:
             log.warning("push_failed", error=type(exc).__name__)
-            return [PushResult(t, "failed", str(exc)[:300]) for t in tokens]
+            return [PushResult(t, "failed", str(exc)[:300], retryable=_transient(exc)) for t in tokens]
         return [
             PushResult(t, "sent")
             if r.success
             else PushResult(
-                t, "failed", str(r.exception)[:300], unregistered=isinstance(r.exception, messaging.UnregisteredError)
+                t,
+                "failed",
+                str(r.exception)[:300],
+                unregistered=isinstance(r.exception, messaging.UnregisteredError),
+                retryable=_transient(r.exception),
             )
             for t, r in zip(tokens, batch.responses, strict=True)
         ]
+
+
+def _transient(exc: BaseException | None) -> bool:
+    """Failures worth another try later: the network, FCM's quota, FCM being unavailable or failing inside."""
+    from firebase_admin import exceptions, messaging
+
+    return isinstance(
+        exc,
+        OSError
+        | messaging.QuotaExceededError
+        | exceptions.UnavailableError
+        | exceptions.InternalError
+        | exceptions.DeadlineExceededError
+        | exceptions.UnknownError,
+    )

@@ -11,6 +11,7 @@ from app.society.hierarchy import service as hierarchy
 from app.society.hierarchy.routes import routes as hierarchy_routes
 from app.society.residents.routes import routes as resident_routes
 from app.society.rooms import FLAT, SOCIETY
+from app.society.visitors import alerts
 from app.society.visitors import service as visitors
 from app.society.visitors.routes import routes as visitor_routes
 
@@ -30,6 +31,7 @@ MODULE = DomainModule(
     jobs=[
         Job("society.escalate_requests", visitors.escalate, max_attempts=3),
         Job("society.visit_partitions", visitors.keep_partitions),
+        *alerts.JOBS,
     ],
     schedules=[
         Schedule("society.escalate_requests", every=lambda settings: settings.escalation_interval),

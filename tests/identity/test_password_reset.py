@@ -3,61 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import httpx
 import pytest
-from aiohttp import web
 
-from tests.conftest import RunningServer, free_port
+from tests.conftest import RunningServer
+from tests.gateway import Gateway
 from tests.helpers import PASSWORD, Api
-
-
-class Gateway:
-    """A stand-in email/SMS gateway: a real HTTP endpoint that keeps what it was sent."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-        self.arrived = asyncio.Event()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/send"
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.messages.append(await request.json())
-        self.arrived.set()
-        return web.json_response({"queued": True})
-
-    def code_for(self, email: str) -> str:
-        sent = [m for m in self.messages if m["to"] == email and m["template"] == "password_reset"]
-        return sent[-1]["data"]["code"]
-
-    async def wait_for(self, email: str) -> str:
-        for _ in range(100):
-            if any(m["to"] == email for m in self.messages):
-                return self.code_for(email)
-            self.arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.arrived.wait(), 0.1)
-        raise AssertionError(f"no message reached the gateway for {email}")
-
-
-@pytest.fixture(scope="module")
-async def gateway() -> AsyncIterator[Gateway]:
-    gw = Gateway()
-    app = web.Application()
-    app.router.add_post("/send", gw.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", gw.port).start()
-    yield gw
-    await runner.cleanup()
 
 
 @pytest.fixture(scope="module")
 async def reset_api(settings, gateway: Gateway) -> AsyncIterator[Api]:
-    server = RunningServer(replace(settings, notify_webhook_url=gateway.url))
+    server = RunningServer(replace(settings, notify_webhook_url=gateway.url, run_jobs=True))
     await server.start()
     async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
         yield Api(client, server.url)
@@ -144,3 +103,52 @@ async def test_a_new_request_replaces_the_earlier_code(reset_api: Api, gateway) 
         "/v1/auth/password-reset/confirm", {"email": user.email, "code": second, "new_password": "brand-new-password"}
     )
     assert fresh.status_code == 204
+
+
+async def test_an_email_the_gateway_refused_is_sent_again_with_a_new_code_that_works(
+    reset_api: Api, gateway, db
+) -> None:
+    api = reset_api
+    user = await api.signup()
+    gateway.refuse_next = 1
+    assert (await api.post("/v1/auth/password-reset/request", {"email": user.email})).status_code == 202
+    code = await gateway.wait_for(user.email)
+    (refused,) = [m for m in gateway.refused if m["to"] == user.email]
+    for _ in range(100):  # the attempt is logged once the gateway has answered
+        async with db.connection() as conn:
+            outcomes = [
+                r["outcome"]
+                for r in await conn.fetch(
+                    "SELECT outcome FROM notification_logs WHERE template = 'password_reset' AND target = $1 "
+                    "ORDER BY id",
+                    user.email,
+                )
+            ]
+        if len(outcomes) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert outcomes == ["failed", "sent"]
+    if refused["data"]["code"] != code:  # each attempt draws a new code (one in a million repeats)
+        stale = await api.post(
+            "/v1/auth/password-reset/confirm",
+            {"email": user.email, "code": refused["data"]["code"], "new_password": "brand-new-password"},
+        )
+        assert stale.status_code == 422
+    confirm = await api.post(
+        "/v1/auth/password-reset/confirm", {"email": user.email, "code": code, "new_password": "brand-new-password"}
+    )
+    assert confirm.status_code == 204
+
+
+async def test_confirming_before_the_code_is_sent_is_refused(reset_api: Api, db) -> None:
+    user = await reset_api.signup()
+    async with db.transaction() as tx:  # a reset whose email job has not run yet: it has no code
+        await tx.conn.execute(
+            "INSERT INTO password_resets (user_id, expires_at) VALUES ($1::uuid, now() + interval '10 minutes')",
+            user.id,
+        )
+    for code in ("000000", "123456"):
+        response = await reset_api.post(
+            "/v1/auth/password-reset/confirm", {"email": user.email, "code": code, "new_password": "brand-new-password"}
+        )
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_reset_code"

@@ -14,7 +14,7 @@ from tests.helpers import Api, connect, settle
 from tests.realtime.conftest import start_workers, stop_workers
 from tests.society.conftest import Gate, walk_in
 
-FAST = {"visitor_escalate_after": 0.5, "escalation_interval": 0.1}
+FAST = {"visitor_escalate_after": 0.5, "escalation_interval": 0.1, "run_jobs": True}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,9 @@ async def test_an_answered_request_is_never_escalated(api: Api, gate: Gate, fast
 
 
 async def test_with_several_workers_each_escalation_fires_once(settings, api: Api, gate: Gate, db) -> None:
-    workers = await start_workers(settings, 3, VISITOR_ESCALATE_AFTER="0.3", ESCALATION_INTERVAL="0.05")
+    workers = await start_workers(
+        settings, 3, VISITOR_ESCALATE_AFTER="0.3", ESCALATION_INTERVAL="0.05", RUN_JOBS="true"
+    )
     try:
         async with httpx.AsyncClient(base_url=workers[0].url) as client:
             fast = Api(client, workers[0].url)

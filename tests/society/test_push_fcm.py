@@ -49,6 +49,14 @@ FIREBASE_APP = "gatehouse-fcm"
 # google-auth always names Google's token endpoint as the assertion's audience, wherever token_uri points.
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 
+QUOTA_EXCEEDED = {
+    "error": {
+        "code": 429,
+        "message": "Quota exceeded for the device.",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": "QUOTA_EXCEEDED"}],
+    }
+}
 UNREGISTERED = {
     "error": {
         "code": 404,
@@ -102,8 +110,11 @@ class LocalGoogle:
                 "body": body,
             }
         )
-        if "unregistered" in body["message"].get("token", ""):
+        token = body["message"].get("token", "")
+        if "unregistered" in token:
             return web.json_response(UNREGISTERED, status=404)
+        if "over-quota-once" in token and len(self.messages_to(token)) == 1:
+            return web.json_response(QUOTA_EXCEEDED, status=429)
         return web.json_response({"name": f"projects/{request.match_info['project']}/messages/{len(self.sent)}"})
 
     def messages_for(self, visitor_id: str) -> list[dict[str, Any]]:
@@ -165,6 +176,7 @@ async def fcm(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> A
                 fcm_credentials=str(credentials),
                 fcm_endpoint=f"{google.url}/v1/projects/{{0}}/messages:send",
                 allow_insecure_dev=True,
+                run_jobs=True,
             )
         )
         await server.start()
@@ -281,6 +293,49 @@ async def test_a_flat_without_registered_phones_gets_no_push_and_no_log(
     assert quiet_rows == []
     assert fcm.google.messages_for(quiet["id"]) == []
     assert [m["body"]["message"]["token"] for m in fcm.google.messages_for(marker["id"])] == [neighbour_token]
+
+
+async def test_a_push_fcm_could_not_take_is_retried_by_a_job_until_it_is_sent(
+    fcm: Fcm, fcm_api: Api, gate: Gate, db: Database
+) -> None:
+    token = f"fcm-over-quota-once-{uuid.uuid4().hex}-{gate.resident.id}"
+    await _register(fcm_api, gate.resident, token)
+    visitor = await walk_in(fcm_api, gate, "Retry Me")
+
+    rows = await _push_logs(db, visitor["id"], expect=2)
+    assert [(r["outcome"], str(r["user_id"])) for r in rows] == [
+        ("failed", gate.resident.id),
+        ("sent", gate.resident.id),
+    ]
+    assert "quota" in rows[0]["error"].lower()
+    assert len(fcm.google.messages_to(token)) == 2
+    async with db.connection() as conn:  # the job is done, and nothing else waits
+        left = await conn.fetchval("SELECT count(*) FROM jobs WHERE payload->>'visitor_id' = $1", visitor["id"])
+    assert left == 0
+
+
+async def test_a_retry_for_a_request_answered_meanwhile_sends_nothing(
+    fcm: Fcm, fcm_api: Api, gate: Gate, db: Database
+) -> None:
+    token = f"fcm-over-quota-once-{uuid.uuid4().hex}-{gate.resident.id}"
+    await _register(fcm_api, gate.resident, token)
+    visitor = await walk_in(fcm_api, gate, "Answered Quickly")
+    (first,) = await _push_logs(db, visitor["id"], expect=1)
+    assert first["outcome"] == "failed"
+    answer = await fcm_api.post(f"/v1/visitors/{visitor['id']}/respond", {"decision": "approve"}, gate.resident)
+    assert answer.status_code == 200
+
+    async def retry_done() -> bool:
+        async with db.connection() as conn:
+            return not await conn.fetchval("SELECT count(*) FROM jobs WHERE payload->>'visitor_id' = $1", visitor["id"])
+
+    for _ in range(100):
+        if await retry_done():
+            break
+        await asyncio.sleep(0.05)
+    assert await retry_done()
+    assert len(fcm.google.messages_to(token)) == 1
+    assert len(await _push_logs(db, visitor["id"], expect=1)) == 1
 
 
 def test_fcm_endpoint_without_allow_insecure_dev_is_refused() -> None:

@@ -17,14 +17,14 @@ from typing import Any
 import asyncpg
 import structlog
 
-from app.platform import audit, context, idempotency, notify
+from app.platform import audit, context, idempotency
 from app.platform.http import Conflict, Cursor, Forbidden, NotFound, Unprocessable, dumps
 from app.platform.realtime.outbox import Event
 from app.platform.security.permissions import Principal
 from app.platform.state import AppState
 from app.society.hierarchy import service as hierarchy
 from app.society.rooms import flat_room, society_room
-from app.society.visitors import repo
+from app.society.visitors import alerts, repo
 from app.society.visitors.schemas import CheckinIn, VisitorIn
 
 log = structlog.get_logger(__name__)
@@ -152,7 +152,7 @@ async def _walk_in(
     await ctx.outbox.emit_committed([Event(written.event_id, "visitor_request", room, written.event_at, visitor)])
     if written.devices:
         # Pushing talks to FCM; it runs after the response, never inside the request.
-        ctx.hub.spawn(push_visitor_request(ctx, visitor, written.devices))
+        ctx.hub.spawn(alerts.push_visitor_request(ctx, visitor, written.devices))
     return 201, visitor
 
 
@@ -236,7 +236,7 @@ async def respond(
 
 
 async def send_invite(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID, channel: str) -> str:
-    """Send the invite code to the visitor's phone; returns the delivery outcome."""
+    """Send the invite code to the visitor's phone; returns the first attempt's outcome (a failed one is retried)."""
     async with ctx.db.connection() as conn:
         visitor = await _visible(conn, actor, visitor_id)
     if not actor.has("resident", "flat", visitor.flat_id):
@@ -245,34 +245,7 @@ async def send_invite(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID,
         raise Conflict("Only an invited visitor who has not arrived can be sent the invite.", code="not_invited")
     if visitor.phone is None:
         raise Unprocessable("The visitor has no phone number.", code="no_phone")
-    outcome = await ctx.notifier.send(
-        channel=channel,
-        to=visitor.phone,
-        template="visitor_invite",
-        data={
-            "code": visitor.invite_code,
-            "name": visitor.name,
-            "expected_at": visitor.expected_at.isoformat() if visitor.expected_at else None,
-        },
-    )
-    async with ctx.db.transaction() as tx:
-        await notify.record(
-            tx.conn,
-            [
-                notify.Attempt(
-                    actor.user_id, channel, visitor.phone, "visitor_invite", "visitor", str(visitor.id), outcome
-                )
-            ],
-        )
-        await audit.record(
-            tx.conn,
-            actor_id=actor.user_id,
-            action="visitor.invite_sent",
-            resource_type="visitor",
-            resource_id=visitor.id,
-            details={"channel": channel, "outcome": outcome},
-        )
-    return outcome
+    return await alerts.deliver_invite(ctx, visitor, channel=channel, actor_id=actor.user_id)
 
 
 async def check_in(ctx: AppState, *, actor: Principal, data: CheckinIn) -> repo.Visit:
@@ -411,37 +384,6 @@ async def register_device(ctx: AppState, *, actor: Principal, token: str, platfo
         raise Forbidden("Only guards and residents register devices.")
     async with ctx.db.transaction() as tx:
         await repo.upsert_device(tx.conn, user_id=actor.user_id, token=token, platform=platform)
-
-
-async def push_visitor_request(ctx: AppState, visitor: repo.Visitor, devices: list[repo.Device]) -> None:
-    """Push the request to the flat's residents' phones; every attempt is logged."""
-    results = await ctx.pusher.send(
-        [d.token for d in devices],
-        title="Visitor at the gate",
-        body=f"{visitor.name} is waiting" + (f" ({visitor.purpose})" if visitor.purpose else ""),
-        data={"type": "visitor_request", "visitor_id": str(visitor.id), "flat_id": str(visitor.flat_id)},
-    )
-    owner = {d.token: d.user_id for d in devices}
-    async with ctx.db.transaction() as tx:
-        await notify.record(
-            tx.conn,
-            [
-                notify.Attempt(
-                    owner[r.token],
-                    "push",
-                    r.token[-16:],
-                    "visitor_request",
-                    "visitor",
-                    str(visitor.id),
-                    r.outcome,
-                    r.error,
-                )
-                for r in results
-            ],
-        )
-        gone = [r.token for r in results if r.unregistered]
-        if gone:
-            await repo.forget_devices(tx.conn, gone)
 
 
 async def escalate_due(ctx: AppState) -> int:
