@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app.platform.http import NotFound
 from app.platform.security.permissions import Grant
 
 
@@ -85,11 +84,9 @@ async def credentials_by_email(conn: asyncpg.Connection, email: str) -> Credenti
     return Credentials(_user(row), row["password_hash"], row["disabled"]) if row else None
 
 
-async def get_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> User:
+async def get_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> User | None:
     row = await conn.fetchrow(f"SELECT {_USER_COLS} FROM users u WHERE u.id = $1", user_id)
-    if row is None:
-        raise NotFound("No such user.")
-    return _user(row)
+    return _user(row) if row else None
 
 
 async def upsert_firebase_user(
@@ -287,11 +284,9 @@ async def insert_role_assignment(
     return _assignment(row), False
 
 
-async def get_role_assignment(conn: asyncpg.Connection, assignment_id: uuid.UUID) -> RoleAssignment:
+async def get_role_assignment(conn: asyncpg.Connection, assignment_id: uuid.UUID) -> RoleAssignment | None:
     row = await conn.fetchrow(f"SELECT {_ROLE_COLS} FROM role_assignments WHERE id = $1", assignment_id)
-    if row is None:
-        raise NotFound("No such role assignment.")
-    return _assignment(row)
+    return _assignment(row) if row else None
 
 
 async def delete_role_assignment(conn: asyncpg.Connection, assignment_id: uuid.UUID) -> bool:

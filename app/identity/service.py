@@ -99,6 +99,7 @@ async def refresh(ctx: AppState, *, refresh_token: str) -> AuthResult:
         spent = await repo.spend_refresh_token(tx.conn, token_hash)
         if spent is not None:
             user = await repo.get_user(tx.conn, spent.user_id)
+            assert user is not None, "a session's user is deleted with it"
             new_token, new_hash = new_refresh_token()
             await repo.insert_refresh_token(
                 tx.conn, session_id=spent.session_id, token_hash=new_hash, ttl_seconds=ctx.settings.refresh_token_ttl
@@ -425,6 +426,8 @@ async def revoke_role(ctx: AppState, *, actor: Principal, assignment_id: uuid.UU
     """Take a role away; the user's open sockets leave the rooms it opened."""
     async with ctx.db.transaction() as tx:
         assignment = await repo.get_role_assignment(tx.conn, assignment_id)
+        if assignment is None:
+            raise NotFound("No such role assignment.")
         scope = await ctx.scopes.resolve(tx.conn, assignment.scope_type, assignment.scope_id)
         if scope is None or not ctx.rules.may_grant(actor, assignment.role, scope):
             raise NotFound("No such role assignment.")
@@ -495,4 +498,7 @@ def profile(principal: Principal, user: repo.User) -> dict[str, object]:
 
 async def get_user(ctx: AppState, user_id: uuid.UUID) -> repo.User:
     async with ctx.db.connection() as conn:
-        return await repo.get_user(conn, user_id)
+        user = await repo.get_user(conn, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user

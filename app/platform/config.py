@@ -1,7 +1,9 @@
 """One Settings object, read from the environment once at start.
 
-A bad value fails fast with a message naming the variable; secrets never
-appear in `repr` or logs.
+Each setting is declared once, with its default, its variable and its bounds;
+`load_settings` reads them all from that declaration, and a test holds
+`.env.example` and the README's table to it. A bad value fails fast with a
+message naming the variable; secrets never appear in `repr` or logs.
 """
 
 from __future__ import annotations
@@ -9,111 +11,67 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 
 class ConfigError(ValueError):
     """A configuration value is missing or malformed."""
 
 
-def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
+def _setting(default: Any, *, env: str | None = None, minimum: int | None = None, secret: bool = False) -> Any:
+    """A setting's default, and (when not the field's name in capitals) its variable; `minimum` bounds an int."""
+    return field(default=default, repr=not secret, metadata={"env": env, "minimum": minimum})
 
 
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, got {value}")
-    return value
-
-
-def _bool(env: dict[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-
-def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
-
-
-def _rate(env: dict[str, str], name: str, default: str) -> str:
-    from limits import parse
-
-    value = env.get(name) or default
-    try:
-        parse(value)
-    except ValueError:
-        raise ConfigError(f"{name} must look like '100/15minutes', got {value!r}") from None
-    return value
+DEFAULT_DATA_DIR = Path(".data")
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the server reads from its environment."""
 
-    database_url: str | None = None
-    redis_url: str | None = None
-    data_dir: Path = Path(".data")
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    jwt_secret: str = field(default="", repr=False)
-    jwt_issuer: str = "gatehouse"
-    jwt_audience: str = "gatehouse-api"
-    access_token_ttl: int = 900
-    refresh_token_ttl: int = 30 * 24 * 3600
-    password_reset_ttl: int = 900
-    cookie_secure: bool = True
-    cors_origins: tuple[str, ...] = ()
-    trusted_proxies: tuple[str, ...] = ()
-    rate_limit_general: str = "100/15minutes"
-    rate_limit_auth: str = "10/minute"
-    max_body_bytes: int = 1024 * 1024
-    socket_max_message_bytes: int = 64 * 1024
-    db_pool_min: int = 2
-    db_pool_max: int = 20
-    redis_prefix: str = "gatehouse"
-    log_level: str = "info"
-    log_format: str = "auto"
-    event_relay_interval: float = 1.0
-    event_relay_grace: float = 30.0
-    event_retention_days: int = 7
-    firebase_project_id: str | None = None
-    firebase_cert_url: str | None = None
-    firebase_emulator_host: str | None = None
-    notify_webhook_url: str | None = None
-    fcm_credentials: str | None = None
-    fcm_endpoint: str | None = None
-    visitor_escalate_after: float = 60.0
-    escalation_interval: float = 1.0
-    job_poll_interval: float = 0.5
-    run_jobs: bool = True
-    allow_insecure_dev: bool = False
-    migrate_on_start: bool = True
-    principal_cache_seconds: float = 30.0
+    database_url: str | None = _setting(None)
+    redis_url: str | None = _setting(None)
+    data_dir: Path = _setting(DEFAULT_DATA_DIR)  # noqa: RUF009 - a field(), like the others
+    host: str = _setting("127.0.0.1")
+    port: int = _setting(8000, minimum=0)
+    workers: int = _setting(1, minimum=1)
+    jwt_secret: str = _setting("", secret=True)
+    jwt_issuer: str = _setting("gatehouse")
+    jwt_audience: str = _setting("gatehouse-api")
+    access_token_ttl: int = _setting(900, minimum=10)
+    refresh_token_ttl: int = _setting(30 * 24 * 3600, minimum=60)
+    password_reset_ttl: int = _setting(900, minimum=60)
+    cookie_secure: bool = _setting(True)
+    cors_origins: tuple[str, ...] = _setting(())
+    trusted_proxies: tuple[str, ...] = _setting(())
+    rate_limit_general: str = _setting("100/15minutes")
+    rate_limit_auth: str = _setting("10/minute")
+    max_body_bytes: int = _setting(1024 * 1024, minimum=1024)
+    socket_max_message_bytes: int = _setting(64 * 1024, minimum=1024)
+    db_pool_min: int = _setting(2, minimum=1)
+    db_pool_max: int = _setting(20, minimum=1)
+    redis_prefix: str = _setting("gatehouse")
+    log_level: str = _setting("info")
+    log_format: str = _setting("auto")
+    event_relay_interval: float = _setting(1.0)
+    event_relay_grace: float = _setting(30.0)
+    event_retention_days: int = _setting(7, minimum=1)
+    firebase_project_id: str | None = _setting(None)
+    firebase_cert_url: str | None = _setting(None)
+    firebase_emulator_host: str | None = _setting(None, env="FIREBASE_AUTH_EMULATOR_HOST")
+    notify_webhook_url: str | None = _setting(None)
+    fcm_credentials: str | None = _setting(None)
+    fcm_endpoint: str | None = _setting(None)
+    visitor_escalate_after: float = _setting(60.0)
+    escalation_interval: float = _setting(1.0)
+    job_poll_interval: float = _setting(0.5)
+    run_jobs: bool = _setting(True)
+    allow_insecure_dev: bool = _setting(False)
+    migrate_on_start: bool = _setting(True)
+    principal_cache_seconds: float = _setting(30.0)
 
     @property
     def embedded(self) -> bool:
@@ -125,91 +83,101 @@ class Settings:
 
     def as_env(self) -> dict[str, str]:
         """The variables that recreate these settings in a child process."""
-        env = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            if isinstance(value, tuple):
-                value = ",".join(value)
-            elif isinstance(value, bool):
-                value = "true" if value else "false"
-            env[_ENV_NAMES.get(f.name, f.name.upper())] = str(value)
-        return env
+        return {env_name(f): env_text(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None}
 
 
-_ENV_NAMES = {"firebase_emulator_host": "FIREBASE_AUTH_EMULATOR_HOST"}
+def env_name(f: Field[Any]) -> str:
+    return f.metadata.get("env") or f.name.upper()
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Read and validate the environment; raise ConfigError on the first bad value."""
-    env = dict(os.environ if env is None else env)
-    data_dir = Path(env.get("DATA_DIR") or ".data")
-    database_url = env.get("DATABASE_URL") or None
-    redis_url = env.get("REDIS_URL") or None
-    if (database_url is None) != (redis_url is None):
-        raise ConfigError("set both DATABASE_URL and REDIS_URL, or neither for the embedded servers")
-    jwt_secret = env.get("JWT_SECRET") or ""
-    if not jwt_secret:
-        if database_url is not None:
-            raise ConfigError("JWT_SECRET is required when DATABASE_URL and REDIS_URL are set")
-        jwt_secret = _embedded_secret(data_dir)
-    if len(jwt_secret) < 32:
-        raise ConfigError("JWT_SECRET must be at least 32 characters")
-    log_format = env.get("LOG_FORMAT", "auto")
-    if log_format not in {"auto", "json", "console"}:
-        raise ConfigError(f"LOG_FORMAT must be auto, json or console, got {log_format!r}")
-    trusted = _list(env, "TRUSTED_PROXIES")
-    for proxy in trusted:
+def env_text(value: Any) -> str:
+    """A setting's value as its variable would hold it."""
+    if isinstance(value, tuple):
+        return ",".join(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _parse(f: Field[Any], name: str, raw: str) -> Any:
+    kind = str(f.type)
+    if kind == "int":
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        minimum = f.metadata.get("minimum")
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        return value
+    if kind == "float":
+        try:
+            number = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        if not number > 0:
+            raise ConfigError(f"{name} must be positive, got {number}")
+        return number
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    if kind.startswith("tuple"):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    if kind == "Path":
+        return Path(raw)
+    return raw
+
+
+def _check_rate(name: str, value: str) -> None:
+    from limits import parse
+
+    try:
+        parse(value)
+    except ValueError:
+        raise ConfigError(f"{name} must look like '100/15minutes', got {value!r}") from None
+
+
+def _check_edge(settings: Settings) -> None:
+    """What the HTTP edge is told to trust: proxies, browser origins, rate limits, log format."""
+    for proxy in settings.trusted_proxies:
         try:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError:
             raise ConfigError(f"TRUSTED_PROXIES holds {proxy!r}, which is not an IP or CIDR") from None
-    origins = _list(env, "CORS_ORIGINS")
-    if "*" in origins:
+    if "*" in settings.cors_origins:
         raise ConfigError("CORS_ORIGINS may not be '*': list the allowed origins")
-    settings = Settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        data_dir=data_dir,
-        host=env.get("HOST") or "127.0.0.1",
-        port=_int(env, "PORT", 8000, minimum=0),
-        workers=_int(env, "WORKERS", 1, minimum=1),
-        jwt_secret=jwt_secret,
-        jwt_issuer=env.get("JWT_ISSUER") or "gatehouse",
-        jwt_audience=env.get("JWT_AUDIENCE") or "gatehouse-api",
-        access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", 900, minimum=10),
-        refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600, minimum=60),
-        password_reset_ttl=_int(env, "PASSWORD_RESET_TTL", 900, minimum=60),
-        cookie_secure=_bool(env, "COOKIE_SECURE", True),
-        cors_origins=origins,
-        trusted_proxies=trusted,
-        rate_limit_general=_rate(env, "RATE_LIMIT_GENERAL", "100/15minutes"),
-        rate_limit_auth=_rate(env, "RATE_LIMIT_AUTH", "10/minute"),
-        max_body_bytes=_int(env, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
-        socket_max_message_bytes=_int(env, "SOCKET_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024),
-        db_pool_min=_int(env, "DB_POOL_MIN", 2, minimum=1),
-        db_pool_max=_int(env, "DB_POOL_MAX", 20, minimum=1),
-        redis_prefix=env.get("REDIS_PREFIX") or "gatehouse",
-        log_level=(env.get("LOG_LEVEL") or "info").lower(),
-        log_format=log_format,
-        event_relay_interval=_float(env, "EVENT_RELAY_INTERVAL", 1.0),
-        event_relay_grace=_float(env, "EVENT_RELAY_GRACE", 30.0),
-        event_retention_days=_int(env, "EVENT_RETENTION_DAYS", 7, minimum=1),
-        firebase_project_id=env.get("FIREBASE_PROJECT_ID") or None,
-        firebase_cert_url=env.get("FIREBASE_CERT_URL") or None,
-        firebase_emulator_host=env.get("FIREBASE_AUTH_EMULATOR_HOST") or None,
-        notify_webhook_url=env.get("NOTIFY_WEBHOOK_URL") or None,
-        fcm_credentials=env.get("FCM_CREDENTIALS") or None,
-        fcm_endpoint=env.get("FCM_ENDPOINT") or None,
-        visitor_escalate_after=_float(env, "VISITOR_ESCALATE_AFTER", 60.0),
-        escalation_interval=_float(env, "ESCALATION_INTERVAL", 1.0),
-        job_poll_interval=_float(env, "JOB_POLL_INTERVAL", 0.5),
-        run_jobs=_bool(env, "RUN_JOBS", True),
-        allow_insecure_dev=_bool(env, "ALLOW_INSECURE_DEV", False),
-        migrate_on_start=_bool(env, "MIGRATE_ON_START", True),
-        principal_cache_seconds=_float(env, "PRINCIPAL_CACHE_SECONDS", 30.0),
-    )
+    _check_rate("RATE_LIMIT_GENERAL", settings.rate_limit_general)
+    _check_rate("RATE_LIMIT_AUTH", settings.rate_limit_auth)
+    if settings.log_format not in {"auto", "json", "console"}:
+        raise ConfigError(f"LOG_FORMAT must be auto, json or console, got {settings.log_format!r}")
+
+
+def _with_secret(settings: Settings) -> Settings:
+    """A JWT secret: required beside real services, made once in DATA_DIR for the embedded ones."""
+    secret = settings.jwt_secret
+    if not secret:
+        if settings.database_url is not None:
+            raise ConfigError("JWT_SECRET is required when DATABASE_URL and REDIS_URL are set")
+        secret = _embedded_secret(settings.data_dir)
+    if len(secret) < 32:
+        raise ConfigError("JWT_SECRET must be at least 32 characters")
+    return replace(settings, jwt_secret=secret)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read and validate the environment; raise ConfigError on the first bad value. An empty variable is unset."""
+    env = dict(os.environ if env is None else env)
+    values = {f.name: _parse(f, env_name(f), env[env_name(f)]) for f in fields(Settings) if env.get(env_name(f))}
+    settings = Settings(**values)
+    if (settings.database_url is None) != (settings.redis_url is None):
+        raise ConfigError("set both DATABASE_URL and REDIS_URL, or neither for the embedded servers")
+    settings = replace(settings, log_level=settings.log_level.lower())
+    _check_edge(settings)
+    settings = _with_secret(settings)
     check(settings)
     return settings
 

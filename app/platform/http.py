@@ -1,4 +1,4 @@
-"""HTTP conventions shared by every domain: errors, JSON, bodies, pagination.
+"""HTTP conventions shared by every domain: errors, JSON and request bodies.
 
 Every expected failure is an ApiError carrying its own status and code; one
 handler renders them all as `{"error": {"code", "message", "details"}}`.
@@ -6,12 +6,7 @@ handler renders them all as `{"error": {"code", "message", "details"}}`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
 import uuid
-from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, Self, TypeVar
 
 import orjson
@@ -94,15 +89,13 @@ class Unavailable(ApiError):
 def _default(value: Any) -> Any:
     if isinstance(value, uuid.UUID):  # asyncpg's own UUID subclass
         return str(value)
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def dumps(value: Any) -> bytes:
-    """orjson with the contract's conventions: money as two-decimal strings, UTC times."""
+    """orjson with the contract's conventions: UUIDs as strings, times in UTC (money is integer minor units)."""
     return orjson.dumps(value, default=_default, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
 
 
@@ -209,41 +202,3 @@ def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
         return uuid.UUID(request.path_params[name])
     except (ValueError, KeyError):
         raise NotFound() from None
-
-
-# Pagination -----------------------------------------------------------------
-
-Cursor = tuple[dt.datetime, uuid.UUID] | None
-
-
-def keyset(cursor: Cursor) -> tuple[dt.datetime | None, uuid.UUID | None]:
-    """A decoded cursor as two query parameters (both NULL for the first page)."""
-    return cursor if cursor is not None else (None, None)
-
-
-def encode_cursor(created_at: dt.datetime, item_id: uuid.UUID) -> str:
-    raw = orjson.dumps([created_at.isoformat(), str(item_id)])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> Cursor:
-    """The (created_at, id) position a cursor points after; 422 if it was tampered with."""
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, item_id = orjson.loads(raw)
-        moment = dt.datetime.fromisoformat(created_at)
-        if moment.tzinfo is None:
-            raise ValueError("naive time")
-        return moment.astimezone(dt.UTC), uuid.UUID(item_id)
-    except (binascii.Error, ValueError, TypeError, OverflowError, orjson.JSONDecodeError):
-        raise Unprocessable("The cursor is not valid.", code="invalid_cursor") from None
-
-
-def page(items: Sequence[Any], limit: int, key: Any) -> dict[str, Any]:
-    """A list response; `items` holds up to limit+1 rows, the extra one proving there is more."""
-    more = len(items) > limit
-    shown = list(items[:limit])
-    next_cursor = encode_cursor(*key(shown[-1])) if more and shown else None
-    return {"items": shown, "next_cursor": next_cursor}

@@ -19,12 +19,20 @@ import orjson
 from app.platform.db import Tx
 from app.platform.http import Unprocessable, dumps
 
+_COLUMNS = "user_id, scope, key, request_hash, status, response"
 _CLAIM = """
 INSERT INTO idempotency_keys (user_id, scope, key, request_hash) VALUES ($1, $2, $3, $4)
 ON CONFLICT DO NOTHING RETURNING true
 """
 _STORED = "SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND scope = $2 AND key = $3"
 _SAVE = "UPDATE idempotency_keys SET status = $4, response = $5 WHERE user_id = $1 AND scope = $2 AND key = $3"
+
+
+def insert_cte(name: str, rows: str) -> str:
+    """A CTE `name` that stores the responses `rows` selects, as (user_id, scope, key, request_hash, status,
+    response jsonb), for a statement that does its work and keeps the key in one round trip. A key used before
+    makes the statement fail on `idempotency_keys_pkey`; `replay` then answers."""
+    return f"{name} AS (INSERT INTO idempotency_keys ({_COLUMNS}) {rows})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app.platform.http import Cursor, NotFound, keyset
+from app.platform.pagination import Cursor, keyset
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +100,9 @@ async def insert_complex(conn: asyncpg.Connection, *, society_id: uuid.UUID, nam
     return Complex(**dict(row)) if row else None
 
 
-async def get_complex(conn: asyncpg.Connection, complex_id: uuid.UUID) -> Complex:
+async def get_complex(conn: asyncpg.Connection, complex_id: uuid.UUID) -> Complex | None:
     row = await conn.fetchrow("SELECT id, society_id, name, created_at FROM complexes WHERE id = $1", complex_id)
-    if row is None:
-        raise NotFound("No such complex.")
-    return Complex(**dict(row))
+    return Complex(**dict(row)) if row else None
 
 
 async def list_blocks(conn: asyncpg.Connection, *, complex_id: uuid.UUID, after: Cursor, limit: int) -> list[Block]:
@@ -132,11 +130,9 @@ async def insert_block(
     return Block(**dict(row)) if row else None
 
 
-async def get_block(conn: asyncpg.Connection, block_id: uuid.UUID) -> Block:
+async def get_block(conn: asyncpg.Connection, block_id: uuid.UUID) -> Block | None:
     row = await conn.fetchrow("SELECT id, complex_id, society_id, name, created_at FROM blocks WHERE id = $1", block_id)
-    if row is None:
-        raise NotFound("No such block.")
-    return Block(**dict(row))
+    return Block(**dict(row)) if row else None
 
 
 async def list_flats(conn: asyncpg.Connection, *, block_id: uuid.UUID, after: Cursor, limit: int) -> list[Flat]:

@@ -7,8 +7,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.identity.current import principal
-from app.platform.http import decode_cursor, json, page, parse_body, parse_query
+from app.platform.http import json, parse_body, parse_query
 from app.platform.openapi import doc
+from app.platform.pagination import decode_cursor, page
 from app.platform.state import app_state
 from app.society.hierarchy import repo, service
 from app.society.hierarchy.schemas import (

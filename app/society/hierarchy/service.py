@@ -10,7 +10,8 @@ import uuid
 import asyncpg
 
 from app.platform import audit
-from app.platform.http import Conflict, Cursor, NotFound
+from app.platform.http import Conflict, NotFound
+from app.platform.pagination import Cursor
 from app.platform.security.permissions import Principal, require, require_admin
 from app.platform.security.scopes import Scope
 from app.platform.state import AppState
@@ -74,6 +75,8 @@ async def create_block(ctx: AppState, *, actor: Principal, data: BlockIn) -> rep
     """A block in a complex of a society the caller administers."""
     async with ctx.db.transaction() as tx:
         parent = await repo.get_complex(tx.conn, data.complex_id)
+        if parent is None:
+            raise NotFound("No such complex.")
         require(actor, "society_admin", "society", parent.society_id)
         created = await repo.insert_block(tx.conn, complex_id=parent.id, society_id=parent.society_id, name=data.name)
         if created is None:
@@ -88,6 +91,8 @@ async def create_flat(ctx: AppState, *, actor: Principal, data: FlatIn) -> repo.
     """A flat in a block of a society the caller administers."""
     async with ctx.db.transaction() as tx:
         parent = await repo.get_block(tx.conn, data.block_id)
+        if parent is None:
+            raise NotFound("No such block.")
         require(actor, "society_admin", "society", parent.society_id)
         created = await repo.insert_flat(
             tx.conn, block_id=parent.id, society_id=parent.society_id, flat_number=data.flat_number, floor=data.floor

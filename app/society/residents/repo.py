@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app.platform.http import Cursor, keyset
+from app.platform.pagination import Cursor, keyset
 
 
 @dataclass(frozen=True, slots=True)

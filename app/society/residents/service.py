@@ -8,7 +8,8 @@ import uuid
 from app.identity import service as identity
 from app.identity.schemas import RoleAssignmentIn
 from app.platform import audit
-from app.platform.http import Conflict, Cursor, Forbidden, NotFound
+from app.platform.http import Conflict, Forbidden, NotFound
+from app.platform.pagination import Cursor
 from app.platform.realtime.rooms import user_room
 from app.platform.security.permissions import Principal
 from app.platform.state import AppState

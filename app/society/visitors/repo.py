@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app.platform import context
-from app.platform.http import Cursor, keyset
+from app.platform import audit, context, idempotency
+from app.platform.pagination import Cursor, keyset
 from app.platform.realtime.outbox import insert_events
+from app.platform.sql import Statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,31 +117,36 @@ class WalkIn:
 
 # The gate's hot path in one statement, so one round trip and an implicit transaction: the
 # visitor, its first history row, the audit row, the Idempotency-Key's stored response and the
-# `visitor_request` event (through the outbox's `insert_events`), returning the
-# residents' device tokens for the push. The caller builds the visitor's JSON; the statement adds
-# the society it finds. No row comes back when the flat does not exist or is outside `$12` (the
-# societies the guard works at; `$11` for admins).
-_WALK_IN = f"""
-WITH f AS (SELECT society_id FROM flats WHERE id = $2 AND ($11 OR society_id = ANY($12::uuid[]))),
+# `visitor_request` event (through the platform's CTE builders), returning the residents' device
+# tokens for the push. The caller builds the visitor's JSON; the statement adds the society it
+# finds. No row comes back when the flat does not exist or is outside `:societies` (the societies
+# the guard works at; `:any_society` for admins).
+_WALK_IN = Statement(f"""
+WITH f AS (SELECT society_id FROM flats
+           WHERE id = :flat_id AND (:any_society OR society_id = ANY(:societies::uuid[]))),
 v AS (
     INSERT INTO visitors (id, society_id, flat_id, name, phone, purpose, vehicle_number, status,
                           created_by, escalate_at, created_at, updated_at)
-    SELECT $1, f.society_id, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $9 FROM f
+    SELECT :visitor_id, f.society_id, :flat_id, :name, :phone, :purpose, :vehicle_number, 'pending',
+           :created_by, :escalate_at, :created_at, :created_at FROM f
     RETURNING id, society_id, created_by),
-doc AS (SELECT $10::text::jsonb || jsonb_build_object('society_id', society_id) AS data FROM v),
+doc AS (SELECT :document::text::jsonb || jsonb_build_object('society_id', society_id) AS data FROM v),
 h AS (INSERT INTO visitor_status_history (visitor_id, to_status, actor_id) SELECT id, 'pending', created_by FROM v),
-a AS (INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, request_id, ip)
-      SELECT created_by, 'visitor.pending', 'visitor', id::text, $13, $14::inet FROM v),
-k AS (INSERT INTO idempotency_keys (user_id, scope, key, request_hash, status, response)
-      SELECT $7, $15, $16, $17, 201, data FROM doc WHERE $16::text IS NOT NULL),
-batch AS (SELECT $18::text AS room, 'visitor_request' AS type, data, 1 AS n FROM doc),
+{audit.insert_cte("a", "SELECT created_by, 'visitor.pending', 'visitor', id::text, :request_id, :ip::inet FROM v")},
+{
+    idempotency.insert_cte(
+        "k",
+        "SELECT :created_by, :key_scope, :key, :request_hash, 201, data FROM doc WHERE :key::text IS NOT NULL",
+    )
+},
+batch AS (SELECT :room::text AS room, 'visitor_request' AS type, data, 1 AS n FROM doc),
 {insert_events("batch")}
 SELECT v.society_id, w.id AS event_id, w.created_at AS event_at, d.users AS device_users, d.tokens AS device_tokens
 FROM v, written w, LATERAL (
     SELECT array_agg(dt.user_id) AS users, array_agg(dt.token) AS tokens FROM device_tokens dt
     JOIN role_assignments ra ON ra.user_id = dt.user_id
-    WHERE ra.role = 'resident' AND ra.scope_type = 'flat' AND ra.scope_id = $2) d
-"""
+    WHERE ra.role = 'resident' AND ra.scope_type = 'flat' AND ra.scope_id = :flat_id) d
+""")
 
 
 async def register_walk_in(
@@ -168,27 +174,29 @@ async def register_walk_in(
     Raises UniqueViolationError on `idempotency_keys_pkey` when `idempotency` (scope, key, body hash)
     was already used; nothing is written then.
     """
-    scope, key, digest = idempotency or (None, None, None)
+    key_scope, key, request_hash = idempotency or (None, None, None)
     row = await conn.fetchrow(
-        _WALK_IN,
-        visitor_id,
-        flat_id,
-        name,
-        phone,
-        purpose,
-        vehicle_number,
-        created_by,
-        escalate_at,
-        created_at,
-        document,
-        any_society,
-        societies,
-        request_id,
-        ip,
-        scope,
-        key,
-        digest,
-        room,
+        _WALK_IN.sql,
+        *_WALK_IN.args(
+            visitor_id=visitor_id,
+            flat_id=flat_id,
+            name=name,
+            phone=phone,
+            purpose=purpose,
+            vehicle_number=vehicle_number,
+            created_by=created_by,
+            escalate_at=escalate_at,
+            created_at=created_at,
+            document=document,
+            any_society=any_society,
+            societies=societies,
+            request_id=request_id,
+            ip=ip,
+            key_scope=key_scope,
+            key=key,
+            request_hash=request_hash,
+            room=room,
+        ),
     )
     if row is None:
         return None
@@ -219,23 +227,23 @@ async def get_visitor_version(conn: asyncpg.Connection, visitor_id: uuid.UUID) -
 
 # A resident's answer in one statement, so one round trip and an implicit transaction, with no
 # room lock held across a round trip: the answer applies only to the row version the caller read
-# (`$6`, from `get_visitor_version`), so the caller knows the row it wrote and sends its JSON
-# (`$11`) as the events' data, one event per room (`$9`), written through the outbox's
+# (`:version`, from `get_visitor_version`), so the caller knows the row it wrote and sends its JSON
+# (`:document`) as the events' data, one event per room (`:rooms`), written through the outbox's
 # `insert_events`. No row comes back when the row had changed.
-_ANSWER = f"""
+_ANSWER = Statement(f"""
 WITH v AS (
-    UPDATE visitors SET status = $2, updated_at = $3, responded_by = $4, responded_at = $3, response_note = $5
-    WHERE id = $1 AND xmin::text = $6 AND status = 'pending'
+    UPDATE visitors SET status = :status, updated_at = :at, responded_by = :actor_id, responded_at = :at,
+                        response_note = :note
+    WHERE id = :visitor_id AND xmin::text = :version AND status = 'pending'
     RETURNING id, status),
 h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, actor_id, note)
-      SELECT id, 'pending', status, $4, $5 FROM v),
-a AS (INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, request_id, ip)
-      SELECT $4, 'visitor.' || status, 'visitor', id::text, $7, $8::inet FROM v),
-batch AS (SELECT room, $10::text AS type, $11::text::jsonb AS data, n
-          FROM v, unnest($9::text[]) WITH ORDINALITY AS r(room, n)),
+      SELECT id, 'pending', status, :actor_id, :note FROM v),
+{audit.insert_cte("a", "SELECT :actor_id, 'visitor.' || status, 'visitor', id::text, :request_id, :ip::inet FROM v")},
+batch AS (SELECT room, :event_type::text AS type, :document::text::jsonb AS data, n
+          FROM v, unnest(:rooms::text[]) WITH ORDINALITY AS r(room, n)),
 {insert_events("batch")}
 SELECT id, created_at FROM written ORDER BY id
-"""
+""")
 
 
 async def answer(
@@ -253,18 +261,20 @@ async def answer(
     history, audit row and one `event_type` event per room; the events' ids and times, in the order
     of `rooms`, or nothing if the row is no longer at `version`."""
     rows = await conn.fetch(
-        _ANSWER,
-        answered.id,
-        answered.status,
-        answered.updated_at,
-        answered.responded_by,
-        answered.response_note,
-        version,
-        request_id,
-        ip,
-        rooms,
-        event_type,
-        document,
+        _ANSWER.sql,
+        *_ANSWER.args(
+            visitor_id=answered.id,
+            status=answered.status,
+            at=answered.updated_at,
+            actor_id=answered.responded_by,
+            note=answered.response_note,
+            version=version,
+            request_id=request_id,
+            ip=ip,
+            rooms=rooms,
+            event_type=event_type,
+            document=document,
+        ),
     )
     return [(row["id"], row["created_at"]) for row in rows]
 
@@ -276,6 +286,22 @@ async def visitor_by_invite_code(conn: asyncpg.Connection, code: str) -> Visitor
     return _visitor(row) if row else None
 
 
+# A guard's move (check-in, check-out) with its history and audit rows. The history's `from_status`
+# is read from the statement's snapshot (no lock: the UPDATE already decides races, and a row it
+# updates is invisible to a locking read in the same statement).
+_MOVE = Statement(f"""
+WITH old AS (SELECT id, status FROM visitors WHERE id = :visitor_id),
+v AS (
+    UPDATE visitors SET status = :to_status, updated_at = now()
+    WHERE id = :visitor_id AND status = ANY(:from_statuses::text[])
+    RETURNING *),
+h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, actor_id)
+      SELECT v.id, old.status, v.status, :actor_id FROM v JOIN old ON old.id = v.id),
+{audit.insert_cte("a", "SELECT :actor_id, 'visitor.' || status, 'visitor', id::text, :request_id, :ip::inet FROM v")}
+SELECT {_V} FROM v LEFT JOIN users r ON r.id = v.responded_by
+""")
+
+
 async def move(
     conn: asyncpg.Connection,
     *,
@@ -283,39 +309,20 @@ async def move(
     from_statuses: tuple[str, ...],
     to_status: str,
     actor_id: uuid.UUID,
-    note: str | None = None,
-    respond: bool = False,
 ) -> Visitor | None:
-    """Move a visitor to `to_status` if it is in one of `from_statuses`; None if it was not.
-    The same statement writes the history row and the audit row (`visitor.<new status>`, from
-    the request in `app.platform.context`).
-
-    The history's `from_status` is read from the statement's snapshot (no lock: the UPDATE
-    already decides races, and a row it updates is invisible to a locking read in the same
-    statement).
-    """
+    """Move a visitor to `to_status` if it is in one of `from_statuses`; None if it was not. The same
+    statement writes the history row and the audit row (`visitor.<new status>`, from the request in
+    `app.platform.context`)."""
     row = await conn.fetchrow(
-        f"""WITH old AS (SELECT id, status FROM visitors WHERE id = $1),
-            v AS (
-                UPDATE visitors SET status = $3, updated_at = now(),
-                    responded_by = CASE WHEN $5 THEN $4 ELSE responded_by END,
-                    responded_at = CASE WHEN $5 THEN now() ELSE responded_at END,
-                    response_note = CASE WHEN $5 THEN $6 ELSE response_note END
-                WHERE id = $1 AND status = ANY($2::text[])
-                RETURNING *),
-            h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, actor_id, note)
-                  SELECT v.id, old.status, v.status, $4, $6 FROM v JOIN old ON old.id = v.id),
-            a AS (INSERT INTO audit_logs (actor_id, action, resource_type, resource_id, request_id, ip)
-                  SELECT $4, 'visitor.' || v.status, 'visitor', v.id::text, $7, $8::inet FROM v)
-            SELECT {_V} FROM v LEFT JOIN users r ON r.id = v.responded_by""",
-        visitor_id,
-        list(from_statuses),
-        to_status,
-        actor_id,
-        respond,
-        note,
-        context.request_id.get(),
-        context.client_ip.get(),
+        _MOVE.sql,
+        *_MOVE.args(
+            visitor_id=visitor_id,
+            from_statuses=list(from_statuses),
+            to_status=to_status,
+            actor_id=actor_id,
+            request_id=context.request_id.get(),
+            ip=context.client_ip.get(),
+        ),
     )
     return _visitor(row) if row else None
 

@@ -9,8 +9,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.identity.current import principal
-from app.platform.http import BadRequest, decode_cursor, json, no_content, page, parse_body, parse_query, path_uuid
+from app.platform.http import BadRequest, json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
+from app.platform.pagination import decode_cursor, page
 from app.platform.state import app_state
 from app.society.visitors import repo, service
 from app.society.visitors.schemas import (

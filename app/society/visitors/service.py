@@ -18,7 +18,8 @@ import asyncpg
 import structlog
 
 from app.platform import audit, context, idempotency
-from app.platform.http import Conflict, Cursor, Forbidden, NotFound, Unprocessable, dumps
+from app.platform.http import ApiError, Conflict, Forbidden, NotFound, Unprocessable, dumps
+from app.platform.pagination import Cursor
 from app.platform.realtime.outbox import Event
 from app.platform.security.permissions import Principal
 from app.platform.state import AppState
@@ -86,16 +87,9 @@ async def create_visitor(
         return 201, visitor
 
 
-async def _walk_in(
-    ctx: AppState, actor: Principal, data: VisitorIn, idempotency_key: str | None, raw_body: bytes
-) -> tuple[int, Any]:
-    """The busiest write at the gate, in one statement (see `repo.register_walk_in`).
-
-    The visitor's id and times are set here so its JSON is serialised once, for the response,
-    the event and the stored idempotent response alike.
-    """
-    now = dt.datetime.now(dt.UTC)
-    fields: dict[str, Any] = {
+def _new_walk_in(actor: Principal, data: VisitorIn, now: dt.datetime) -> dict[str, Any]:
+    """A walk-in's fields as the API shows them (all but its society, which the write finds)."""
+    return {
         "id": uuid.uuid4(),
         "flat_id": data.flat_id,
         "name": data.name,
@@ -114,6 +108,25 @@ async def _walk_in(
         "created_at": now,
         "updated_at": now,
     }
+
+
+async def _refused_walk_in(conn: asyncpg.Connection, flat_id: uuid.UUID) -> ApiError:
+    """Why a walk-in wrote nothing: no such flat (404), or not this guard's society (403)."""
+    if await hierarchy.society_of_flat(conn, flat_id) is None:
+        return NotFound("No such flat.")
+    return Forbidden("Only a guard of this society registers visitors at the gate.")
+
+
+async def _walk_in(
+    ctx: AppState, actor: Principal, data: VisitorIn, idempotency_key: str | None, raw_body: bytes
+) -> tuple[int, Any]:
+    """The busiest write at the gate, in one statement (see `repo.register_walk_in`).
+
+    The visitor's id and times are set here so its JSON is serialised once, for the response,
+    the event and the stored idempotent response alike.
+    """
+    now = dt.datetime.now(dt.UTC)
+    fields = _new_walk_in(actor, data, now)
     digest = idempotency.request_hash(raw_body) if idempotency_key is not None else b""
     room = flat_room(data.flat_id)
     async with ctx.db.connection() as conn:
@@ -145,9 +158,7 @@ async def _walk_in(
             )
             return replay.status, replay.body
         if written is None:
-            if await hierarchy.society_of_flat(conn, data.flat_id) is None:
-                raise NotFound("No such flat.")
-            raise Forbidden("Only a guard of this society registers visitors at the gate.")
+            raise await _refused_walk_in(conn, data.flat_id)
     visitor = repo.Visitor(society_id=written.society_id, **fields)
     await ctx.outbox.emit_committed([Event(written.event_id, "visitor_request", room, written.event_at, visitor)])
     if written.devices:

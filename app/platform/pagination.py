@@ -1,0 +1,53 @@
+"""Keyset pagination: `{"items": [...], "next_cursor": ...}` lists, ordered by (created_at, id).
+
+A cursor is the (created_at, id) of the last item shown, base64 JSON; repositories
+take it as two query parameters (`keyset`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from app.platform.http import Unprocessable
+
+Cursor = tuple[dt.datetime, uuid.UUID] | None
+
+
+def keyset(cursor: Cursor) -> tuple[dt.datetime | None, uuid.UUID | None]:
+    """A decoded cursor as two query parameters (both NULL for the first page)."""
+    return cursor if cursor is not None else (None, None)
+
+
+def encode_cursor(created_at: dt.datetime, item_id: uuid.UUID) -> str:
+    raw = orjson.dumps([created_at.isoformat(), str(item_id)])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Cursor:
+    """The (created_at, id) position a cursor points after; 422 if it was tampered with."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, item_id = orjson.loads(raw)
+        moment = dt.datetime.fromisoformat(created_at)
+        if moment.tzinfo is None:
+            raise ValueError("naive time")
+        return moment.astimezone(dt.UTC), uuid.UUID(item_id)
+    except (binascii.Error, ValueError, TypeError, OverflowError, orjson.JSONDecodeError):
+        raise Unprocessable("The cursor is not valid.", code="invalid_cursor") from None
+
+
+def page(items: Sequence[Any], limit: int, key: Any) -> dict[str, Any]:
+    """A list response; `items` holds up to limit+1 rows, the extra one proving there is more."""
+    more = len(items) > limit
+    shown = list(items[:limit])
+    next_cursor = encode_cursor(*key(shown[-1])) if more and shown else None
+    return {"items": shown, "next_cursor": next_cursor}

@@ -1,0 +1,39 @@
+"""Statements written with named placeholders (`:flat_id`), for the big ones a reader must follow.
+
+asyncpg takes `$1, $2 …`; a `Statement` numbers its names once, at import, and
+`args(**values)` puts the values in that order, refusing a missing or unknown
+name. Casts (`::uuid`) and quoted text are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_TOKENS = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+class Statement:
+    __slots__ = ("names", "sql")
+
+    def __init__(self, text: str) -> None:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name is None:
+                return match.group(0)  # a quoted string
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+
+        self.sql = _TOKENS.sub(number, text)
+        self.names = tuple(names)
+
+    def args(self, **values: Any) -> list[Any]:
+        """The values in placeholder order; TypeError names any placeholder left out or value not used."""
+        missing = [n for n in self.names if n not in values]
+        unknown = sorted(set(values) - set(self.names))
+        if missing or unknown:
+            raise TypeError(f"statement arguments: missing {missing}, unknown {unknown}")
+        return [values[n] for n in self.names]
