@@ -7,7 +7,12 @@ same PostgreSQL and Redis, provisions each through its own path, runs the
 peer-bench load scripts (official socket.io-client) against them alternately,
 and writes bench-results/<time>.json and a Markdown table with the ratios.
 
-Usage: scripts/bench [--quick] [--rates 50,200,500] [--seconds 10] [--workers 2]
+With `--baseline REF` it also installs that commit of Gatehouse beside this
+checkout (under .bench/) and measures it in the same run, in turn with the
+other two: the visitor flow, the rate sweep and the round trip, with a second
+table of this checkout against it.
+
+Usage: scripts/bench [--quick] [--rates 50,200,500] [--seconds 10] [--workers 2] [--baseline REF]
 """
 
 from __future__ import annotations
@@ -90,22 +95,51 @@ class Server:
 
 
 @dataclass
+class Build:
+    """A Gatehouse to measure: this checkout, or a baseline commit installed under .bench/."""
+
+    name: str
+    root: Path
+    db: str = field(default_factory=lambda: f"gh_bench_{secrets.token_hex(3)}")
+
+    @property
+    def command(self) -> str:
+        return str(self.root / ".venv" / "bin" / "gatehouse")
+
+
+def prepare_baseline(ref: str) -> Build:
+    """That commit's tree (git archive) with its own venv, made once per commit."""
+    sha = subprocess.run(["git", "rev-parse", ref], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+    build = Build("baseline", WORK / f"baseline-{sha[:10]}")
+    if not Path(build.command).exists():
+        log(f"installing the baseline {sha[:10]} under {build.root}")
+        shutil.rmtree(build.root, ignore_errors=True)
+        build.root.mkdir(parents=True)
+        tree = subprocess.run(["git", "archive", sha], cwd=ROOT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(build.root)], input=tree, check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(build.root / ".venv")], check=True)
+        pip = [str(build.root / ".venv" / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "-e", str(build.root)], check=True)
+    return build
+
+
+@dataclass
 class Run:
     database_url: str
     redis_url: str
     workers: int
-    gh_db: str = field(default_factory=lambda: f"gh_bench_{secrets.token_hex(3)}")
+    builds: dict[str, Build] = field(default_factory=lambda: {"gatehouse": Build("gatehouse", ROOT)})
     peer_db: str = field(default_factory=lambda: f"peer_bench_{secrets.token_hex(3)}")
     prefix: str = field(default_factory=lambda: f"ghbench{secrets.token_hex(3)}")
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     servers: list[Server] = field(default_factory=list)
 
-    def gatehouse_env(self) -> dict[str, str]:
+    def gatehouse_env(self, build: Build) -> dict[str, str]:
         return {
             **os.environ,
-            "DATABASE_URL": with_database(self.database_url, self.gh_db),
+            "DATABASE_URL": with_database(self.database_url, build.db),
             "REDIS_URL": self.redis_url,
-            "REDIS_PREFIX": self.prefix,
+            "REDIS_PREFIX": f"{self.prefix}{build.name}",
             "JWT_SECRET": self.jwt_secret,
             "RATE_LIMIT_GENERAL": "100000000/minute",
             "RATE_LIMIT_AUTH": "100000000/minute",
@@ -126,10 +160,11 @@ class Run:
             "JWT_SECRET": self.jwt_secret,
         }
 
-    def start_gatehouse(self, workers: int) -> Server:
+    def start_gatehouse(self, workers: int, build: str = "gatehouse") -> Server:
+        chosen = self.builds[build]
         port = free_port()
-        command = [str(ROOT / ".venv" / "bin" / "gatehouse"), "serve", "--port", str(port), "--workers", str(workers)]
-        return self._start(f"gatehouse x{workers}", port, command, ROOT, self.gatehouse_env(), "/readyz")
+        command = [chosen.command, "serve", "--port", str(port), "--workers", str(workers)]
+        return self._start(f"{build} x{workers}", port, command, chosen.root, self.gatehouse_env(chosen), "/readyz")
 
     def start_peer(self, workers: int) -> Server:
         port = free_port()
@@ -177,24 +212,23 @@ def node_json(args: list[str], *, env: dict[str, str] | None = None, timeout: fl
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def provision(run: Run, gatehouse: Server, flats: int, guards: int) -> tuple[Path, Path]:
-    peer_fixture, gh_fixture = WORK / "peer.json", WORK / "gatehouse.json"
+def provision_peer(run: Run, flats: int, guards: int) -> Path:
+    peer_fixture = WORK / "peer.json"
     env = {**run.peer_env(), "FLATS": str(flats), "GUARDS": str(guards)}
     peer_fixture.write_text(
         subprocess.run(
             ["node", "provision_peer.js"], cwd=PEER, env=env, check=True, capture_output=True, text=True
         ).stdout
     )
+    return peer_fixture
+
+
+def provision_gatehouse(run: Run, build: str, gatehouse: Server, flats: int, guards: int) -> Path:
+    gh_fixture = WORK / f"{build}.json"
+    chosen = run.builds[build]
     subprocess.run(
-        [
-            str(ROOT / ".venv" / "bin" / "gatehouse"),
-            "create-admin",
-            "--email",
-            ADMIN_EMAIL,
-            "--password",
-            ADMIN_PASSWORD,
-        ],
-        env=run.gatehouse_env(),
+        [chosen.command, "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD],
+        env=run.gatehouse_env(chosen),
         check=True,
         capture_output=True,
     )
@@ -215,7 +249,7 @@ def provision(run: Run, gatehouse: Server, flats: int, guards: int) -> tuple[Pat
             text=True,
         ).stdout
     )
-    return peer_fixture, gh_fixture
+    return gh_fixture
 
 
 def fanout(fixture: Path, url: str, sockets: int) -> dict:
@@ -275,6 +309,7 @@ def main() -> int:
     parser.add_argument("--idle", default="1000,9000")
     parser.add_argument("--fanout", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="small numbers, to check the script itself")
+    parser.add_argument("--baseline", help="a commit of Gatehouse to measure beside this checkout")
     args = parser.parse_args()
     if args.quick:
         args.rates, args.sweep, args.seconds, args.idle, args.fanout, args.flats = "50", "100", 3, "200", 100, 40
@@ -287,7 +322,10 @@ def main() -> int:
         args.workers,
     )
     prepare_peer()
-    psql(run.database_url, f'CREATE DATABASE "{run.gh_db}"')
+    if args.baseline:
+        run.builds["baseline"] = prepare_baseline(args.baseline)
+    for build in run.builds.values():
+        psql(run.database_url, f'CREATE DATABASE "{build.db}"')
     psql(run.database_url, f'CREATE DATABASE "{run.peer_db}"')
     report: dict = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(),
@@ -297,10 +335,14 @@ def main() -> int:
         "machine": {"cores": os.cpu_count()},
     }
     try:
-        gatehouse = run.start_gatehouse(args.workers)
+        targets = {}
+        for name in run.builds:
+            server = run.start_gatehouse(args.workers, name)
+            targets[name] = (server, provision_gatehouse(run, name, server, args.flats, args.guards))
         peer = run.start_peer(args.workers)
-        peer_fx, gh_fx = provision(run, gatehouse, args.flats, args.guards)
-        targets = {"gatehouse": (gatehouse, gh_fx), "peer": (peer, peer_fx)}
+        peer_fx = provision_peer(run, args.flats, args.guards)
+        gh_fx = targets["gatehouse"][1]
+        targets["peer"] = (peer, peer_fx)
 
         def flow(which: str, rate: int, roundtrip: bool = False) -> dict:
             server, fixture = targets[which]
@@ -313,9 +355,10 @@ def main() -> int:
             return result
 
         order = ["peer", "gatehouse"]
-        sweep_results: dict[str, dict[int, dict]] = {"gatehouse": {}, "peer": {}}
+        measured = [*order, *(["baseline"] if "baseline" in run.builds else [])]
+        sweep_results: dict[str, dict[int, dict]] = {which: {} for which in measured}
         for i, rate in enumerate(sweep):
-            for which in order if i % 2 == 0 else reversed(order):
+            for which in measured if i % 2 == 0 else reversed(measured):
                 sweep_results[which][rate] = flow(which, rate)
         report["visitor_flow"] = {w: {str(r): sweep_results[w][r] for r in rates} for w in sweep_results}
         report["sweep"] = {w: {str(r): sweep_results[w][r] for r in sweep} for w in sweep_results}
@@ -328,8 +371,10 @@ def main() -> int:
             ]
             return max(good) if good else None
 
-        report["highest_rate_p99_under_50ms"] = {"gatehouse": held("gatehouse"), "peer": held("peer")}
-        report["roundtrip_200"] = {w: flow(w, min(200, max(rates)), roundtrip=True)["roundtrip"] for w in order}
+        report["highest_rate_p99_under_50ms"] = {which: held(which) for which in measured}
+        report["roundtrip_200"] = {w: flow(w, min(200, max(rates)), roundtrip=True)["roundtrip"] for w in measured}
+        if "baseline" in run.builds:
+            report["baseline"] = args.baseline
 
         fan = {}
         for which in order:
@@ -358,36 +403,43 @@ def main() -> int:
     finally:
         run.stop_all()
         with contextlib.suppress(subprocess.CalledProcessError):
-            psql(run.database_url, f'DROP DATABASE IF EXISTS "{run.gh_db}" WITH (FORCE)')
+            for build in run.builds.values():
+                psql(run.database_url, f'DROP DATABASE IF EXISTS "{build.db}" WITH (FORCE)')
             psql(run.database_url, f'DROP DATABASE IF EXISTS "{run.peer_db}" WITH (FORCE)')
 
     report["summary"] = summarise(report, rates)
+    table = markdown(report["summary"])
+    if "baseline" in report:
+        report["against_baseline"] = summarise(report, rates, other="baseline")
+        table += "\n" + markdown(report["against_baseline"], other=f"baseline {args.baseline}")
     RESULTS.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"{stamp}.json").write_text(json.dumps(report, indent=2))
-    table = markdown(report["summary"])
     (RESULTS / f"{stamp}.md").write_text(table)
     print(table)
     log(f"wrote bench-results/{stamp}.json and .md")
     return 0
 
 
-def summarise(report: dict, rates: list[int]) -> list[tuple[str, float | None, float | None, float | None]]:
+def summarise(
+    report: dict, rates: list[int], other: str = "peer"
+) -> list[tuple[str, float | None, float | None, float | None]]:
+    """This checkout against `other` (the peer, or the baseline: then only what both were measured on)."""
     rows = []
     vf = report["visitor_flow"]
     for rate in rates:
         for p in ("p50", "p95", "p99", "max"):
-            g, p_ = vf["gatehouse"][str(rate)][p], vf["peer"][str(rate)][p]
+            g, p_ = vf["gatehouse"][str(rate)][p], vf[other][str(rate)][p]
             rows.append((f"visitor flow {rate}/s {p} (ms)", g, p_, ratio(g, p_)))
     held = report["highest_rate_p99_under_50ms"]
     rows.append(
-        ("highest rate with p99 < 50 ms (/s)", held["gatehouse"], held["peer"], ratio(held["gatehouse"], held["peer"]))
+        ("highest rate with p99 < 50 ms (/s)", held["gatehouse"], held[other], ratio(held["gatehouse"], held[other]))
     )
     rt = report["roundtrip_200"]
     for p in ("p50", "p99"):
-        rows.append(
-            (f"round trip {p} (ms)", rt["gatehouse"][p], rt["peer"][p], ratio(rt["gatehouse"][p], rt["peer"][p]))
-        )
+        rows.append((f"round trip {p} (ms)", rt["gatehouse"][p], rt[other][p], ratio(rt["gatehouse"][p], rt[other][p])))
+    if other != "peer":
+        return rows
     for count, g in report["idle_sockets"]["gatehouse"].items():
         p_ = report["idle_sockets"]["peer"][count]
         rows.append(
@@ -412,8 +464,8 @@ def summarise(report: dict, rates: list[int]) -> list[tuple[str, float | None, f
     return rows
 
 
-def markdown(rows: list[tuple[str, float | None, float | None, float | None]]) -> str:
-    lines = ["| measure | Gatehouse | peer | Gatehouse / peer |", "| --- | ---: | ---: | ---: |"]
+def markdown(rows: list[tuple[str, float | None, float | None, float | None]], other: str = "peer") -> str:
+    lines = [f"| measure | Gatehouse | {other} | Gatehouse / {other} |", "| --- | ---: | ---: | ---: |"]
     lines += [f"| {name} | {g} | {p} | {r} |" for name, g, p, r in rows]
     return "\n".join(lines) + "\n"
 

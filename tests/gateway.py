@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
+import httpx
 import pytest
 from aiohttp import web
 
-from tests.conftest import free_port
+from tests.conftest import RunningServer, free_port
+from tests.helpers import Api
 
 
 class Gateway:
@@ -56,3 +59,13 @@ async def gateway() -> AsyncIterator[Gateway]:
     await web.TCPSite(runner, "127.0.0.1", gw.port).start()
     yield gw
     await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+async def notify_api(settings, gateway: Gateway) -> AsyncIterator[Api]:
+    """A server whose messages go to the stand-in gateway, and which runs the jobs that retry them."""
+    server = RunningServer(replace(settings, notify_webhook_url=gateway.url, run_jobs=True))
+    await server.start()
+    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
+        yield Api(client, server.url)
+    await server.stop()

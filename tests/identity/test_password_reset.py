@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import replace
 
-import httpx
-import pytest
-
-from tests.conftest import RunningServer
-from tests.gateway import Gateway
 from tests.helpers import PASSWORD, Api
 
 
-@pytest.fixture(scope="module")
-async def reset_api(settings, gateway: Gateway) -> AsyncIterator[Api]:
-    server = RunningServer(replace(settings, notify_webhook_url=gateway.url, run_jobs=True))
-    await server.start()
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        yield Api(client, server.url)
-    await server.stop()
-
-
-async def test_reset_with_the_emailed_code_sets_the_password_and_ends_sessions(reset_api: Api, gateway) -> None:
-    api = reset_api
+async def test_reset_with_the_emailed_code_sets_the_password_and_ends_sessions(notify_api: Api, gateway) -> None:
+    api = notify_api
     user = await api.signup()
     requested = await api.post("/v1/auth/password-reset/request", {"email": user.email})
     assert requested.status_code == 202
@@ -47,16 +31,16 @@ async def test_reset_with_the_emailed_code_sets_the_password_and_ends_sessions(r
     assert again.status_code == 422
 
 
-async def test_unknown_email_gets_the_same_202_and_nothing_is_sent(reset_api: Api, gateway) -> None:
-    response = await reset_api.post("/v1/auth/password-reset/request", {"email": "nobody-at-all@example.com"})
+async def test_unknown_email_gets_the_same_202_and_nothing_is_sent(notify_api: Api, gateway) -> None:
+    response = await notify_api.post("/v1/auth/password-reset/request", {"email": "nobody-at-all@example.com"})
     assert response.status_code == 202
     assert response.json() == {"status": "accepted"}
     await asyncio.sleep(0.3)
     assert all(m["to"] != "nobody-at-all@example.com" for m in gateway.messages)
 
 
-async def test_wrong_codes_are_counted_and_five_end_the_code(reset_api: Api, gateway, db) -> None:
-    api = reset_api
+async def test_wrong_codes_are_counted_and_five_end_the_code(notify_api: Api, gateway, db) -> None:
+    api = notify_api
     user = await api.signup()
     await api.post("/v1/auth/password-reset/request", {"email": user.email})
     code = await gateway.wait_for(user.email)
@@ -85,8 +69,8 @@ async def test_wrong_codes_are_counted_and_five_end_the_code(reset_api: Api, gat
     assert stored == 0  # the code is kept only as a keyed hash
 
 
-async def test_a_new_request_replaces_the_earlier_code(reset_api: Api, gateway) -> None:
-    api = reset_api
+async def test_a_new_request_replaces_the_earlier_code(notify_api: Api, gateway) -> None:
+    api = notify_api
     user = await api.signup()
     await api.post("/v1/auth/password-reset/request", {"email": user.email})
     first = await gateway.wait_for(user.email)
@@ -106,9 +90,9 @@ async def test_a_new_request_replaces_the_earlier_code(reset_api: Api, gateway) 
 
 
 async def test_an_email_the_gateway_refused_is_sent_again_with_a_new_code_that_works(
-    reset_api: Api, gateway, db
+    notify_api: Api, gateway, db
 ) -> None:
-    api = reset_api
+    api = notify_api
     user = await api.signup()
     gateway.refuse_next = 1
     assert (await api.post("/v1/auth/password-reset/request", {"email": user.email})).status_code == 202
@@ -140,15 +124,15 @@ async def test_an_email_the_gateway_refused_is_sent_again_with_a_new_code_that_w
     assert confirm.status_code == 204
 
 
-async def test_confirming_before_the_code_is_sent_is_refused(reset_api: Api, db) -> None:
-    user = await reset_api.signup()
+async def test_confirming_before_the_code_is_sent_is_refused(notify_api: Api, db) -> None:
+    user = await notify_api.signup()
     async with db.transaction() as tx:  # a reset whose email job has not run yet: it has no code
         await tx.conn.execute(
             "INSERT INTO password_resets (user_id, expires_at) VALUES ($1::uuid, now() + interval '10 minutes')",
             user.id,
         )
     for code in ("000000", "123456"):
-        response = await reset_api.post(
+        response = await notify_api.post(
             "/v1/auth/password-reset/confirm", {"email": user.email, "code": code, "new_password": "brand-new-password"}
         )
         assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_reset_code"

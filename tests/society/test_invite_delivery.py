@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
-from dataclasses import replace
-
-import httpx
-import pytest
 
 from app.platform.db import Database
-from tests.conftest import RunningServer
 from tests.gateway import Gateway
 from tests.helpers import Api
 from tests.society.conftest import Gate
-
-
-@pytest.fixture(scope="module")
-async def notify_api(settings, gateway: Gateway) -> AsyncIterator[Api]:
-    server = RunningServer(replace(settings, notify_webhook_url=gateway.url, run_jobs=True))
-    await server.start()
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        yield Api(client, server.url)
-    await server.stop()
 
 
 async def _invite(api: Api, gate: Gate, phone: str) -> dict:
