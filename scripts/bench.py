@@ -12,7 +12,11 @@ checkout (under .bench/) and measures it in the same run, in turn with the
 other two: the visitor flow, the rate sweep and the round trip, with a second
 table of this checkout against it.
 
-Usage: scripts/bench [--quick] [--rates 50,200,500] [--seconds 10] [--workers 2] [--baseline REF]
+`--repeat N` runs each rate N times, in turn across the servers, and reports
+the median: a single 10-second run's p99 on a shared 2-core machine can move
+by several times between runs.
+
+Usage: scripts/bench [--quick] [--rates 50,200,500] [--seconds 10] [--workers 2] [--baseline REF] [--repeat N]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -130,6 +135,9 @@ class Run:
     workers: int
     builds: dict[str, Build] = field(default_factory=lambda: {"gatehouse": Build("gatehouse", ROOT)})
     peer_db: str = field(default_factory=lambda: f"peer_bench_{secrets.token_hex(3)}")
+    # Per worker. With a baseline, two Gatehouse builds and the peer hold pools at once, and 2 x 2 x 20
+    # plus the peer's pass PostgreSQL's default max_connections (100); both builds then get 12.
+    pool_max: int = 20
     prefix: str = field(default_factory=lambda: f"ghbench{secrets.token_hex(3)}")
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     servers: list[Server] = field(default_factory=list)
@@ -146,7 +154,7 @@ class Run:
             "LOG_LEVEL": "warning",
             "LOG_FORMAT": "json",
             "ACCESS_TOKEN_TTL": "7200",
-            "DB_POOL_MAX": "20",
+            "DB_POOL_MAX": str(self.pool_max),
             # The peer has no escalation; without this, thousands of unanswered benchmark requests
             # would escalate into the society room mid-run and be measured as fan-out load.
             "VISITOR_ESCALATE_AFTER": "86400",
@@ -292,6 +300,27 @@ def idle_sockets(server: Server, fixture: Path, count: int) -> dict:
     }
 
 
+def median_of(results: list[dict]) -> dict:
+    """One result from repeated runs: the median of each latency figure, the totals of the counts,
+    and the runs themselves under `runs`."""
+    if len(results) == 1:
+        return results[0]
+
+    def median(values: list) -> float | None:
+        numbers = [v for v in values if v is not None]
+        return round(statistics.median(numbers), 2) if numbers else None
+
+    merged = {**results[-1], "runs": results}
+    for key in ("p50", "p95", "p99", "max"):
+        merged[key] = median([r.get(key) for r in results])
+    for key in ("sent", "received"):
+        merged[key] = sum(r[key] for r in results)
+    if all(isinstance(r.get("roundtrip"), dict) for r in results):
+        trips = [r["roundtrip"] for r in results]
+        merged["roundtrip"] = {k: median([t.get(k) for t in trips]) for k in trips[0]}
+    return merged
+
+
 def ratio(gatehouse: float | None, peer: float | None) -> float | None:
     if gatehouse is None or peer in (None, 0):
         return None
@@ -310,6 +339,7 @@ def main() -> int:
     parser.add_argument("--fanout", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="small numbers, to check the script itself")
     parser.add_argument("--baseline", help="a commit of Gatehouse to measure beside this checkout")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per rate and server; figures are their median")
     args = parser.parse_args()
     if args.quick:
         args.rates, args.sweep, args.seconds, args.idle, args.fanout, args.flats = "50", "100", 3, "200", 100, 40
@@ -324,6 +354,7 @@ def main() -> int:
     prepare_peer()
     if args.baseline:
         run.builds["baseline"] = prepare_baseline(args.baseline)
+        run.pool_max = 12
     for build in run.builds.values():
         psql(run.database_url, f'CREATE DATABASE "{build.db}"')
     psql(run.database_url, f'CREATE DATABASE "{run.peer_db}"')
@@ -333,6 +364,8 @@ def main() -> int:
         "seconds_per_run": args.seconds,
         "flats": args.flats,
         "machine": {"cores": os.cpu_count()},
+        "db_pool_max_per_worker": run.pool_max,
+        "repeat": args.repeat,
     }
     try:
         targets = {}
@@ -356,10 +389,19 @@ def main() -> int:
 
         order = ["peer", "gatehouse"]
         measured = [*order, *(["baseline"] if "baseline" in run.builds else [])]
+
+        def in_turn(rate: int, first: int, roundtrip: bool = False) -> dict[str, dict]:
+            """Each server at `rate`, `--repeat` times, the order flipping each round; the median of each."""
+            runs: dict[str, list[dict]] = {which: [] for which in measured}
+            for round_ in range(args.repeat):
+                for which in measured if (first + round_) % 2 == 0 else reversed(measured):
+                    runs[which].append(flow(which, rate, roundtrip))
+            return {which: median_of(results) for which, results in runs.items()}
+
         sweep_results: dict[str, dict[int, dict]] = {which: {} for which in measured}
         for i, rate in enumerate(sweep):
-            for which in measured if i % 2 == 0 else reversed(measured):
-                sweep_results[which][rate] = flow(which, rate)
+            for which, result in in_turn(rate, i).items():
+                sweep_results[which][rate] = result
         report["visitor_flow"] = {w: {str(r): sweep_results[w][r] for r in rates} for w in sweep_results}
         report["sweep"] = {w: {str(r): sweep_results[w][r] for r in sweep} for w in sweep_results}
 
@@ -372,7 +414,11 @@ def main() -> int:
             return max(good) if good else None
 
         report["highest_rate_p99_under_50ms"] = {which: held(which) for which in measured}
-        report["roundtrip_200"] = {w: flow(w, min(200, max(rates)), roundtrip=True)["roundtrip"] for w in measured}
+        trips = in_turn(min(200, max(rates)), 0, roundtrip=True)
+        report["roundtrip_200"] = {which: trips[which]["roundtrip"] for which in measured}
+        report["roundtrip_200_runs"] = {
+            which: [run_["roundtrip"] for run_ in trips[which].get("runs", [trips[which]])] for which in measured
+        }
         if "baseline" in run.builds:
             report["baseline"] = args.baseline
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import redis.asyncio as aioredis
 import socketio
@@ -152,7 +152,8 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
     return state
 
 
-def _lifespan(state: AppState):  # type: ignore[no-untyped-def]
+def _lifespan(state: AppState) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Open what the state holds at start, in order, and close it in reverse at stop."""
     settings = state.settings
 
     @asynccontextmanager

@@ -70,3 +70,25 @@ def test_the_platform_imports_no_domain() -> None:
         if imported.startswith("app.") and imported not in platform
     }
     assert outside == set()
+
+
+def test_a_domain_uses_another_only_through_its_service() -> None:
+    """Domains are the packages under `app` with a `module.py`; identity is what they all stand on."""
+    graph = grimp.build_graph("app")
+    domains = sorted(
+        child.rpartition(".")[2]
+        for child in graph.find_children("app")
+        if f"{child}.module" in graph.modules and child != "app.identity"
+    )
+    assert "society" in domains
+    crossings = [
+        (importer, imported)
+        for domain in domains
+        for importer in graph.find_descendants(f"app.{domain}")
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if imported.startswith("app.")
+        and imported.split(".")[1] in domains
+        and imported.split(".")[1] != domain
+        and not imported.endswith(".service")
+    ]
+    assert crossings == []
