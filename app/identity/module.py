@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from app.identity import demo
+from app.identity.resets import RESET_EMAIL, send_reset_code
 from app.identity.routes import routes
-from app.identity.service import RESET_EMAIL, SocketAuthenticator, send_reset_code
+from app.identity.service import SocketAuthenticator
 from app.platform.jobs import Job
 from app.platform.modules import DomainModule, Tag
 from app.platform.security.permissions import ADMIN, Role

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.identity import repo, service
+from app.identity import repo, resets, service
 from app.identity.current import ACCESS_COOKIE, REFRESH_COOKIE, optional_principal, principal
 from app.identity.schemas import (
     AuthOut,
@@ -110,7 +110,7 @@ async def firebase(request: Request) -> Response:
 async def reset_request(request: Request) -> Response:
     await _strict_limit(request)
     data = await parse_body(request, ResetRequestIn)
-    await service.request_password_reset(app_state(request), email=str(data.email))
+    await resets.request_password_reset(app_state(request), email=str(data.email))
     return json({"status": "accepted"}, 202)
 
 
@@ -118,7 +118,7 @@ async def reset_request(request: Request) -> Response:
 async def reset_confirm(request: Request) -> Response:
     await _strict_limit(request)
     data = await parse_body(request, ResetConfirmIn)
-    await service.confirm_password_reset(
+    await resets.confirm_password_reset(
         app_state(request), email=str(data.email), code=data.code, new_password=data.new_password
     )
     return no_content()

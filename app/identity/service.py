@@ -7,19 +7,15 @@ the realtime hub after commit, so open sockets follow at once.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 import structlog
 
 from app.identity import repo
 from app.identity.schemas import RoleAssignmentIn, SignupIn
-from app.platform import audit, notify
+from app.platform import audit
 from app.platform.db import Database, Tx
 from app.platform.http import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from app.platform.realtime.rooms import user_room
@@ -30,8 +26,6 @@ from app.platform.security.tokens import TokenError, hash_refresh_token, looks_l
 from app.platform.state import AppState
 
 log = structlog.get_logger(__name__)
-
-MAX_RESET_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,96 +269,6 @@ async def reload_principal(ctx: AppState, principal: Principal) -> Principal | N
         else:
             row = await repo.principal_for_session(conn, user_id=principal.user_id, session_id=principal.session_id)
     return None if row is None else _principal(row, principal.session_id)
-
-
-# Password reset ---------------------------------------------------------------------
-
-
-def _code_hash(ctx: AppState, user_id: uuid.UUID, code: str) -> bytes:
-    return hmac.new(ctx.settings.jwt_secret.encode(), f"{user_id}:{code}".encode(), hashlib.sha256).digest()
-
-
-RESET_EMAIL = "identity.password_reset_email"
-
-
-async def request_password_reset(ctx: AppState, *, email: str) -> None:
-    """Queue a one-time code for the account, if it exists; the caller learns nothing either way."""
-    async with ctx.db.transaction() as tx:
-        found = await repo.credentials_by_email(tx.conn, email)
-        if found is None or found.disabled:
-            return
-        reset_id = await repo.insert_password_reset(
-            tx.conn, user_id=found.user.id, ttl_seconds=ctx.settings.password_reset_ttl
-        )
-        await audit.record(
-            tx.conn, actor_id=None, action="password_reset.requested", resource_type="user", resource_id=found.user.id
-        )
-        await ctx.jobs.enqueue(tx, RESET_EMAIL, {"reset_id": str(reset_id)})
-
-
-class DeliveryFailed(Exception):
-    """The email gateway did not take the message: the job tries again, with a new code."""
-
-
-async def send_reset_code(ctx: AppState, payload: dict[str, Any]) -> None:
-    """The reset email job: a fresh code for a reset still live (only its hash is stored), sent and logged.
-
-    Each attempt makes a new code, so no code is ever kept where a retry could read it.
-    """
-    reset_id = uuid.UUID(payload["reset_id"])
-    code = f"{secrets.randbelow(10**6):06d}"
-    async with ctx.db.transaction() as tx:
-        target = await repo.live_reset(tx.conn, reset_id)
-        if target is None:
-            return  # used, replaced, expired or the account disabled meanwhile
-        await repo.set_reset_code(tx.conn, reset_id=reset_id, code_hash=_code_hash(ctx, target.user_id, code))
-    outcome = await ctx.notifier.send(
-        channel="email",
-        to=target.email,
-        template="password_reset",
-        data={"code": code, "expires_in": ctx.settings.password_reset_ttl},
-    )
-    async with ctx.db.transaction() as tx:
-        await notify.record(
-            tx.conn,
-            [
-                notify.Attempt(
-                    target.user_id, "email", target.email, "password_reset", "user", str(target.user_id), outcome
-                )
-            ],
-        )
-    if outcome == "failed":
-        raise DeliveryFailed("the email gateway did not take the reset code")
-
-
-async def confirm_password_reset(ctx: AppState, *, email: str, code: str, new_password: str) -> None:
-    """Set a new password with a live code; every session of the account ends."""
-    password_hash = await hash_password(new_password)
-    wrong = Unprocessable("The code is wrong or has expired.", code="invalid_reset_code")
-    async with ctx.db.transaction() as tx:
-        pending = await repo.lock_pending_reset(tx.conn, email)
-        if pending is None:
-            raise wrong
-        if not hmac.compare_digest(pending.code_hash, _code_hash(ctx, pending.user_id, code)):
-            await repo.count_reset_attempt(
-                tx.conn, reset_id=pending.id, give_up=pending.attempts + 1 >= MAX_RESET_ATTEMPTS
-            )
-            failed = True
-        else:
-            failed = False
-            await repo.use_reset(tx.conn, pending.id)
-            await repo.set_password(tx.conn, user_id=pending.user_id, password_hash=password_hash)
-            await repo.revoke_user_sessions(tx.conn, user_id=pending.user_id, reason="password_reset")
-            await audit.record(
-                tx.conn,
-                actor_id=pending.user_id,
-                action="password_reset.confirmed",
-                resource_type="user",
-                resource_id=pending.user_id,
-            )
-            tx.after_commit(lambda: ctx.hub.principal_changed(pending.user_id))
-    if failed:
-        raise wrong
 
 
 # Roles and accounts ---------------------------------------------------------------------

@@ -41,6 +41,11 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[Any, dict[str, Any]], Awaitable[None]]
 
 
+class RetryLater(Exception):
+    """Raised by a handler whose work did not get done this time (a gateway refused, say): the job is tried
+    again after its backoff. Any other exception retries the same way, but is logged as the failure it is."""
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """A kind of job a domain runs: `handler(ctx, payload)`; raising makes it retry."""
@@ -256,7 +261,14 @@ class Jobs:
             status = await self._settle(_FAILED, claimed.id, error, delay)
             outcome = "dead" if status == "dead" else "retried"
             metrics.JOBS_RUN.labels(job.name, outcome).inc()
-            log.warning("job_failed", job=job.name, attempt=claimed.attempt, outcome=outcome, error=error)
+            log.warning(
+                "job_failed",
+                job=job.name,
+                attempt=claimed.attempt,
+                outcome=outcome,
+                error=error,
+                exc_info=not isinstance(exc, RetryLater),  # an unexpected failure keeps its traceback
+            )
             return
         await self._settle(_DONE, claimed.id)
         metrics.JOBS_RUN.labels(job.name, "succeeded").inc()

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from app.platform import audit, notify
-from app.platform.jobs import Job
+from app.platform.jobs import Job, RetryLater
 from app.platform.push import PushResult
 from app.platform.state import AppState
 from app.society.visitors import repo
@@ -21,10 +21,6 @@ from app.society.visitors import repo
 PUSH = "society.push_visitor_request"
 INVITE = "society.send_invite"
 RETRY_AFTER = dt.timedelta(seconds=2)  # the first retry; the job's backoff doubles it from there
-
-
-class DeliveryFailed(Exception):
-    """A retryable delivery failed again: the job runner tries later."""
 
 
 # Pushes --------------------------------------------------------------------------------
@@ -86,7 +82,7 @@ async def retry_push(ctx: AppState, payload: dict[str, Any]) -> None:
     results = await ctx.pusher.send([token], **_push_message(visitor))
     await _settle_pushes(ctx, visitor, {token: uuid.UUID(payload["user_id"])}, results, retry=False)
     if any(r.retryable for r in results):
-        raise DeliveryFailed(results[0].error or "push failed")
+        raise RetryLater(results[0].error or "push failed")
 
 
 # Invites -------------------------------------------------------------------------------
@@ -135,7 +131,7 @@ async def retry_invite(ctx: AppState, payload: dict[str, Any]) -> None:
         return  # arrived, or the invitation is gone: nothing to send
     actor_id = uuid.UUID(payload["actor_id"])
     if await deliver_invite(ctx, visitor, channel=payload["channel"], actor_id=actor_id, retry=False) == "failed":
-        raise DeliveryFailed("the gateway did not take the invite")
+        raise RetryLater("the gateway did not take the invite")
 
 
 JOBS = [Job(PUSH, retry_push, max_attempts=5, backoff=4.0), Job(INVITE, retry_invite, max_attempts=5, backoff=4.0)]
