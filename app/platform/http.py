@@ -6,12 +6,13 @@ handler renders them all as `{"error": {"code", "message", "details"}}`.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from typing import Any, Self, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 import orjson
 import structlog
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, ValidationError, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -137,6 +138,20 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_has_nul(v) for v in value)
     return False
+
+
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+
+
+def _plausible(moment: dt.datetime) -> dt.datetime:
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError("must be between 1970 and 2200 (UTC)")
+    return moment
+
+
+# A time with its offset, within years PostgreSQL and Python both hold whatever the offset (1970-2200).
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
 
 
 class Body(BaseModel):

@@ -24,10 +24,17 @@ import asyncio
 from typing import Any
 
 import engineio
+import orjson
 import socketio
+import structlog
 from engineio.async_drivers import asgi as engineio_asgi
 
 from app.platform.realtime.queues import OneReaderQueue
+
+log = structlog.get_logger(__name__)
+
+
+_EIO_PACKET_TYPES = frozenset("0123456")  # open, close, ping, pong, message, upgrade, noop
 
 
 class _WebSocket(engineio_asgi.WebSocket):
@@ -44,6 +51,14 @@ class _WebSocket(engineio_asgi.WebSocket):
                 socket.websocket = None
 
         super().__init__(handle, server)
+
+    async def wait(self) -> Any:
+        """The next frame; one that is not an Engine.IO packet ends the connection (engineio would log
+        an error for it and read on)."""
+        frame = await super().wait()
+        if isinstance(frame, str) and (not frame or frame[0] not in _EIO_PACKET_TYPES):
+            raise OSError("not an Engine.IO packet")
+        return frame
 
 
 def _takes_writes_now(ws: _WebSocket) -> bool:
@@ -79,8 +94,32 @@ class _EngineServer(engineio.AsyncServer):
             return  # the socket is going away (uvicorn refuses sends after close); its reader closes it
 
 
+# What a client packet may not be: undecodable or too deeply nested JSON, a packet type a client never
+# sends, or an event that is not `[name: str, ...]`. Such a client is not speaking Socket.IO.
+_MALFORMED = (ValueError, TypeError, KeyError, IndexError, RecursionError, orjson.JSONDecodeError)
+
+
+class MalformedPacket(ValueError):
+    """A client packet that is not a Socket.IO packet Gatehouse takes."""
+
+
 class SocketServer(socketio.AsyncServer):
-    """`socketio.AsyncServer` whose sockets send through `OneReaderQueue`, or straight to an idle websocket."""
+    """`socketio.AsyncServer` whose sockets send through `OneReaderQueue`, or straight to an idle websocket,
+    and which closes a connection that sends a malformed packet instead of logging a traceback for it."""
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return _EngineServer
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            if not isinstance(data, str):
+                raise MalformedPacket("binary packets are not taken")
+            await super()._handle_eio_message(eio_sid, data)
+        except _MALFORMED as exc:
+            log.debug("socket_packet_refused", error=type(exc).__name__)
+            await self.eio.disconnect(eio_sid)
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            raise MalformedPacket("an event is [name, ...args]")
+        await super()._handle_event(eio_sid, namespace, id, data)

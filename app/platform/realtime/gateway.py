@@ -26,6 +26,7 @@ from app.platform.security.scopes import Scopes
 log = structlog.get_logger(__name__)
 
 MAX_TOKEN_LENGTH = 8192
+MAX_EVENT_ID = 2**63 - 1  # event ids are bigint
 
 
 class Authenticator(Protocol):
@@ -173,7 +174,7 @@ class Gateway(socketio.AsyncNamespace):
         if not isinstance(data, dict):
             return {"ok": False, "error": "bad_request"}
         since = data.get("since", 0)
-        if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+        if not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= MAX_EVENT_ID:
             return {"ok": False, "error": "bad_request"}
         try:
             room_type, room_id = self._room(data, "room")

@@ -10,6 +10,7 @@ or taking them out of rooms they may no longer join (a removed role).
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -41,7 +42,12 @@ class OrjsonCodec:
 
     @staticmethod
     def loads(data: str | bytes, **_: Any) -> Any:
-        return orjson.loads(data)
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            # orjson refuses integers past 64 bits; the standard parser takes them, so a handler can answer
+            # `bad_request` for the value. Whatever else orjson refused fails here too.
+            return json.loads(data)
 
 
 class Hub:

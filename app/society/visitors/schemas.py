@@ -6,10 +6,10 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.identity.schemas import Name, Phone
-from app.platform.http import Body
+from app.platform.http import Body, Instant
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 InviteCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9]{6,12}$")]
@@ -24,7 +24,7 @@ class VisitorIn(Body):
     phone: Phone | None = None
     purpose: Note | None = None
     vehicle_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
-    expected_at: AwareDatetime | None = None
+    expected_at: Instant | None = None
 
 
 class RespondIn(Body):
@@ -70,8 +70,8 @@ class VisitorsQuery(Page):
 class VisitsQuery(Page):
     flat_id: uuid.UUID | None = None
     society_id: uuid.UUID | None = None
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: Instant | None = Field(default=None, alias="from")
+    to: Instant | None = None
 
 
 class ExpectedQuery(BaseModel):
