@@ -7,6 +7,7 @@ once; `recheck` brings a user's sockets in step after their rights change.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from typing import Any, Protocol
@@ -60,6 +61,9 @@ class Gateway(socketio.AsyncNamespace):
         self._scopes = scopes
         self._client_ip = client_ip
         self._local: dict[uuid.UUID, set[str]] = defaultdict(set)
+        # One per user with a socket here: a rights check and the join it allows, and the re-check after a
+        # rights change, never interleave (else a join checked before a revocation could land after it).
+        self._rights_locks: dict[uuid.UUID, asyncio.Lock] = {}
 
     def local_sids(self) -> list[str]:
         return [sid for sids in self._local.values() for sid in sids]
@@ -93,8 +97,20 @@ class Gateway(socketio.AsyncNamespace):
         await self.save_session(sid, {"principal": fresh})
         return await self._may_access(fresh, room_type, room_id)
 
+    def _rights_lock(self, user_id: uuid.UUID) -> asyncio.Lock:
+        lock = self._rights_locks.get(user_id)
+        if lock is None:
+            lock = self._rights_locks[user_id] = asyncio.Lock()
+        return lock
+
     async def recheck(self, user_id: uuid.UUID, session_id: uuid.UUID | None) -> None:
         """Close this user's sockets whose session ended; take the rest out of rooms they lost."""
+        if user_id not in self._local:
+            return
+        async with self._rights_lock(user_id):
+            await self._recheck_sockets(user_id, session_id)
+
+    async def _recheck_sockets(self, user_id: uuid.UUID, session_id: uuid.UUID | None) -> None:
         for sid in list(self._local.get(user_id, ())):
             try:
                 current = await self._principal(sid)
@@ -145,6 +161,9 @@ class Gateway(socketio.AsyncNamespace):
             sids.discard(sid)
             if not sids:
                 del self._local[principal.user_id]
+                lock = self._rights_locks.get(principal.user_id)
+                if lock is not None and not lock.locked():
+                    del self._rights_locks[principal.user_id]
         metrics.SOCKETS_OPEN.dec()
 
     async def on_join_room(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -152,10 +171,12 @@ class Gateway(socketio.AsyncNamespace):
             room_type, room_id = self._room(data)
         except RoomError:
             return {"ok": False, "error": "bad_request"}
-        if not await self._allowed(sid, room_type, room_id):
-            return {"ok": False, "error": "forbidden"}
-        name = room(room_type, room_id)
-        await self.enter_room(sid, name)
+        user_id = (await self._principal(sid)).user_id
+        async with self._rights_lock(user_id):
+            if not await self._allowed(sid, room_type, room_id):
+                return {"ok": False, "error": "forbidden"}
+            name = room(room_type, room_id)
+            await self.enter_room(sid, name)
         return {"ok": True, "room": name}
 
     async def on_leave_room(self, sid: str, data: Any = None) -> dict[str, Any]:
