@@ -109,6 +109,9 @@ def settings(services: Services) -> Settings:
         # The session's server runs no jobs: a test that needs them starts a server that does, so which
         # server's configuration (pusher, notifier) runs a job is never left to chance.
         run_jobs=False,
+        # Tests send bursts of socket events on purpose; the limits have their own tests and server.
+        socket_events_per_second=1000.0,
+        socket_event_burst=1000,
         migrate_on_start=False,
         db_pool_min=1,
         db_pool_max=10,

@@ -8,6 +8,7 @@ once; `recheck` brings a user's sockets in step after their rights change.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections import defaultdict
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ log = structlog.get_logger(__name__)
 
 MAX_TOKEN_LENGTH = 8192
 MAX_EVENT_ID = 2**63 - 1  # event ids are bigint
+RATE_LIMITED = {"ok": False, "error": "rate_limited"}
 
 
 class Authenticator(Protocol):
@@ -42,6 +44,17 @@ class Authenticator(Protocol):
         ...
 
 
+class _Bucket:
+    """A token bucket for one socket's events, and how often it was refused in a row."""
+
+    __slots__ = ("at", "refused", "tokens")
+
+    def __init__(self, tokens: float, at: float) -> None:
+        self.tokens = tokens
+        self.at = at
+        self.refused = 0
+
+
 class Gateway(socketio.AsyncNamespace):
     def __init__(
         self,
@@ -52,6 +65,8 @@ class Gateway(socketio.AsyncNamespace):
         rules: Rules,
         scopes: Scopes,
         client_ip: ClientIP,
+        events_per_second: float,
+        event_burst: int,
     ) -> None:
         super().__init__("/")
         self._db = db
@@ -64,6 +79,10 @@ class Gateway(socketio.AsyncNamespace):
         # One per user with a socket here: a rights check and the join it allows, and the re-check after a
         # rights change, never interleave (else a join checked before a revocation could land after it).
         self._rights_locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self._rate = events_per_second
+        self._burst = event_burst
+        self._buckets: dict[str, _Bucket] = {}
+        self._syncing: set[str] = set()  # sockets with a `sync` being answered: one at a time each
 
     def local_sids(self) -> list[str]:
         return [sid for sids in self._local.values() for sid in sids]
@@ -134,6 +153,27 @@ class Gateway(socketio.AsyncNamespace):
                 if not await self._may_access(fresh, room_type, room_id):
                     await self.leave_room(sid, name)
 
+    # Limits --------------------------------------------------------------------------
+
+    async def _over_limit(self, sid: str) -> bool:
+        """Take a token for one client event; True (and the socket closed, if it keeps on after a whole
+        burst of refusals) when there is none."""
+        now = time.monotonic()
+        bucket = self._buckets.get(sid)
+        if bucket is None:
+            bucket = self._buckets[sid] = _Bucket(float(self._burst), now)
+        bucket.tokens = min(float(self._burst), bucket.tokens + (now - bucket.at) * self._rate)
+        bucket.at = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            bucket.refused = 0
+            return False
+        bucket.refused += 1
+        if bucket.refused > self._burst:
+            log.info("socket_closed_for_flooding")
+            await self.server.disconnect(sid, ignore_queue=True)
+        return True
+
     # Events --------------------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -156,6 +196,8 @@ class Gateway(socketio.AsyncNamespace):
             principal = await self._principal(sid)
         except KeyError:
             return
+        self._buckets.pop(sid, None)
+        self._syncing.discard(sid)
         sids = self._local.get(principal.user_id)
         if sids is not None:
             sids.discard(sid)
@@ -167,6 +209,8 @@ class Gateway(socketio.AsyncNamespace):
         metrics.SOCKETS_OPEN.dec()
 
     async def on_join_room(self, sid: str, data: Any = None) -> dict[str, Any]:
+        if await self._over_limit(sid):
+            return RATE_LIMITED
         try:
             room_type, room_id = self._room(data)
         except RoomError:
@@ -180,6 +224,8 @@ class Gateway(socketio.AsyncNamespace):
         return {"ok": True, "room": name}
 
     async def on_leave_room(self, sid: str, data: Any = None) -> dict[str, Any]:
+        if await self._over_limit(sid):
+            return RATE_LIMITED
         try:
             room_type, room_id = self._room(data)
         except RoomError:
@@ -191,7 +237,17 @@ class Gateway(socketio.AsyncNamespace):
         return {"ok": True, "room": name}
 
     async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
-        """Replay a room's events after `since`, for a client coming back online."""
+        """Replay a room's events after `since`, for a client coming back online; one page at a time per
+        socket (a client asks for the next page after the last one arrived)."""
+        if sid in self._syncing or await self._over_limit(sid):
+            return RATE_LIMITED
+        self._syncing.add(sid)
+        try:
+            return await self._sync(sid, data)
+        finally:
+            self._syncing.discard(sid)
+
+    async def _sync(self, sid: str, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
             return {"ok": False, "error": "bad_request"}
         since = data.get("since", 0)

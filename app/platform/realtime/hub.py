@@ -91,6 +91,8 @@ class Hub:
             rules=rules,
             scopes=scopes,
             client_ip=ClientIP(self._settings.trusted_proxies),
+            events_per_second=self._settings.socket_events_per_second,
+            event_burst=self._settings.socket_event_burst,
         )
         self.sio.register_namespace(self._gateway)
 

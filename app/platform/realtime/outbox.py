@@ -25,6 +25,7 @@ from app.platform.db import Database, Tx
 log = structlog.get_logger(__name__)
 
 SYNC_LIMIT = 500
+SYNC_MAX_BYTES = 256 * 1024  # a page's events' data, as JSON text; a page always holds at least one event
 _ROOM_LOCK_CLASS = 0x6576  # "ev": namespaces the per-room advisory locks
 
 
@@ -75,7 +76,7 @@ ORDER BY id LIMIT 200
 FOR UPDATE SKIP LOCKED
 """
 _SINCE = """
-SELECT id, type, room, created_at, data FROM events
+SELECT id, type, room, created_at, data, octet_length(data::text) AS size FROM events
 WHERE room = $1 AND id > $2 ORDER BY id LIMIT $3
 """
 _PRUNE = """
@@ -138,10 +139,17 @@ class Outbox:
         metrics.EVENTS_EMITTED.labels(event.type).inc()
 
     async def since(self, room: str, after: int) -> tuple[list[Event], bool]:
-        """Events of `room` after `after`, oldest first; the flag says more remain."""
+        """Events of `room` after `after`, oldest first, at most `SYNC_LIMIT` of them and about
+        `SYNC_MAX_BYTES` of data; the flag says more remain."""
         async with self._db.connection() as conn:
             rows = await conn.fetch(_SINCE, room, after, SYNC_LIMIT + 1)
-        events = [_event(r) for r in rows[:SYNC_LIMIT]]
+        events: list[Event] = []
+        size = 0
+        for row in rows[:SYNC_LIMIT]:
+            size += row["size"]
+            if events and size > SYNC_MAX_BYTES:
+                return events, True
+            events.append(_event(row))
         return events, len(rows) > SYNC_LIMIT
 
     async def mark_loop(self) -> None:
