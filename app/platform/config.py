@@ -51,6 +51,7 @@ class Settings:
     rate_limit_auth: str = _setting("10/minute")
     max_body_bytes: int = _setting(1024 * 1024, minimum=1024)
     socket_max_message_bytes: int = _setting(64 * 1024, minimum=1024)
+    socket_connect_timeout: float = _setting(5.0)
     socket_events_per_second: float = _setting(10.0)
     socket_event_burst: int = _setting(30, minimum=1)
     db_pool_min: int = _setting(2, minimum=1)

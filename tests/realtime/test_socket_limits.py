@@ -1,6 +1,6 @@
-"""A socket cannot make a worker do unbounded work: events are rate-limited per socket, a socket
-that ignores the limit is closed, one `sync` is answered at a time, and a `sync` page is bounded
-in bytes as well as in events."""
+"""A socket cannot make a worker do unbounded work: a connection that never signs in is closed,
+events are rate-limited per socket, a socket that ignores the limit is closed, one `sync` is
+answered at a time, and a `sync` page is bounded in bytes as well as in events."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
+import websockets
 
 from app.platform.realtime.outbox import SYNC_MAX_BYTES
 from tests.conftest import RunningServer
@@ -19,7 +20,9 @@ RATE, BURST = 5.0, 10
 
 @pytest.fixture(scope="module")
 async def limited(settings) -> AsyncIterator[RunningServer]:
-    server = RunningServer(replace(settings, socket_events_per_second=RATE, socket_event_burst=BURST))
+    server = RunningServer(
+        replace(settings, socket_events_per_second=RATE, socket_event_burst=BURST, socket_connect_timeout=0.5)
+    )
     await server.start()
     yield server
     await server.stop()
@@ -89,3 +92,24 @@ async def test_a_sync_page_is_bounded_in_bytes_and_paging_loses_nothing(api: Api
         assert (await listener.call("sync", {"room": room, "since": 0}))["ok"] is True
     finally:
         await listener.close()
+
+
+async def test_a_connection_that_never_signs_in_is_closed(api: Api, limited: RunningServer) -> None:
+    anonymous = await websockets.connect(limited.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
+    try:
+        assert str(await anonymous.recv()).startswith("0{")  # Engine.IO open; no Socket.IO CONNECT follows
+        async with asyncio.timeout(5):
+            while (message := str(await anonymous.recv())) != "1":  # Engine.IO close
+                if message == "2":
+                    await anonymous.send("3")
+    except websockets.ConnectionClosed:
+        pass
+    finally:
+        await anonymous.close()
+    user = await api.signup()
+    signed_in = await connect(limited.url, user.access_token)
+    try:
+        await settle(1.0)  # twice the timeout
+        assert signed_in.client.connected
+    finally:
+        await signed_in.close()

@@ -105,10 +105,28 @@ class MalformedPacket(ValueError):
 
 class SocketServer(socketio.AsyncServer):
     """`socketio.AsyncServer` whose sockets send through `OneReaderQueue`, or straight to an idle websocket,
-    and which closes a connection that sends a malformed packet instead of logging a traceback for it."""
+    which closes a connection that sends a malformed packet instead of logging a traceback for it, and one
+    that has not signed in (the Socket.IO CONNECT with a token) within `connect_timeout` seconds."""
+
+    def __init__(self, *args: Any, connect_timeout: float = 5.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connect_timeout = connect_timeout
+        self._closing: set[asyncio.Task[None]] = set()
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return _EngineServer
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        await super()._handle_eio_connect(eio_sid, environ)
+        # A timer, not a task: it costs a socket nothing once it has signed in.
+        asyncio.get_running_loop().call_later(self._connect_timeout, self._drop_if_anonymous, eio_sid)
+
+    def _drop_if_anonymous(self, eio_sid: str) -> None:
+        if eio_sid in self.eio.sockets and self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            log.debug("socket_closed_unauthenticated")
+            task = asyncio.get_running_loop().create_task(self.eio.disconnect(eio_sid))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         try:

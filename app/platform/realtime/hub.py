@@ -71,6 +71,7 @@ class Hub:
             max_http_buffer_size=settings.socket_max_message_bytes,
             ping_interval=25,
             ping_timeout=20,
+            connect_timeout=settings.socket_connect_timeout,
             logger=False,
             engineio_logger=False,
         )
