@@ -99,6 +99,8 @@ def settings(services: Services) -> Settings:
         cookie_secure=False,
         rate_limit_general="100000/minute",
         rate_limit_auth="100000/minute",
+        rate_limit_account="100000/minute",
+        rate_limit_reset_emails="100000/minute",
         redis_prefix=services.prefix,
         log_level="warning",
         log_format="json",

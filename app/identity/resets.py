@@ -31,7 +31,10 @@ RESET_EMAIL = "identity.password_reset_email"
 
 
 async def request_password_reset(ctx: AppState, *, email: str) -> None:
-    """Queue a one-time code for the account, if it exists; the caller learns nothing either way."""
+    """Queue a one-time code for the account, if it exists and has not had `RATE_LIMIT_RESET_EMAILS` codes
+    lately; the caller learns nothing either way."""
+    if not await ctx.limits.take_reset(email):
+        return
     async with ctx.db.transaction() as tx:
         found = await repo.credentials_by_email(tx.conn, email)
         if found is None or found.disabled:
@@ -77,14 +80,16 @@ async def send_reset_code(ctx: AppState, payload: dict[str, Any]) -> None:
 
 
 async def confirm_password_reset(ctx: AppState, *, email: str, code: str, new_password: str) -> None:
-    """Set a new password with a live code; every session of the account ends."""
-    password_hash = await hash_password(new_password)
+    """Set a new password with a live code; every session of the account ends. The code is checked before
+    the new password is hashed, so a wrong guess costs no Argon2 hash; wrong codes count against the account
+    (`RATE_LIMIT_ACCOUNT`) as well as against the code (five end it)."""
+    await ctx.limits.check_account("reset", email)
     wrong = Unprocessable("The code is wrong or has expired.", code="invalid_reset_code")
     async with ctx.db.transaction() as tx:
         pending = await repo.lock_pending_reset(tx.conn, email)
         if pending is None:
-            raise wrong
-        if not hmac.compare_digest(pending.code_hash, _code_hash(ctx, pending.user_id, code)):
+            failed = True
+        elif not hmac.compare_digest(pending.code_hash, _code_hash(ctx, pending.user_id, code)):
             await repo.count_reset_attempt(
                 tx.conn, reset_id=pending.id, give_up=pending.attempts + 1 >= MAX_RESET_ATTEMPTS
             )
@@ -92,6 +97,7 @@ async def confirm_password_reset(ctx: AppState, *, email: str, code: str, new_pa
         else:
             failed = False
             await repo.use_reset(tx.conn, pending.id)
+            password_hash = await hash_password(new_password)
             await repo.set_password(tx.conn, user_id=pending.user_id, password_hash=password_hash)
             await repo.revoke_user_sessions(tx.conn, user_id=pending.user_id, reason="password_reset")
             await audit.record(
@@ -103,4 +109,5 @@ async def confirm_password_reset(ctx: AppState, *, email: str, code: str, new_pa
             )
             tx.after_commit(lambda: ctx.hub.principal_changed(pending.user_id))
     if failed:
+        await ctx.limits.count_account_failure("reset", email)
         raise wrong

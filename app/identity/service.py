@@ -72,11 +72,14 @@ async def signup(ctx: AppState, *, data: SignupIn, device: Device) -> AuthResult
 
 
 async def login(ctx: AppState, *, email: str, password: str, device: Device) -> AuthResult:
-    """Sign in with email and password; the same 401 for a wrong email or password."""
+    """Sign in with email and password; the same 401 for a wrong email or password, and 429 once the
+    account has had `RATE_LIMIT_ACCOUNT` failures, from whatever addresses, until the window frees one."""
+    await ctx.limits.check_account("login", email)
     async with ctx.db.connection() as conn:
         found = await repo.credentials_by_email(conn, email)
     ok = await verify_password(found.password_hash if found else None, password)
     if found is None or not ok:
+        await ctx.limits.count_account_failure("login", email)
         raise Unauthorized("Wrong email or password.", code="invalid_credentials")
     if found.disabled:
         raise Forbidden("This account is disabled.", code="account_disabled")

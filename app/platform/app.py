@@ -137,6 +137,8 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
             prefix=settings.redis_prefix,
             general=settings.rate_limit_general,
             auth=settings.rate_limit_auth,
+            account_failures=settings.rate_limit_account,
+            account_resets=settings.rate_limit_reset_emails,
         ),
         firebase=_firebase(settings),
         notifier=_notifier(settings),

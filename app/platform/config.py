@@ -49,6 +49,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = _setting(())
     rate_limit_general: str = _setting("100/15minutes")
     rate_limit_auth: str = _setting("10/minute")
+    rate_limit_account: str = _setting("5/15minutes")
+    rate_limit_reset_emails: str = _setting("3/hour")
     max_body_bytes: int = _setting(1024 * 1024, minimum=1024)
     socket_max_message_bytes: int = _setting(64 * 1024, minimum=1024)
     socket_connect_timeout: float = _setting(5.0)
@@ -155,6 +157,8 @@ def _check_edge(settings: Settings) -> None:
         raise ConfigError("CORS_ORIGINS may not be '*': list the allowed origins")
     _check_rate("RATE_LIMIT_GENERAL", settings.rate_limit_general)
     _check_rate("RATE_LIMIT_AUTH", settings.rate_limit_auth)
+    _check_rate("RATE_LIMIT_ACCOUNT", settings.rate_limit_account)
+    _check_rate("RATE_LIMIT_RESET_EMAILS", settings.rate_limit_reset_emails)
     if settings.log_format not in {"auto", "json", "console"}:
         raise ConfigError(f"LOG_FORMAT must be auto, json or console, got {settings.log_format!r}")
 

@@ -4,6 +4,11 @@ A general per-IP limit guards the whole API and fails open when Redis is
 down (the API stays up); the strict limit on sign-in, sign-up, refresh and
 password reset fails closed (503), because those are what attackers hammer.
 
+Sign-in and password reset are also limited per account, whatever address
+the attempts come from: failures (a wrong password, a wrong reset code) per
+account in a sliding window (then 429 until the window lets one through), and
+reset e-mails per account. IPv6 clients are counted by their /64.
+
 The general limit runs on every request, so it is counted in the worker and
 merged into Redis in batches (`BatchedWindow`) instead of one Redis call per
 request; the auth limit is exact, one sliding-window check per attempt.
@@ -12,6 +17,8 @@ request; the auth limit is exact, one sliding-window check per attempt.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import ipaddress
 import math
 import time
 from collections import defaultdict
@@ -96,8 +103,36 @@ class BatchedWindow:
                 self._known[client] = total
 
 
+def client_key(ip: str) -> str:
+    """What a limit counts an address as: itself, or for IPv6 its /64 (one subscriber's whole range)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def account_key(name: str) -> str:
+    """An account as limits count it: its normalised e-mail, hashed, so no address sits in Redis."""
+    return hashlib.sha256(name.strip().lower().encode()).hexdigest()[:32]
+
+
 class RateLimits:
-    def __init__(self, redis: aioredis.Redis, *, redis_url: str, prefix: str, general: str, auth: str) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        *,
+        redis_url: str,
+        prefix: str,
+        general: str,
+        auth: str,
+        account_failures: str,
+        account_resets: str,
+    ) -> None:
         storage = RedisStorage(
             _storage_uri(redis_url),
             implementation="redispy",
@@ -107,6 +142,8 @@ class RateLimits:
         self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._general = BatchedWindow(redis, parse(general), key_prefix=f"{prefix}:rlg")
         self.auth: RateLimitItem = parse(auth)
+        self._account_failures = parse(account_failures)
+        self._account_resets = parse(account_resets)
 
     async def _retry_after(self, item: RateLimitItem, *keys: str) -> str:
         stats = await self._limiter.get_window_stats(item, *keys)
@@ -114,17 +151,46 @@ class RateLimits:
 
     def check_general(self, ip: str) -> None:
         """429 when the IP is over the general limit; Redis being down lets requests through."""
-        retry = self._general.hit(ip)
+        retry = self._general.hit(client_key(ip))
         if retry is not None:
             raise RateLimited(headers={"Retry-After": str(retry)})
 
     async def check_auth(self, ip: str) -> None:
         """429 over the strict limit for sign-in endpoints; 503 if Redis cannot say."""
         try:
-            if await self._limiter.hit(self.auth, "auth", ip):
+            key = client_key(ip)
+            if await self._limiter.hit(self.auth, "auth", key):
                 return
-            retry = await self._retry_after(self.auth, "auth", ip)
+            retry = await self._retry_after(self.auth, "auth", key)
         except (aioredis.RedisError, OSError):
             log.warning("rate_limit_unavailable", scope="auth")
             raise Unavailable(headers={"Retry-After": "5"}) from None
         raise RateLimited(headers={"Retry-After": retry})
+
+    async def check_account(self, action: str, account: str) -> None:
+        """429 while `account` has used up its failures for `action` (login, reset confirm) in the window,
+        whichever address they came from; 503 if Redis cannot say."""
+        try:
+            if await self._limiter.test(self._account_failures, action, account_key(account)):
+                return
+            retry = await self._retry_after(self._account_failures, action, account_key(account))
+        except (aioredis.RedisError, OSError):
+            log.warning("rate_limit_unavailable", scope="account")
+            raise Unavailable(headers={"Retry-After": "5"}) from None
+        raise RateLimited("Too many failed attempts for this account; try again later.", headers={"Retry-After": retry})
+
+    async def count_account_failure(self, action: str, account: str) -> None:
+        """Count one failure of `action` against `account` (a wrong password or reset code)."""
+        try:
+            await self._limiter.hit(self._account_failures, action, account_key(account))
+        except (aioredis.RedisError, OSError):
+            log.warning("rate_limit_unavailable", scope="account")
+
+    async def take_reset(self, account: str) -> bool:
+        """Whether `account` may be sent another reset code now; False once it had its share in the window
+        (the caller still answers as if it sent one, so the limit tells nobody the account exists)."""
+        try:
+            return await self._limiter.hit(self._account_resets, "reset", account_key(account))
+        except (aioredis.RedisError, OSError):
+            log.warning("rate_limit_unavailable", scope="reset")
+            return False

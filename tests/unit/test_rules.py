@@ -79,3 +79,14 @@ def test_room_names_parse_only_for_known_types_and_uuids() -> None:
     for bad in (f"mall:{MALL}", "flat:not-a-uuid", "flat", None, 7, "flat:" + "1" * 80):
         with pytest.raises(RoomError):
             parse_room(bad, {"flat"})
+
+
+def test_limits_count_an_ipv6_client_by_its_64_and_an_account_by_its_hashed_email() -> None:
+    from app.platform.ratelimit import account_key, client_key
+
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("203.0.113.7") == "203.0.113.7"
+    assert client_key("::ffff:203.0.113.7") == "203.0.113.7"
+    assert account_key(" Asha@Example.com ") == account_key("asha@example.com")
+    assert "asha" not in account_key("asha@example.com")
