@@ -18,6 +18,7 @@ from app.identity.schemas import RoleAssignmentIn, SignupIn
 from app.platform import audit
 from app.platform.db import Database, Tx
 from app.platform.http import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from app.platform.realtime.gateway import SignedIn
 from app.platform.realtime.rooms import user_room
 from app.platform.security.firebase import FirebaseIdentity, FirebaseTokenError, looks_like_firebase_token
 from app.platform.security.passwords import hash_password, verify_password
@@ -226,10 +227,12 @@ async def authenticate(ctx: AppState, token: str) -> Principal:
     return principal
 
 
-async def authenticate_socket(ctx: AppState, token: str, ip: str | None) -> Principal:
-    """A socket proves itself with an access token or, when configured, a Firebase ID token."""
+async def authenticate_socket(ctx: AppState, token: str, ip: str | None) -> SignedIn:
+    """A socket proves itself with an access token or, when configured, a Firebase ID token; it may stay
+    until that token expires."""
     try:
-        return await authenticate(ctx, token)
+        principal = await authenticate(ctx, token)
+        return SignedIn(principal, ctx.tokens.verify(token).expires_at)
     except Unauthorized:
         if ctx.firebase is None or not looks_like_firebase_token(token):
             raise
@@ -239,7 +242,7 @@ async def authenticate_socket(ctx: AppState, token: str, ip: str | None) -> Prin
         row = await repo.principal_for_user(conn, user.id)
     if row is None:
         raise Unauthorized()
-    return _principal(row, None)
+    return SignedIn(_principal(row, None), identity.expires_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +251,7 @@ class SocketAuthenticator:
 
     ctx: AppState
 
-    async def socket_principal(self, token: str, ip: str | None) -> Principal:
+    async def sign_in(self, token: str, ip: str | None) -> SignedIn:
         return await authenticate_socket(self.ctx, token, ip)
 
     async def reload(self, principal: Principal) -> Principal | None:

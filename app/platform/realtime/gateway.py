@@ -11,6 +11,7 @@ import asyncio
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import socketio
@@ -32,10 +33,18 @@ MAX_EVENT_ID = 2**63 - 1  # event ids are bigint
 RATE_LIMITED = {"ok": False, "error": "rate_limited"}
 
 
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Who a socket's token says it is, and until when (seconds since the epoch)."""
+
+    principal: Principal
+    expires_at: float
+
+
 class Authenticator(Protocol):
     """Who a socket is, provided by the identity domain."""
 
-    async def socket_principal(self, token: str, ip: str | None) -> Principal:
+    async def sign_in(self, token: str, ip: str | None) -> SignedIn:
         """The caller behind an access token or Firebase ID token; raises ApiError when it is not a live one."""
         ...
 
@@ -83,6 +92,8 @@ class Gateway(socketio.AsyncNamespace):
         self._burst = event_burst
         self._buckets: dict[str, _Bucket] = {}
         self._syncing: set[str] = set()  # sockets with a `sync` being answered: one at a time each
+        self._expiry: dict[str, asyncio.TimerHandle] = {}  # when each socket's token runs out
+        self._expiring: set[asyncio.Task[None]] = set()
 
     def local_sids(self) -> list[str]:
         return [sid for sids in self._local.values() for sid in sids]
@@ -174,19 +185,61 @@ class Gateway(socketio.AsyncNamespace):
             await self.server.disconnect(sid, ignore_queue=True)
         return True
 
+    # Token lifetime ------------------------------------------------------------------
+
+    async def _sign_in(self, token: Any, environ: dict[str, Any]) -> SignedIn | None:
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        scope = environ.get("asgi.scope", {})
+        try:
+            return await self._auth.sign_in(token, self._client_ip(scope) if scope else None)
+        except ApiError:
+            return None
+
+    def _expire_at(self, sid: str, expires_at: float) -> None:
+        """Close the socket when its token runs out, unless an `auth` with a fresh token comes first."""
+        old = self._expiry.pop(sid, None)
+        if old is not None:
+            old.cancel()
+        delay = max(0.0, expires_at - time.time())
+        self._expiry[sid] = asyncio.get_running_loop().call_later(delay, self._expired, sid)
+
+    def _expired(self, sid: str) -> None:
+        self._expiry.pop(sid, None)
+        task = asyncio.get_running_loop().create_task(self._close_expired(sid))
+        self._expiring.add(task)
+        task.add_done_callback(self._expiring.discard)
+
+    async def _close_expired(self, sid: str) -> None:
+        log.info("socket_closed_token_expired")
+        await self.emit("token_expired", {"reason": "token_expired"}, to=sid)
+        await self.server.disconnect(sid, ignore_queue=True)
+
+    async def on_auth(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """A fresh token for the same user, before the last one runs out: the socket stays, with the rights
+        the new token carries."""
+        if await self._over_limit(sid):
+            return RATE_LIMITED
+        environ = self.server.get_environ(sid, self.namespace) or {}
+        signed = await self._sign_in(data.get("token") if isinstance(data, dict) else None, environ)
+        if signed is None:
+            return {"ok": False, "error": "unauthorized"}
+        if signed.principal.user_id != (await self._principal(sid)).user_id:
+            return {"ok": False, "error": "forbidden"}
+        async with self._rights_lock(signed.principal.user_id):
+            await self.save_session(sid, {"principal": signed.principal})
+        self._expire_at(sid, signed.expires_at)
+        return {"ok": True, "expires_in": max(0, round(signed.expires_at - time.time()))}
+
     # Events --------------------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
-        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        signed = await self._sign_in(auth.get("token") if isinstance(auth, dict) else None, environ)
+        if signed is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
-        scope = environ.get("asgi.scope", {})
-        ip = self._client_ip(scope) if scope else None
-        try:
-            principal = await self._auth.socket_principal(token, ip)
-        except ApiError:
-            raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
+        principal = signed.principal
         await self.save_session(sid, {"principal": principal})
+        self._expire_at(sid, signed.expires_at)
         await self.enter_room(sid, user_room(principal.user_id))
         self._local[principal.user_id].add(sid)
         metrics.SOCKETS_OPEN.inc()
@@ -198,6 +251,9 @@ class Gateway(socketio.AsyncNamespace):
             return
         self._buckets.pop(sid, None)
         self._syncing.discard(sid)
+        expiry = self._expiry.pop(sid, None)
+        if expiry is not None:
+            expiry.cancel()
         sids = self._local.get(principal.user_id)
         if sids is not None:
             sids.discard(sid)

@@ -33,6 +33,7 @@ class FirebaseIdentity:
     email: str | None
     name: str | None
     phone: str | None
+    expires_at: int  # the ID token's `exp`, seconds since the epoch
 
 
 def looks_like_firebase_token(token: str) -> bool:
@@ -77,4 +78,5 @@ class FirebaseVerifier:
             email=claims.get("email") if claims.get("email_verified") else None,
             name=claims.get("name"),
             phone=claims.get("phone_number"),
+            expires_at=int(claims["exp"]),
         )
