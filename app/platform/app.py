@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from app.platform import context, logs, metrics, openapi
+from app.platform import context, logs, metrics, openapi, upkeep
 from app.platform.config import Settings, check
 from app.platform.db import Database
 from app.platform.http import ApiError, MethodNotAllowed, NotFound, error_response, internal_error_body, json
@@ -145,7 +145,7 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
         pusher=_pusher(settings),
         hub=hub,
         outbox=outbox,
-        jobs=Jobs(db, settings, installed.jobs(), installed.schedules()),
+        jobs=Jobs(db, settings, [*upkeep.JOBS, *installed.jobs()], [*upkeep.SCHEDULES, *installed.schedules()]),
         principals=principals,
         rules=installed.rules(),
         scopes=installed.scopes(),

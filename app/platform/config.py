@@ -64,6 +64,7 @@ class Settings:
     event_relay_interval: float = _setting(1.0)
     event_relay_grace: float = _setting(30.0)
     event_retention_days: int = _setting(7, minimum=1)
+    idempotency_retention_days: int = _setting(7, minimum=1)
     firebase_project_id: str | None = _setting(None)
     firebase_cert_url: str | None = _setting(None)
     firebase_emulator_host: str | None = _setting(None, env="FIREBASE_AUTH_EMULATOR_HOST")

@@ -28,6 +28,23 @@ _STORED = "SELECT request_hash, status, response FROM idempotency_keys WHERE use
 _SAVE = "UPDATE idempotency_keys SET status = $4, response = $5 WHERE user_id = $1 AND scope = $2 AND key = $3"
 
 
+_PRUNE = """
+DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(days => $1) LIMIT 5000))
+"""
+
+
+async def prune(conn: asyncpg.Connection, *, days: int) -> int:
+    """Forget keys older than `days` (in batches, so no one statement holds many locks); returns how many."""
+    removed = 0
+    while True:
+        status = await conn.execute(_PRUNE, days)
+        count = int(status.split()[-1])
+        removed += count
+        if count < 5000:
+            return removed
+
+
 def insert_cte(name: str, rows: str) -> str:
     """A CTE `name` that stores the responses `rows` selects, as (user_id, scope, key, request_hash, status,
     response jsonb), for a statement that does its work and keeps the key in one round trip. A key used before

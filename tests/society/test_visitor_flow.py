@@ -335,3 +335,17 @@ async def test_a_burst_of_requests_reaches_the_flat_whole(api: Api, gate: Gate, 
         assert len({e["event_id"] for e in received}) == 40
     finally:
         await resident.close()
+
+
+async def test_an_invite_is_not_replayed_to_someone_who_may_no_longer_invite(api: Api, admin, gate: Gate) -> None:
+    resident = await api.signup("Short Stay")
+    assignment = await api.grant(admin, resident, "resident", "flat", gate.flat)
+    expected_at = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()
+    body = {"flat_id": gate.flat, "name": "Cousin", "expected_at": expected_at}
+    headers = {"idempotency-key": f"invite-{resident.id}"}
+    first = await api.post("/v1/visitors", body, resident, headers=headers)
+    assert first.status_code == 201
+    revoked = await api.client.delete(f"/v1/admin/role-assignments/{assignment['id']}", headers=admin.headers)
+    assert revoked.status_code == 204
+    again = await api.post("/v1/visitors", body, resident, headers=headers)
+    assert again.status_code == 403

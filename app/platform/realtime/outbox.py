@@ -182,19 +182,21 @@ class Outbox:
             log.info("events_relayed", count=len(rows))
         return len(rows)
 
-    async def prune(self) -> None:
+    async def prune(self) -> int:
+        """Delete events past their retention, 5,000 at a time, until none are left; returns how many."""
+        removed = 0
         async with self._db.connection() as conn:
-            await conn.execute(_PRUNE, self._retention_days)
+            while True:
+                count = int((await conn.execute(_PRUNE, self._retention_days)).split()[-1])
+                removed += count
+                if count < 5000:
+                    return removed
 
     async def relay_loop(self, interval: float) -> None:
         """Every worker runs this; SKIP LOCKED keeps them from sending a row twice at once."""
-        rounds = 0
         while True:
             await asyncio.sleep(interval)
             try:
                 await self.relay_once()
-                rounds += 1
-                if rounds % 3600 == 0:
-                    await self.prune()
             except (TimeoutError, OSError, asyncpg.PostgresError):
                 log.warning("event_relay_failed", exc_info=True)

@@ -62,6 +62,12 @@ async def create_visitor(
     if data.expected_at is None:
         return await _walk_in(ctx, actor, data, idempotency_key, raw_body)
     async with ctx.db.transaction() as tx:
+        society_id = await hierarchy.society_of_flat(tx.conn, data.flat_id)
+        if society_id is None:
+            raise NotFound("No such flat.")
+        # Rights first: a stored response is replayed only to someone who may still make the request.
+        if not actor.has("resident", "flat", data.flat_id):
+            raise Forbidden("Only a resident of this flat invites visitors to it.")
         key: idempotency.Key | None = None
         if idempotency_key is not None:
             claimed = await idempotency.claim(
@@ -70,9 +76,6 @@ async def create_visitor(
             if isinstance(claimed, idempotency.Replay):
                 return claimed.status, claimed.body
             key = claimed
-        society_id = await hierarchy.society_of_flat(tx.conn, data.flat_id)
-        if society_id is None:
-            raise NotFound("No such flat.")
         visitor = await _invite(tx.conn, actor, data, society_id)
         ctx.outbox.publish(tx, society_room(visitor.society_id), "expected_visitor", visitor)
         await audit.record(
@@ -168,8 +171,7 @@ async def _walk_in(
 
 
 async def _invite(conn: asyncpg.Connection, actor: Principal, data: VisitorIn, society_id: uuid.UUID) -> repo.Visitor:
-    if not actor.has("resident", "flat", data.flat_id):
-        raise Forbidden("Only a resident of this flat invites visitors to it.")
+    """A resident's invitation (the caller has checked they are one), with a fresh invite code."""
     assert data.expected_at is not None
     now = dt.datetime.now(dt.UTC)
     if not now - dt.timedelta(hours=1) <= data.expected_at <= now + MAX_INVITE_AHEAD:
