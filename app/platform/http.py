@@ -192,10 +192,18 @@ def validate_json(model: type[M], raw: bytes) -> M:
         raise Unprocessable(details=errors) from None
 
 
+def is_json(content_type: str | None) -> bool:
+    """`application/json` or `application/<something>+json`, parameters aside; no guessing from a missing
+    header or a `json` somewhere in another type (a cross-site form can send `text/plain;charset=json`)."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 async def parse_body(request: Request, model: type[M]) -> M:
     """Read the (size-limited) body and validate it against `model`."""
-    content_type = request.headers.get("content-type", "application/json")
-    if "json" not in content_type:
+    if not is_json(request.headers.get("content-type")):
         raise UnsupportedMediaType()
     return validate_json(model, await request.body())
 

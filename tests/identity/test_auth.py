@@ -178,3 +178,28 @@ async def test_no_token_and_a_bad_scheme_are_401(api: Api) -> None:
     assert (await api.client.get("/v1/profile/me")).status_code == 401
     basic = await api.client.get("/v1/profile/me", headers={"authorization": "Basic dXNlcjpwYXNz"})
     assert basic.status_code == 401
+
+
+async def test_a_cookie_signed_write_needs_an_allowed_origin(api: Api, server, admin_credentials) -> None:
+    email, password = admin_credentials
+    login = await api.post("/v1/auth/login", {"email": email, "password": password})
+    assert login.status_code == 200
+    api.client.cookies.clear()
+    api.client.cookies.set("gh_access", login.json()["access_token"])
+    try:
+        body = {"name": "Cookie Society", "city": "Pune"}
+        for origin in (None, "https://evil.example", "null"):
+            headers = {} if origin is None else {"origin": origin}
+            refused = await api.client.post("/v1/societies", json=body, headers=headers)
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == "origin_refused", origin
+        same_site = await api.client.post("/v1/societies", json=body, headers={"origin": server.url})
+        assert same_site.status_code == 201
+        assert (await api.client.get("/v1/profile/me")).status_code == 200  # reads need no origin
+    finally:
+        api.client.cookies.clear()
+    bearer = await api.client.post(
+        "/v1/societies",
+        json={"name": "Bearer Society", "city": "Pune"},
+        headers={"authorization": f"Bearer {login.json()['access_token']}"},
+    )
+    assert bearer.status_code == 201

@@ -107,13 +107,40 @@ async def test_malformed_json_on_signup_is_400_and_creates_no_user(api: Api, db:
     assert await count(db, "users", "lower(email) = $1", email) == 0
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/plain;charset=json",
+        "application/jsonx",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ],
+)
 async def test_a_body_that_is_not_declared_json_is_415(api: Api, admin: User, db: Database, content_type: str) -> None:
     name = f"Society {marker()}"
     body = orjson.dumps({"name": name, "city": "Pune"})
     response = await raw_post(api, "/v1/societies", body, admin, **{"content-type": content_type})
     assert_error(response, 415, "unsupported_media_type")
     assert await count(db, "societies", "name = $1", name) == 0
+
+
+async def test_a_body_without_a_content_type_is_415(api: Api, admin: User, db: Database) -> None:
+    name = f"Society {marker()}"
+    response = await api.client.post(
+        "/v1/societies", content=orjson.dumps({"name": name, "city": "Pune"}), headers=admin.headers
+    )
+    assert_error(response, 415, "unsupported_media_type")
+    assert await count(db, "societies", "name = $1", name) == 0
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "Application/JSON", "application/vnd.x+json"]
+)
+async def test_json_media_types_with_parameters_or_a_suffix_are_taken(api: Api, admin: User, content_type: str) -> None:
+    body = orjson.dumps({"name": f"Society {marker()}", "city": "Pune"})
+    response = await raw_post(api, "/v1/societies", body, admin, **{"content-type": content_type})
+    assert response.status_code == 201, response.text
 
 
 # Validation: 422 ----------------------------------------------------------------------
