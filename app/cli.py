@@ -101,8 +101,13 @@ def create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from app.identity.service import create_admin as make_admin
 
     password = args.password or os.environ.get("GATEHOUSE_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    from app.platform.security.passwords import weakness
+
     if len(password) < 8:
         print("the password must have at least 8 characters", file=sys.stderr)
+        return 2
+    if problem := weakness(password):
+        print(f"the password {problem}", file=sys.stderr)
         return 2
     with _services(settings, with_redis=False) as ready:
         user = _with_database(ready, lambda db: make_admin(db, email=args.email, password=password, name=args.name))

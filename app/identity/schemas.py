@@ -6,14 +6,24 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
 
 from app.platform.http import Body
+from app.platform.security.passwords import weakness
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{5,20}$")]
-# Argon2 has no length cap of its own; 256 keeps a hash request cheap.
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+
+
+def _acceptable(password: str) -> str:
+    problem = weakness(password)
+    if problem:
+        raise ValueError(f"the password {problem}")
+    return password
+
+
+# A new password. Argon2 has no length cap of its own; 256 keeps a hash request cheap.
+Password = Annotated[str, StringConstraints(min_length=8, max_length=256), AfterValidator(_acceptable)]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 # Which roles and scope types exist is up to the installed modules; the service checks the names.
 RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]

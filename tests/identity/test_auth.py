@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import jwt
 import pytest
@@ -203,3 +204,21 @@ async def test_a_cookie_signed_write_needs_an_allowed_origin(api: Api, server, a
         headers={"authorization": f"Bearer {login.json()['access_token']}"},
     )
     assert bearer.status_code == 201
+
+
+@pytest.mark.parametrize("password", [" " * 12, "\t \t \t \t ", "password1", "Password1", "qwertyuiop", "12345678"])
+async def test_blank_and_common_passwords_are_refused(api: Api, password: str) -> None:
+    body = {"email": f"weak-{uuid.uuid4().hex[:8]}@example.com", "password": password, "name": "Weak"}
+    response = await api.post("/v1/auth/signup", body)
+    assert response.status_code == 422
+    (error,) = response.json()["error"]["details"]
+    assert error["field"] == "password" and "password" in error["message"]
+
+
+async def test_an_uncommon_passphrase_is_taken(api: Api) -> None:
+    body = {
+        "email": f"fine-{uuid.uuid4().hex[:8]}@example.com",
+        "password": "gate tablet by the mango tree",
+        "name": "F",
+    }
+    assert (await api.post("/v1/auth/signup", body)).status_code == 201
