@@ -101,6 +101,8 @@ def settings(services: Services) -> Settings:
         rate_limit_auth="100000/minute",
         rate_limit_account="100000/minute",
         rate_limit_reset_emails="100000/minute",
+        rate_limit_invites="100000/minute",
+        rate_limit_resident_requests="100000/minute",
         redis_prefix=services.prefix,
         log_level="warning",
         log_format="json",

@@ -139,6 +139,7 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
             auth=settings.rate_limit_auth,
             account_failures=settings.rate_limit_account,
             account_resets=settings.rate_limit_reset_emails,
+            per_user={"invite": settings.rate_limit_invites, "resident_request": settings.rate_limit_resident_requests},
         ),
         firebase=_firebase(settings),
         notifier=_notifier(settings),

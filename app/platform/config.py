@@ -51,6 +51,8 @@ class Settings:
     rate_limit_auth: str = _setting("10/minute")
     rate_limit_account: str = _setting("5/15minutes")
     rate_limit_reset_emails: str = _setting("3/hour")
+    rate_limit_invites: str = _setting("10/hour")
+    rate_limit_resident_requests: str = _setting("5/day")
     max_body_bytes: int = _setting(1024 * 1024, minimum=1024)
     socket_max_message_bytes: int = _setting(64 * 1024, minimum=1024)
     socket_connect_timeout: float = _setting(5.0)
@@ -160,6 +162,8 @@ def _check_edge(settings: Settings) -> None:
     _check_rate("RATE_LIMIT_AUTH", settings.rate_limit_auth)
     _check_rate("RATE_LIMIT_ACCOUNT", settings.rate_limit_account)
     _check_rate("RATE_LIMIT_RESET_EMAILS", settings.rate_limit_reset_emails)
+    _check_rate("RATE_LIMIT_INVITES", settings.rate_limit_invites)
+    _check_rate("RATE_LIMIT_RESIDENT_REQUESTS", settings.rate_limit_resident_requests)
     if settings.log_format not in {"auto", "json", "console"}:
         raise ConfigError(f"LOG_FORMAT must be auto, json or console, got {settings.log_format!r}")
 

@@ -132,6 +132,7 @@ class RateLimits:
         auth: str,
         account_failures: str,
         account_resets: str,
+        per_user: dict[str, str],
     ) -> None:
         storage = RedisStorage(
             _storage_uri(redis_url),
@@ -144,6 +145,7 @@ class RateLimits:
         self.auth: RateLimitItem = parse(auth)
         self._account_failures = parse(account_failures)
         self._account_resets = parse(account_resets)
+        self._per_user = {action: parse(rate) for action, rate in per_user.items()}
 
     async def _retry_after(self, item: RateLimitItem, *keys: str) -> str:
         stats = await self._limiter.get_window_stats(item, *keys)
@@ -194,3 +196,16 @@ class RateLimits:
         except (aioredis.RedisError, OSError):
             log.warning("rate_limit_unavailable", scope="reset")
             return False
+
+    async def check_user(self, action: str, user_id: object) -> None:
+        """429 once `user_id` has done `action` (a message that costs money or reaches a stranger, a request
+        an admin must read) as often as its limit allows; counts this one otherwise. 503 if Redis cannot say."""
+        item = self._per_user[action]
+        try:
+            if await self._limiter.hit(item, action, str(user_id)):
+                return
+            retry = await self._retry_after(item, action, str(user_id))
+        except (aioredis.RedisError, OSError):
+            log.warning("rate_limit_unavailable", scope=action)
+            raise Unavailable(headers={"Retry-After": "5"}) from None
+        raise RateLimited(headers={"Retry-After": retry})

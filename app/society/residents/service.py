@@ -24,6 +24,7 @@ async def request_to_join(
     """Ask to be a resident of a flat; one pending request per flat."""
     if actor.has("resident", "flat", flat_id) and not actor.is_admin:
         raise Conflict("You are already a resident of this flat.", code="already_resident")
+    await ctx.limits.check_user("resident_request", actor.user_id)
     async with ctx.db.transaction() as tx:
         society_id = await hierarchy.society_of_flat(tx.conn, flat_id)
         if society_id is None:

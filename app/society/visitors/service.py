@@ -258,6 +258,7 @@ async def send_invite(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID,
         raise Conflict("Only an invited visitor who has not arrived can be sent the invite.", code="not_invited")
     if visitor.phone is None:
         raise Unprocessable("The visitor has no phone number.", code="no_phone")
+    await ctx.limits.check_user("invite", actor.user_id)
     return await alerts.deliver_invite(ctx, visitor, channel=channel, actor_id=actor.user_id)
 
 
