@@ -218,12 +218,13 @@ async def authenticate(ctx: AppState, token: str) -> Principal:
     cached = ctx.principals.get(claims.user_id, claims.session_id)
     if cached is not None:
         return cached
+    ticket = ctx.principals.ticket()
     async with ctx.db.connection() as conn:
         row = await repo.principal_for_session(conn, user_id=claims.user_id, session_id=claims.session_id)
     if row is None:
         raise Unauthorized("The session has ended; sign in again.", code="session_ended")
     principal = _principal(row, claims.session_id)
-    ctx.principals.put(principal)
+    ctx.principals.put(principal, ticket)
     return principal
 
 

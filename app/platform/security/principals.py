@@ -22,6 +22,9 @@ class PrincipalCache:
         self._ttl = ttl
         self._max = max_entries
         self._entries: OrderedDict[Key, tuple[float, Principal]] = OrderedDict()
+        # Counts evictions, so a read from the database that began before one cannot store what it read
+        # after it (the rights it holds may be the ones just revoked).
+        self._epoch = 0
 
     def get(self, user_id: uuid.UUID, session_id: uuid.UUID | None) -> Principal | None:
         found = self._entries.get((user_id, session_id))
@@ -33,8 +36,14 @@ class PrincipalCache:
             return None
         return principal
 
-    def put(self, principal: Principal) -> None:
-        if self._ttl <= 0:
+    def ticket(self) -> int:
+        """Take before reading a principal from the database; hand it to `put`."""
+        return self._epoch
+
+    def put(self, principal: Principal, ticket: int) -> None:
+        """Keep `principal`, unless any user's rights changed since `ticket` was taken (then the next
+        request reads again: rights changes are rare, and a stale entry must never land)."""
+        if self._ttl <= 0 or ticket != self._epoch:
             return
         key = (principal.user_id, principal.session_id)
         self._entries[key] = (time.monotonic() + self._ttl, principal)
@@ -43,5 +52,6 @@ class PrincipalCache:
             self._entries.popitem(last=False)
 
     def evict_user(self, user_id: uuid.UUID) -> None:
+        self._epoch += 1
         for key in [k for k in self._entries if k[0] == user_id]:
             del self._entries[key]
