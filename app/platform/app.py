@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -46,9 +47,24 @@ async def healthz(request: Request) -> Response:
     return json({"status": "ok"})
 
 
+READY_CACHE_SECONDS = 1.0
+
+
 async def readyz(request: Request) -> Response:
-    """200 when PostgreSQL and Redis both answer within a second."""
-    state = app_state(request)
+    """200 when PostgreSQL and Redis both answer within a second; the answer is kept for a second per worker,
+    so however often it is asked, the services are asked at most once a second."""
+    app = request.app.state
+    if getattr(app, "ready_lock", None) is None:
+        app.ready_lock = asyncio.Lock()
+    async with app.ready_lock:  # callers that arrive while the services are asked wait for that answer
+        kept = getattr(app, "ready", None)
+        if kept is None or time.monotonic() - kept[0] >= READY_CACHE_SECONDS:
+            body, status = await _ready(app_state(request))
+            kept = app.ready = (time.monotonic(), body, status)
+    return json(kept[1], kept[2])
+
+
+async def _ready(state: AppState) -> tuple[dict[str, object], int]:
     checks: dict[str, str] = {}
 
     async def postgres() -> None:
@@ -62,7 +78,7 @@ async def readyz(request: Request) -> Response:
         except Exception as exc:
             checks[name] = f"unavailable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return json({"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503)
+    return {"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503
 
 
 async def openapi_json(request: Request) -> Response:

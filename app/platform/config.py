@@ -80,6 +80,7 @@ class Settings:
     allow_insecure_dev: bool = _setting(False)
     migrate_on_start: bool = _setting(True)
     principal_cache_seconds: float = _setting(30.0)
+    metrics_token: str = _setting("", secret=True)
 
     @property
     def embedded(self) -> bool:

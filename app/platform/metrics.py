@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
+
+from app.platform.http import NotFound
 
 HTTP_REQUESTS = Counter("gatehouse_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
@@ -23,5 +28,21 @@ JOBS_RUN = Counter(
 JOBS = Gauge("gatehouse_jobs", "Jobs in the queue by status, as last counted by this worker", ["status"])
 
 
+def _allowed(request: Request) -> bool:
+    """With METRICS_TOKEN set, a scraper shows it as a bearer token; without, only this machine may look."""
+    token: str = request.app.state.gatehouse.settings.metrics_token
+    if token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    ip = request.scope.get("state", {}).get("client_ip")
+    try:
+        return ip is not None and ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
 async def endpoint(request: Request) -> Response:
+    """The metrics, to whoever may read them; to anyone else no such route (the page says what runs here)."""
+    if not _allowed(request):
+        raise NotFound("No such route.")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
