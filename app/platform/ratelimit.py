@@ -157,29 +157,35 @@ class RateLimits:
         if retry is not None:
             raise RateLimited(headers={"Retry-After": str(retry)})
 
+    async def _enforce(
+        self, item: RateLimitItem, scope: str, key: str, *, count: bool = True, message: str | None = None
+    ) -> None:
+        """Take one from `item`'s allowance for `key` (or, with `count=False`, only look); 429 with
+        Retry-After when there is none, 503 when Redis cannot say (these limits fail closed)."""
+        try:
+            allowed = await (self._limiter.hit if count else self._limiter.test)(item, scope, key)
+            if allowed:
+                return
+            retry = await self._retry_after(item, scope, key)
+        except (aioredis.RedisError, OSError):
+            log.warning("rate_limit_unavailable", scope=scope)
+            raise Unavailable(headers={"Retry-After": "5"}) from None
+        raise RateLimited(message, headers={"Retry-After": retry})
+
     async def check_auth(self, ip: str) -> None:
         """429 over the strict limit for sign-in endpoints; 503 if Redis cannot say."""
-        try:
-            key = client_key(ip)
-            if await self._limiter.hit(self.auth, "auth", key):
-                return
-            retry = await self._retry_after(self.auth, "auth", key)
-        except (aioredis.RedisError, OSError):
-            log.warning("rate_limit_unavailable", scope="auth")
-            raise Unavailable(headers={"Retry-After": "5"}) from None
-        raise RateLimited(headers={"Retry-After": retry})
+        await self._enforce(self.auth, "auth", client_key(ip))
 
     async def check_account(self, action: str, account: str) -> None:
         """429 while `account` has used up its failures for `action` (login, reset confirm) in the window,
-        whichever address they came from; 503 if Redis cannot say."""
-        try:
-            if await self._limiter.test(self._account_failures, action, account_key(account)):
-                return
-            retry = await self._retry_after(self._account_failures, action, account_key(account))
-        except (aioredis.RedisError, OSError):
-            log.warning("rate_limit_unavailable", scope="account")
-            raise Unavailable(headers={"Retry-After": "5"}) from None
-        raise RateLimited("Too many failed attempts for this account; try again later.", headers={"Retry-After": retry})
+        whichever address they came from; 503 if Redis cannot say. Looks only: failures are counted apart."""
+        await self._enforce(
+            self._account_failures,
+            action,
+            account_key(account),
+            count=False,
+            message="Too many failed attempts for this account; try again later.",
+        )
 
     async def count_account_failure(self, action: str, account: str) -> None:
         """Count one failure of `action` against `account` (a wrong password or reset code)."""
@@ -200,12 +206,4 @@ class RateLimits:
     async def check_user(self, action: str, user_id: object) -> None:
         """429 once `user_id` has done `action` (a message that costs money or reaches a stranger, a request
         an admin must read) as often as its limit allows; counts this one otherwise. 503 if Redis cannot say."""
-        item = self._per_user[action]
-        try:
-            if await self._limiter.hit(item, action, str(user_id)):
-                return
-            retry = await self._retry_after(item, action, str(user_id))
-        except (aioredis.RedisError, OSError):
-            log.warning("rate_limit_unavailable", scope=action)
-            raise Unavailable(headers={"Retry-After": "5"}) from None
-        raise RateLimited(headers={"Retry-After": retry})
+        await self._enforce(self._per_user[action], action, str(user_id))
