@@ -35,6 +35,7 @@ class RoleAssignment:
     scope_type: str
     scope_id: uuid.UUID | None
     created_at: dt.datetime
+    history_from: dt.datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,10 @@ def _user(row: asyncpg.Record) -> User:
 
 
 def _grants(raw: list[list[str]] | None) -> tuple[Grant, ...]:
-    return tuple(Grant(r, t, uuid.UUID(s) if s else None) for r, t, s in raw or ())
+    return tuple(
+        Grant(r, t, uuid.UUID(s) if s else None, dt.datetime.fromisoformat(h) if h else None)
+        for r, t, s, h in raw or ()
+    )
 
 
 async def insert_user(
@@ -214,7 +218,7 @@ async def revoke_user_sessions(conn: asyncpg.Connection, *, user_id: uuid.UUID, 
     )
 
 
-_GRANTS = """(SELECT coalesce(jsonb_agg(jsonb_build_array(r.role, r.scope_type, r.scope_id)), '[]')
+_GRANTS = """(SELECT coalesce(jsonb_agg(jsonb_build_array(r.role, r.scope_type, r.scope_id, r.history_from)), '[]')
              FROM role_assignments r WHERE r.user_id = u.id) AS grants"""
 
 
@@ -243,7 +247,7 @@ async def principal_for_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> Pr
 
 # Roles ---------------------------------------------------------------------------
 
-_ROLE_COLS = "id, user_id, role, scope_type, scope_id, created_at"
+_ROLE_COLS = "id, user_id, role, scope_type, scope_id, created_at, history_from"
 
 
 def _assignment(row: asyncpg.Record) -> RoleAssignment:
@@ -258,11 +262,14 @@ async def insert_role_assignment(
     scope_type: str,
     scope_id: uuid.UUID | None,
     granted_by: uuid.UUID | None,
+    history_from: dt.datetime | None = None,
+    fresh_start: bool = False,
 ) -> tuple[RoleAssignment, bool]:
-    """The assignment and whether it is new (an existing identical one is returned as is)."""
+    """The assignment and whether it is new (an existing identical one is returned as is). Its view
+    of the past starts at `history_from`, or else now for a `fresh_start` role, or else never."""
     row = await conn.fetchrow(
-        f"""INSERT INTO role_assignments (user_id, role, scope_type, scope_id, granted_by)
-            VALUES ($1, $2, $3, $4, $5)
+        f"""INSERT INTO role_assignments (user_id, role, scope_type, scope_id, granted_by, history_from)
+            VALUES ($1, $2, $3, $4, $5, coalesce($6, CASE WHEN $7 THEN now() END))
             ON CONFLICT (user_id, role, scope_type, scope_id) DO NOTHING
             RETURNING {_ROLE_COLS}""",
         user_id,
@@ -270,6 +277,8 @@ async def insert_role_assignment(
         scope_type,
         scope_id,
         granted_by,
+        history_from,
+        fresh_start,
     )
     if row is not None:
         return _assignment(row), True
@@ -286,6 +295,17 @@ async def insert_role_assignment(
 
 async def get_role_assignment(conn: asyncpg.Connection, assignment_id: uuid.UUID) -> RoleAssignment | None:
     row = await conn.fetchrow(f"SELECT {_ROLE_COLS} FROM role_assignments WHERE id = $1", assignment_id)
+    return _assignment(row) if row else None
+
+
+async def set_history_from(
+    conn: asyncpg.Connection, assignment_id: uuid.UUID, history_from: dt.datetime | None
+) -> RoleAssignment | None:
+    row = await conn.fetchrow(
+        f"UPDATE role_assignments SET history_from = $2 WHERE id = $1 RETURNING {_ROLE_COLS}",
+        assignment_id,
+        history_from,
+    )
     return _assignment(row) if row else None
 
 

@@ -18,6 +18,7 @@ from app.identity.schemas import (
     ResetConfirmIn,
     ResetRequestIn,
     RoleAssignmentIn,
+    RoleHistoryIn,
     SignupIn,
 )
 from app.platform.http import Unauthorized, json, no_content, parse_body, path_uuid
@@ -145,6 +146,22 @@ async def grant_role(request: Request) -> Response:
     return json(assignment, 201 if created else 200)
 
 
+@doc(
+    summary="Change how far back a role holder sees its scope's past",
+    body=RoleHistoryIn,
+    response=repo.RoleAssignment,
+    tag="admin",
+)
+async def set_role_history(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, RoleHistoryIn)
+    return json(
+        await service.set_history_from(
+            app_state(request), actor=caller, assignment_id=path_uuid(request), history_from=data.history_from
+        )
+    )
+
+
 @doc(summary="Take a role away", status=204, tag="admin")
 async def revoke_role(request: Request) -> Response:
     caller = await principal(request)
@@ -177,6 +194,7 @@ routes = [
     Route("/v1/profile/me", me, methods=["GET"]),
     Route("/v1/admin/role-assignments", grant_role, methods=["POST"]),
     Route("/v1/admin/role-assignments/{id}", revoke_role, methods=["DELETE"]),
+    Route("/v1/admin/role-assignments/{id}", set_role_history, methods=["PATCH"]),
     Route("/v1/admin/users/{id}/disable", disable_user, methods=["POST"]),
     Route("/v1/admin/users/{id}/enable", enable_user, methods=["POST"]),
 ]

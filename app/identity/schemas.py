@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
 
-from app.platform.http import Body
+from app.platform.http import Body, Instant
 from app.platform.security.passwords import weakness
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -64,11 +64,24 @@ class ResetConfirmIn(Body):
     new_password: Password
 
 
+HISTORY_FROM = (
+    "The earliest moment of the scope's past the holder sees (sync replay, listed history). Left out: "
+    "the moment of the grant for roles that start fresh (resident), all of it for the others."
+)
+
+
 class RoleAssignmentIn(Body):
     user_id: uuid.UUID
     role: RoleName
     scope_type: ScopeTypeName
     scope_id: uuid.UUID | None = None
+    history_from: Instant | None = Field(default=None, description=HISTORY_FROM)
+
+
+class RoleHistoryIn(Body):
+    history_from: Instant | None = Field(
+        description="The earliest moment of the scope's past the holder sees; null: all of it."
+    )
 
 
 class UserOut(BaseModel):

@@ -7,6 +7,7 @@ the realtime hub after commit, so open sockets follow at once.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -318,6 +319,8 @@ async def grant_role_in(
         scope_type=data.scope_type,
         scope_id=data.scope_id,
         granted_by=actor.user_id,
+        history_from=data.history_from,
+        fresh_start=ctx.rules.starts_fresh(data.role),
     )
     if created:
         await audit.record(
@@ -331,6 +334,31 @@ async def grant_role_in(
         ctx.outbox.publish(tx, user_room(data.user_id), "role_granted", assignment)
         tx.after_commit(lambda: ctx.hub.principal_changed(data.user_id))
     return assignment, created
+
+
+async def set_history_from(
+    ctx: AppState, *, actor: Principal, assignment_id: uuid.UUID, history_from: dt.datetime | None
+) -> repo.RoleAssignment:
+    """Let a role holder see more (or less) of its scope's past; whoever may grant the role decides."""
+    async with ctx.db.transaction() as tx:
+        assignment = await repo.get_role_assignment(tx.conn, assignment_id)
+        if assignment is None:
+            raise NotFound("No such role assignment.")
+        scope = await ctx.scopes.resolve(tx.conn, assignment.scope_type, assignment.scope_id)
+        if scope is None or not ctx.rules.may_grant(actor, assignment.role, scope):
+            raise NotFound("No such role assignment.")
+        updated = await repo.set_history_from(tx.conn, assignment_id, history_from)
+        assert updated is not None, "the row is read in this transaction"
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="role.history_changed",
+            resource_type="role_assignment",
+            resource_id=assignment_id,
+            details={"history_from": history_from, "was": assignment.history_from},
+        )
+        tx.after_commit(lambda: ctx.hub.principal_changed(assignment.user_id))
+        return updated
 
 
 async def revoke_role(ctx: AppState, *, actor: Principal, assignment_id: uuid.UUID) -> None:
@@ -353,6 +381,16 @@ async def revoke_role(ctx: AppState, *, actor: Principal, assignment_id: uuid.UU
         )
         ctx.outbox.publish(tx, user_room(assignment.user_id), "role_revoked", assignment)
         tx.after_commit(lambda: ctx.hub.principal_changed(assignment.user_id))
+
+
+async def end_session(ctx: AppState, tx: Tx, *, session_id: uuid.UUID, reason: str) -> None:
+    """End one session inside another use case's transaction (its device passed to someone else):
+    its refresh tokens stop working and its sockets close once the transaction commits."""
+    user_id = await repo.revoke_session(tx.conn, session_id=session_id, reason=reason)
+    if user_id is None:
+        return
+    log.info("session_ended", user_id=str(user_id), session_id=str(session_id), reason=reason)
+    tx.after_commit(lambda: ctx.hub.principal_changed(user_id, session_id=session_id))
 
 
 async def set_disabled(ctx: AppState, *, actor: Principal, user_id: uuid.UUID, disabled: bool) -> None:

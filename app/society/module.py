@@ -21,7 +21,7 @@ MODULE = DomainModule(
     roles=[
         Role("society_admin", SOCIETY, granted_by=("society_admin",)),
         Role("guard", SOCIETY, granted_by=("society_admin",)),
-        Role("resident", FLAT, granted_by=("society_admin",)),
+        Role("resident", FLAT, granted_by=("society_admin",), fresh_start=True),
     ],
     scope_types=[ScopeType(SOCIETY, hierarchy.society_scope), ScopeType(FLAT, hierarchy.flat_scope)],
     room_types=[

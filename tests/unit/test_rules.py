@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from app.main import DOMAINS
 from app.platform.modules import DomainModule, Installed
 from app.platform.realtime.rooms import RoomError, parse_room, user_room
-from app.platform.security.permissions import Grant, Principal, Role, RoomType, Rules
+from app.platform.security.permissions import EVERYTHING, Access, Grant, Principal, Role, RoomType, Rules
 from app.platform.security.scopes import Scope
 
 SOCIETY, FLAT, MALL, SHOP = (uuid.uuid4() for _ in range(4))
@@ -17,18 +18,18 @@ RULES = Rules(
     [
         Role("admin", "global"),
         Role("society_admin", "society", granted_by=("society_admin",)),
-        Role("resident", "flat", granted_by=("society_admin",)),
+        Role("resident", "flat", granted_by=("society_admin",), fresh_start=True),
         Role("mall_admin", "mall", granted_by=("mall_admin",)),
         Role("employee", "shop", granted_by=("mall_admin",)),
     ],
     [
-        RoomType("flat", roles=("resident",)),
+        RoomType("flat", roles=("resident",), parent_roles={"society": ("society_admin",)}),
         RoomType("shop", roles=("employee",), parent_roles={"mall": ("mall_admin",)}),
     ],
 )
 
 
-def _who(*grants: tuple[str, str, uuid.UUID | None]) -> Principal:
+def _who(*grants: tuple) -> Principal:
     return Principal(uuid.uuid4(), None, "someone", None, tuple(Grant(*g) for g in grants))
 
 
@@ -45,12 +46,24 @@ def test_a_scope_admin_grants_its_roles_inside_its_scope_only() -> None:
 
 def test_room_rules_take_roles_on_the_scope_or_its_parent() -> None:
     shop = Scope("shop", SHOP, {"mall": MALL})
-    assert RULES.may_join(_who(("employee", "shop", SHOP)), shop)
-    assert RULES.may_join(_who(("mall_admin", "mall", MALL)), shop)
-    assert not RULES.may_join(_who(("mall_admin", "mall", uuid.uuid4())), shop)
-    assert not RULES.may_join(_who(("resident", "flat", FLAT)), shop)
-    assert RULES.may_join(_who(("admin", "global", None)), shop)
-    assert not RULES.may_join(_who(("employee", "shop", SHOP)), Scope("mall", MALL))  # no such room type
+    assert RULES.access(_who(("employee", "shop", SHOP)), shop) == EVERYTHING
+    assert RULES.access(_who(("mall_admin", "mall", MALL)), shop) == EVERYTHING
+    assert RULES.access(_who(("mall_admin", "mall", uuid.uuid4())), shop) is None
+    assert RULES.access(_who(("resident", "flat", FLAT)), shop) is None
+    assert RULES.access(_who(("admin", "global", None)), shop) == EVERYTHING
+    assert RULES.access(_who(("employee", "shop", SHOP)), Scope("mall", MALL)) is None  # no such room type
+
+
+def test_a_fresh_start_role_sees_the_past_from_its_grant_unless_another_role_sees_more() -> None:
+    moved_in = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    flat = Scope("flat", FLAT, {"society": SOCIETY})
+    assert RULES.starts_fresh("resident")
+    assert not RULES.starts_fresh("society_admin")
+    tenant = _who(("resident", "flat", FLAT, moved_in))
+    assert RULES.access(tenant, flat) == Access(moved_in)
+    assert tenant.history_from("resident", "flat") == {FLAT: moved_in}
+    also_admin = _who(("resident", "flat", FLAT, moved_in), ("society_admin", "society", SOCIETY))
+    assert RULES.access(also_admin, flat) == EVERYTHING
 
 
 def test_a_role_granted_by_an_undeclared_role_is_refused_at_start() -> None:

@@ -23,7 +23,7 @@ from app.platform.http import ApiError
 from app.platform.middleware import ClientIP
 from app.platform.realtime.outbox import Outbox
 from app.platform.realtime.rooms import USER, RoomError, parse_room, room, user_room
-from app.platform.security.permissions import Principal, Rules
+from app.platform.security.permissions import EVERYTHING, Access, Principal, Rules
 from app.platform.security.scopes import Scopes
 
 log = structlog.get_logger(__name__)
@@ -110,22 +110,23 @@ class Gateway(socketio.AsyncNamespace):
 
     # Rights --------------------------------------------------------------------------
 
-    async def _may_access(self, principal: Principal, room_type: str, room_id: uuid.UUID) -> bool:
+    async def _access(self, principal: Principal, room_type: str, room_id: uuid.UUID) -> Access | None:
         if room_type == USER:
-            return room_id == principal.user_id or principal.is_admin
+            return EVERYTHING if room_id == principal.user_id or principal.is_admin else None
         async with self._db.connection() as conn:
             scope = await self._scopes.resolve(conn, room_type, room_id)
-        return scope is not None and self._rules.may_join(principal, scope)
+        return None if scope is None else self._rules.access(principal, scope)
 
-    async def _allowed(self, sid: str, room_type: str, room_id: uuid.UUID) -> bool:
+    async def _allowed(self, sid: str, room_type: str, room_id: uuid.UUID) -> Access | None:
         principal = await self._principal(sid)
-        if await self._may_access(principal, room_type, room_id):
-            return True
+        access = await self._access(principal, room_type, room_id)
+        if access is not None:
+            return access
         fresh = await self._auth.reload(principal)
         if fresh is None or fresh == principal:
-            return False
+            return None
         await self.save_session(sid, {"principal": fresh})
-        return await self._may_access(fresh, room_type, room_id)
+        return await self._access(fresh, room_type, room_id)
 
     def _rights_lock(self, user_id: uuid.UUID) -> asyncio.Lock:
         lock = self._rights_locks.get(user_id)
@@ -161,7 +162,7 @@ class Gateway(socketio.AsyncNamespace):
                     room_type, room_id = parse_room(name, self._rules.room_types)
                 except RoomError:
                     continue
-                if not await self._may_access(fresh, room_type, room_id):
+                if await self._access(fresh, room_type, room_id) is None:
                     await self.leave_room(sid, name)
 
     # Limits --------------------------------------------------------------------------
@@ -273,7 +274,7 @@ class Gateway(socketio.AsyncNamespace):
             return {"ok": False, "error": "bad_request"}
         user_id = (await self._principal(sid)).user_id
         async with self._rights_lock(user_id):
-            if not await self._allowed(sid, room_type, room_id):
+            if await self._allowed(sid, room_type, room_id) is None:
                 return {"ok": False, "error": "forbidden"}
             name = room(room_type, room_id)
             await self.enter_room(sid, name)
@@ -313,8 +314,9 @@ class Gateway(socketio.AsyncNamespace):
             room_type, room_id = self._room(data, "room")
         except RoomError:
             return {"ok": False, "error": "bad_request"}
-        if not await self._allowed(sid, room_type, room_id):
+        access = await self._allowed(sid, room_type, room_id)
+        if access is None:
             return {"ok": False, "error": "forbidden"}
         name = room(room_type, room_id)
-        events, more = await self._outbox.since(name, since)
+        events, more = await self._outbox.since(name, since, not_before=access.history_from)
         return {"ok": True, "room": name, "events": [e.payload() for e in events], "more": more}

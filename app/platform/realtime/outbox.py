@@ -77,7 +77,7 @@ FOR UPDATE SKIP LOCKED
 """
 _SINCE = """
 SELECT id, type, room, created_at, data, octet_length(data::text) AS size FROM events
-WHERE room = $1 AND id > $2 ORDER BY id LIMIT $3
+WHERE room = $1 AND id > $2 AND ($4::timestamptz IS NULL OR created_at >= $4) ORDER BY id LIMIT $3
 """
 _PRUNE = """
 DELETE FROM events WHERE id IN (
@@ -138,11 +138,11 @@ class Outbox:
         await self._emitter.emit(event.type, event.payload(), room=event.room)
         metrics.EVENTS_EMITTED.labels(event.type).inc()
 
-    async def since(self, room: str, after: int) -> tuple[list[Event], bool]:
-        """Events of `room` after `after`, oldest first, at most `SYNC_LIMIT` of them and about
-        `SYNC_MAX_BYTES` of data; the flag says more remain."""
+    async def since(self, room: str, after: int, *, not_before: dt.datetime | None = None) -> tuple[list[Event], bool]:
+        """Events of `room` after `after` (and none older than `not_before`), oldest first, at most
+        `SYNC_LIMIT` of them and about `SYNC_MAX_BYTES` of data; the flag says more remain."""
         async with self._db.connection() as conn:
-            rows = await conn.fetch(_SINCE, room, after, SYNC_LIMIT + 1)
+            rows = await conn.fetch(_SINCE, room, after, SYNC_LIMIT + 1, not_before)
         events: list[Event] = []
         size = 0
         for row in rows[:SYNC_LIMIT]:

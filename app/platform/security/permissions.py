@@ -7,6 +7,7 @@ answers from those declarations, so the platform names no domain's role.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,11 +21,14 @@ ADMIN = "admin"
 @dataclass(frozen=True, slots=True)
 class Role:
     """A role a domain defines: the scope type it is held on, and the scope-admin roles that
-    may hand it out inside their own scope (admins hand out every role)."""
+    may hand it out inside their own scope (admins hand out every role). A `fresh_start` role
+    sees its scope's past only from the moment it was granted (a new resident does not read
+    the previous tenant's visitors), unless whoever may grant it allows more."""
 
     name: str
     scope_type: str
     granted_by: tuple[str, ...] = ()
+    fresh_start: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +43,13 @@ class RoomType:
 
 @dataclass(frozen=True, slots=True)
 class Grant:
+    """One role held on one scope; `history_from` is the earliest moment of the scope's past
+    the holder may see (None: all of it)."""
+
     role: str
     scope_type: str
     scope_id: uuid.UUID | None
+    history_from: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,31 @@ class Principal:
             for g in self.grants
             if g.role in wanted and g.scope_type == scope_type and g.scope_id is not None
         }
+
+    def history_from(self, roles: str | Iterable[str], scope_type: str) -> dict[uuid.UUID, dt.datetime | None]:
+        """For each scope where the caller holds one of `roles`, the earliest moment it may see."""
+        wanted = {roles} if isinstance(roles, str) else set(roles)
+        found: dict[uuid.UUID, dt.datetime | None] = {}
+        for g in self.grants:
+            if g.role in wanted and g.scope_type == scope_type and g.scope_id is not None:
+                found[g.scope_id] = (
+                    _earliest(found[g.scope_id], g.history_from) if g.scope_id in found else g.history_from
+                )
+        return found
+
+
+def _earliest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return None if a is None or b is None else min(a, b)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """A caller's right to a room: `history_from` bounds the past it may replay (None: all of it)."""
+
+    history_from: dt.datetime | None = None
+
+
+EVERYTHING = Access()
 
 
 def require(principal: Principal, roles: str | Iterable[str], scope_type: str, scope_id: uuid.UUID | None) -> None:
@@ -128,17 +161,30 @@ class Rules:
                 return True
         return False
 
-    def may_join(self, principal: Principal, scope: Scope) -> bool:
-        """Whether the caller may listen to the room of this scope."""
+    def starts_fresh(self, role: str) -> bool:
+        """Whether a new grant of `role` sees its scope's past only from the grant on, by default."""
+        found = self._roles.get(role)
+        return found is not None and found.fresh_start
+
+    def access(self, principal: Principal, scope: Scope) -> Access | None:
+        """Whether the caller may listen to the room of this scope, and how far back; None: not at all.
+        Holding several roles that open the room, the caller sees as far back as the widest."""
         if principal.is_admin:
-            return True
+            return EVERYTHING
         room = self._rooms.get(scope.scope_type)
         if room is None or scope.scope_type == GLOBAL:
-            return False
-        if principal.has(room.roles, scope.scope_type, scope.scope_id):
-            return True
-        return any(
-            parent_id is not None and principal.has(roles, parent_type, parent_id)
+            return None
+        opening = [(room.roles, scope.scope_type, scope.scope_id)] + [
+            (roles, parent_type, scope.parents[parent_type])
             for parent_type, roles in room.parent_roles.items()
-            for parent_id in (scope.parents.get(parent_type),)
-        )
+            if scope.parents.get(parent_type) is not None
+        ]
+        held = [
+            g.history_from
+            for roles, scope_type, scope_id in opening
+            for g in principal.grants
+            if g.role in roles and g.scope_type == scope_type and g.scope_id == scope_id
+        ]
+        if not held:
+            return None
+        return EVERYTHING if None in held else Access(min(h for h in held if h is not None))

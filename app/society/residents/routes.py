@@ -12,7 +12,7 @@ from app.platform.openapi import doc
 from app.platform.pagination import decode_cursor, page
 from app.platform.state import app_state
 from app.society.residents import repo, service
-from app.society.residents.schemas import ResidentRequestIn, ResidentRequestsQuery
+from app.society.residents.schemas import ApprovalIn, ResidentRequestIn, ResidentRequestsQuery
 
 
 @doc(
@@ -41,10 +41,19 @@ async def list_requests(request: Request) -> Response:
     return json(page(items, q.limit, lambda r: (r.created_at, r.id)))
 
 
-@doc(summary="Approve a resident request (society admin)", response=repo.ResidentRequest, tag="residents")
+@doc(
+    summary="Approve a resident request (society admin); the body, optional, lets the new resident see further back",
+    body=ApprovalIn,
+    response=repo.ResidentRequest,
+    tag="residents",
+)
 async def approve(request: Request) -> Response:
     caller = await principal(request)
-    return json(await service.decide(app_state(request), actor=caller, request_id=path_uuid(request), approve=True))
+    data = await parse_body(request, ApprovalIn) if await request.body() else ApprovalIn()
+    decided = await service.decide(
+        app_state(request), actor=caller, request_id=path_uuid(request), approve=True, history_from=data.history_from
+    )
+    return json(decided)
 
 
 @doc(summary="Reject a resident request (society admin)", response=repo.ResidentRequest, tag="residents")

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.platform.http import Body
+from app.identity.schemas import HISTORY_FROM
+from app.platform.http import Body, Instant
 
 RequestStatus = Literal["pending", "approved", "rejected"]
 
@@ -21,3 +22,7 @@ class ResidentRequestsQuery(BaseModel):
     status: RequestStatus | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class ApprovalIn(Body):
+    history_from: Instant | None = Field(default=None, description=HISTORY_FROM)

@@ -3,6 +3,7 @@ resident role in the same transaction) or rejects; the user hears at once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from app.identity import service as identity
@@ -45,8 +46,16 @@ async def request_to_join(
         return created
 
 
-async def decide(ctx: AppState, *, actor: Principal, request_id: uuid.UUID, approve: bool) -> repo.ResidentRequest:
-    """A society admin's decision; approving makes the user a resident of the flat."""
+async def decide(
+    ctx: AppState,
+    *,
+    actor: Principal,
+    request_id: uuid.UUID,
+    approve: bool,
+    history_from: dt.datetime | None = None,
+) -> repo.ResidentRequest:
+    """A society admin's decision; approving makes the user a resident of the flat, who sees its
+    past from `history_from` on (by default from now)."""
     async with ctx.db.transaction() as tx:
         found = await repo.get_request(tx.conn, request_id)
         if found is None or not (
@@ -68,7 +77,11 @@ async def decide(ctx: AppState, *, actor: Principal, request_id: uuid.UUID, appr
                 tx,
                 actor=actor,
                 data=RoleAssignmentIn(
-                    user_id=decided.user_id, role="resident", scope_type="flat", scope_id=decided.flat_id
+                    user_id=decided.user_id,
+                    role="resident",
+                    scope_type="flat",
+                    scope_id=decided.flat_id,
+                    history_from=history_from,
                 ),
             )
             await repo.add_occupancy(

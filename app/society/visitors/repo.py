@@ -327,10 +327,18 @@ async def move(
     return _visitor(row) if row else None
 
 
+def _seen_from(flats: str, starts: str, row: str) -> str:
+    """SQL for the moment a caller's view of `row`'s flat starts: the `starts` entry paired with it in
+    `flats` (a role that starts fresh), or the beginning of time."""
+    return f"""coalesce((SELECT f.since FROM unnest({flats}::uuid[], {starts}::timestamptz[]) AS f(id, since)
+                        WHERE f.id = {row}.flat_id), '-infinity')"""
+
+
 async def list_visitors(
     conn: asyncpg.Connection,
     *,
     flat_ids: list[uuid.UUID] | None,
+    flats_from: list[dt.datetime | None] | None,
     society_ids: list[uuid.UUID] | None,
     flat_id: uuid.UUID | None,
     society_id: uuid.UUID | None,
@@ -338,11 +346,13 @@ async def list_visitors(
     after: Cursor,
     limit: int,
 ) -> list[Visitor]:
-    """Newest first. `flat_ids`/`society_ids` bound what the caller may see (None: no bound)."""
+    """Newest first. `flat_ids` (each seen from its `flats_from` moment on) and `society_ids` bound
+    what the caller may see (None: no bound)."""
     rows = await conn.fetch(
         f"""SELECT {_V} FROM visitors v LEFT JOIN users r ON r.id = v.responded_by
             WHERE ($1::uuid[] IS NULL AND $2::uuid[] IS NULL
-                   OR v.flat_id = ANY($1::uuid[]) OR v.society_id = ANY($2::uuid[]))
+                   OR v.flat_id = ANY($1::uuid[]) AND v.created_at >= {_seen_from("$1", "$9", "v")}
+                   OR v.society_id = ANY($2::uuid[]))
               AND ($3::uuid IS NULL OR v.flat_id = $3)
               AND ($4::uuid IS NULL OR v.society_id = $4)
               AND ($5::text IS NULL OR v.status = $5)
@@ -355,6 +365,7 @@ async def list_visitors(
         status,
         *keyset(after),
         limit + 1,
+        flats_from,
     )
     return [_visitor(r) for r in rows]
 
@@ -421,6 +432,7 @@ async def list_visits(
     conn: asyncpg.Connection,
     *,
     flat_ids: list[uuid.UUID] | None,
+    flats_from: list[dt.datetime | None] | None,
     society_ids: list[uuid.UUID] | None,
     flat_id: uuid.UUID | None,
     society_id: uuid.UUID | None,
@@ -433,7 +445,8 @@ async def list_visits(
     rows = await conn.fetch(
         f"""SELECT {_VISIT} FROM visits t JOIN visitors v ON v.id = t.visitor_id
             WHERE ($1::uuid[] IS NULL AND $2::uuid[] IS NULL
-                   OR t.flat_id = ANY($1::uuid[]) OR t.society_id = ANY($2::uuid[]))
+                   OR t.flat_id = ANY($1::uuid[]) AND t.checkin_at >= {_seen_from("$1", "$10", "t")}
+                   OR t.society_id = ANY($2::uuid[]))
               AND ($3::uuid IS NULL OR t.flat_id = $3)
               AND ($4::uuid IS NULL OR t.society_id = $4)
               AND ($5::timestamptz IS NULL OR t.checkin_at >= $5)
@@ -448,6 +461,7 @@ async def list_visits(
         until,
         *keyset(after),
         limit + 1,
+        flats_from,
     )
     return [Visit(**dict(r)) for r in rows]
 
@@ -459,15 +473,28 @@ async def ensure_visit_partitions(conn: asyncpg.Connection, months_ahead: int = 
 # Devices ---------------------------------------------------------------------------
 
 
-async def upsert_device(conn: asyncpg.Connection, *, user_id: uuid.UUID, token: str, platform: str) -> None:
-    """A token belongs to the device's current user; re-registering moves it."""
-    await conn.execute(
-        """INSERT INTO device_tokens (user_id, token, platform) VALUES ($1, $2, $3)
-           ON CONFLICT (token) DO UPDATE SET user_id = $1, platform = $3, updated_at = now()""",
+@dataclass(frozen=True, slots=True)
+class DeviceOwner:
+    user_id: uuid.UUID
+    session_id: uuid.UUID | None
+
+
+async def upsert_device(
+    conn: asyncpg.Connection, *, user_id: uuid.UUID, session_id: uuid.UUID | None, token: str, platform: str
+) -> DeviceOwner | None:
+    """Make the token the caller's session's; returns who held it before (None for a new token)."""
+    row = await conn.fetchrow(
+        """WITH before AS (SELECT user_id, session_id FROM device_tokens WHERE token = $2 FOR UPDATE),
+                put AS (INSERT INTO device_tokens (user_id, token, platform, session_id) VALUES ($1, $2, $3, $4)
+                        ON CONFLICT (token) DO UPDATE
+                        SET user_id = $1, platform = $3, session_id = $4, updated_at = now())
+           SELECT user_id, session_id FROM before""",
         user_id,
         token,
         platform,
+        session_id,
     )
+    return DeviceOwner(row["user_id"], row["session_id"]) if row else None
 
 
 async def forget_devices(conn: asyncpg.Connection, tokens: list[str]) -> None:

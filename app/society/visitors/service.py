@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from app.identity import service as identity
 from app.platform import audit, context, idempotency
 from app.platform.http import ApiError, Conflict, Forbidden, NotFound, Unprocessable, dumps
 from app.platform.pagination import Cursor
@@ -313,13 +314,28 @@ async def check_out(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID) -
         return visit
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Bounds:
+    """What a caller may list: its flats, each from where its view of the past starts (None: all of
+    it), and its gate societies; `everything` for admins."""
+
+    flats: dict[uuid.UUID, dt.datetime | None]
+    societies: list[uuid.UUID]
+    everything: bool = False
+
+    def flat_args(self) -> tuple[list[uuid.UUID] | None, list[dt.datetime | None] | None]:
+        if self.everything:
+            return None, None
+        return list(self.flats), list(self.flats.values())
+
+
 async def _bounds(
     conn: asyncpg.Connection, actor: Principal, flat_id: uuid.UUID | None, society_id: uuid.UUID | None
-) -> tuple[list[uuid.UUID] | None, list[uuid.UUID] | None]:
-    """What the caller may list: its flats and gate societies (None, None for admins); 403 for a filter outside."""
+) -> Bounds:
+    """What the caller may list (see `Bounds`); 403 for a filter outside it."""
     if actor.is_admin:
-        return None, None
-    flats = sorted(actor.scope_ids("resident", "flat"))
+        return Bounds({}, [], everything=True)
+    flats = actor.history_from("resident", "flat")
     societies = sorted(actor.scope_ids(GATE_ROLES, "society"))
     if not flats and not societies:
         raise Forbidden("Only residents, guards and society admins see visitors.")
@@ -329,7 +345,7 @@ async def _bounds(
         flat_society = await hierarchy.society_of_flat(conn, flat_id)
         if flat_society is None or flat_society not in societies:
             raise Forbidden("This is not your flat.")
-    return flats, societies
+    return Bounds(flats, societies)
 
 
 async def list_visitors(
@@ -343,11 +359,13 @@ async def list_visitors(
     limit: int,
 ) -> list[repo.Visitor]:
     async with ctx.db.connection() as conn:
-        flats, societies = await _bounds(conn, actor, flat_id, society_id)
+        bounds = await _bounds(conn, actor, flat_id, society_id)
+        flats, flats_from = bounds.flat_args()
         return await repo.list_visitors(
             conn,
             flat_ids=flats,
-            society_ids=societies,
+            flats_from=flats_from,
+            society_ids=None if bounds.everything else bounds.societies,
             flat_id=flat_id,
             society_id=society_id,
             status=status,
@@ -368,11 +386,13 @@ async def list_visits(
     limit: int,
 ) -> list[repo.Visit]:
     async with ctx.db.connection() as conn:
-        flats, societies = await _bounds(conn, actor, flat_id, society_id)
+        bounds = await _bounds(conn, actor, flat_id, society_id)
+        flats, flats_from = bounds.flat_args()
         return await repo.list_visits(
             conn,
             flat_ids=flats,
-            society_ids=societies,
+            flats_from=flats_from,
+            society_ids=None if bounds.everything else bounds.societies,
             flat_id=flat_id,
             society_id=society_id,
             since=since,
@@ -393,11 +413,27 @@ async def expected_visitors(
 
 
 async def register_device(ctx: AppState, *, actor: Principal, token: str, platform: str) -> None:
-    """Where to push this user's alerts (guards and residents)."""
+    """Where to push this user's alerts (guards and residents): to this session's device. A token
+    another user registered means the device changed hands: that user's session on it ends, so its
+    alerts (visitor names, phone numbers) stop reaching the new holder."""
     if not (actor.is_admin or actor.scope_ids("guard", "society") or actor.scope_ids("resident", "flat")):
         raise Forbidden("Only guards and residents register devices.")
     async with ctx.db.transaction() as tx:
-        await repo.upsert_device(tx.conn, user_id=actor.user_id, token=token, platform=platform)
+        before = await repo.upsert_device(
+            tx.conn, user_id=actor.user_id, session_id=actor.session_id, token=token, platform=platform
+        )
+        if before is None or before.user_id == actor.user_id:
+            return
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="device.taken_over",
+            resource_type="user",
+            resource_id=before.user_id,
+            details={"platform": platform},
+        )
+        if before.session_id is not None:
+            await identity.end_session(ctx, tx, session_id=before.session_id, reason="device_taken")
 
 
 async def escalate_due(ctx: AppState) -> int:
