@@ -151,6 +151,11 @@ class Run:
             "JWT_SECRET": self.jwt_secret,
             "RATE_LIMIT_GENERAL": "100000000/minute",
             "RATE_LIMIT_AUTH": "100000000/minute",
+            "RATE_LIMIT_SYNCS": "100000000/minute",
+            # Every benchmark client connects from this machine's one address.
+            "SOCKET_CONNECTIONS_PER_ADDRESS": "1000000",
+            "SOCKET_CONNECTS_PER_SECOND": "1000000",
+            "SOCKET_CONNECT_BURST": "1000000",
             "LOG_LEVEL": "warning",
             "LOG_FORMAT": "json",
             "ACCESS_TOKEN_TTL": "7200",

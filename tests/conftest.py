@@ -116,6 +116,9 @@ def settings(services: Services) -> Settings:
         # Tests send bursts of socket events on purpose; the limits have their own tests and server.
         socket_events_per_second=1000.0,
         socket_event_burst=1000,
+        socket_connects_per_second=10000.0,
+        socket_connect_burst=10000,
+        rate_limit_syncs="100000/minute",
         migrate_on_start=False,
         db_pool_min=1,
         db_pool_max=10,

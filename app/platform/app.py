@@ -155,7 +155,11 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
             auth=settings.rate_limit_auth,
             account_failures=settings.rate_limit_account,
             account_resets=settings.rate_limit_reset_emails,
-            per_user={"invite": settings.rate_limit_invites, "resident_request": settings.rate_limit_resident_requests},
+            per_user={
+                "invite": settings.rate_limit_invites,
+                "resident_request": settings.rate_limit_resident_requests,
+                "sync": settings.rate_limit_syncs,
+            },
         ),
         firebase=_firebase(settings),
         notifier=_notifier(settings),
@@ -167,7 +171,7 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
         rules=installed.rules(),
         scopes=installed.scopes(),
     )
-    hub.bind(auth=installed.authenticator(state), rules=state.rules, scopes=state.scopes)
+    hub.bind(auth=installed.authenticator(state), rules=state.rules, scopes=state.scopes, limits=state.limits)
     return state
 
 

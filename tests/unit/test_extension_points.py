@@ -14,14 +14,19 @@ from engineio import async_socket
 from engineio.async_drivers import asgi as engineio_asgi
 from uvicorn.protocols.websockets import websockets_sansio_impl
 
-from app.platform.realtime.engine import SocketServer, _EngineServer
+from app.platform.realtime.engine import ConnectionLimits, SocketServer, _EngineServer
 from app.platform.realtime.websocket import WebSocketProtocol
 
 
 def test_socketio_builds_its_engineio_server_through_a_method_we_override() -> None:
     assert callable(getattr(socketio.AsyncServer, "_engineio_server_class", None))
-    server = SocketServer(async_mode="asgi")
+    limits = ConnectionLimits(per_address=1, per_second=1.0, burst=1, send_buffer=65536)
+    server = SocketServer(async_mode="asgi", client_ip=lambda scope: "127.0.0.1", connect_timeout=1.0, limits=limits)
     assert isinstance(server.eio, _EngineServer)
+    assert server.eio.send_buffer == 65536
+    # Admission counts on these two handlers, which socketio registers with engineio as bound methods.
+    assert server.eio.handlers["connect"] == server._handle_eio_connect
+    assert server.eio.handlers["disconnect"] == server._handle_eio_disconnect
 
 
 def test_engineio_keeps_its_driver_table_and_queue_factory() -> None:

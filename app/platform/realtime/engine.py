@@ -16,11 +16,20 @@ thousand sockets costs a thousand writes rather than a thousand task wake-ups.
 Only when uvicorn's transport takes writes without waiting, though: a fan-out
 sends to its sockets one after another, and one slow phone with a full send
 buffer must not hold up the rest of the room, so its packets queue instead.
+
+What may queue is bounded: a socket whose client stops reading is cut off once
+`send_buffer` bytes wait for it, rather than growing the worker without limit.
+Connections are admitted per client address (IPv6 by /64): at most
+`per_address` Engine.IO sessions open on this worker, signed in or not, and
+new ones at `per_second` with bursts of `burst`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import engineio
@@ -29,6 +38,7 @@ import socketio
 import structlog
 from engineio.async_drivers import asgi as engineio_asgi
 
+from app.platform.ratelimit import client_key
 from app.platform.realtime.queues import OneReaderQueue
 
 log = structlog.get_logger(__name__)
@@ -68,16 +78,115 @@ def _takes_writes_now(ws: _WebSocket) -> bool:
     return isinstance(writable, asyncio.Event) and writable.is_set()
 
 
+def _size(pkt: Any) -> int:
+    data = getattr(pkt, "data", None)
+    return len(data) if isinstance(data, str | bytes) else 16
+
+
+class _SendQueue(OneReaderQueue):
+    """A socket's send queue that knows how much waits in it (characters of encoded packets)."""
+
+    __slots__ = ("size",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def put_nowait(self, item: Any) -> None:
+        if not self.reader_waiting():
+            self.size += _size(item)
+        super().put_nowait(item)
+
+    def get(self) -> asyncio.Future[Any]:
+        if self._items:
+            self.size -= _size(self._items[0])
+        return super().get()
+
+    def get_nowait(self) -> Any:
+        item = super().get_nowait()
+        self.size -= _size(item)
+        return item
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """See the module's docstring (the `SOCKET_*` settings)."""
+
+    per_address: int
+    per_second: float
+    burst: int
+    send_buffer: int
+
+
+class _Admission:
+    """Which client addresses may open another Engine.IO session on this worker."""
+
+    def __init__(self, limits: ConnectionLimits) -> None:
+        self._limits = limits
+        self._open: dict[str, int] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}  # address -> (tokens, when)
+
+    def admit(self, address: str) -> bool:
+        now = time.monotonic()
+        if len(self._buckets) > 4096:
+            self._forget_full(now)
+        tokens, at = self._buckets.get(address, (float(self._limits.burst), now))
+        tokens = min(float(self._limits.burst), tokens + (now - at) * self._limits.per_second)
+        if tokens < 1 or self._open.get(address, 0) >= self._limits.per_address:
+            self._buckets[address] = (tokens, now)
+            return False
+        self._buckets[address] = (tokens - 1, now)
+        self._open[address] = self._open.get(address, 0) + 1
+        return True
+
+    def release(self, address: str) -> None:
+        left = self._open.get(address, 0) - 1
+        if left > 0:
+            self._open[address] = left
+        else:
+            self._open.pop(address, None)
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets that have refilled: they hold nothing a fresh one would not."""
+        refill = self._limits.burst / self._limits.per_second if self._limits.per_second > 0 else float("inf")
+        for address, (_, at) in list(self._buckets.items()):
+            if now - at >= refill:
+                del self._buckets[address]
+
+
 class _EngineServer(engineio.AsyncServer):
+    send_buffer = 4 * 1024 * 1024  # SocketServer sets it from its limits
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._async = {**self._async, "websocket": _WebSocket}
+        self._cutting: set[asyncio.Task[None]] = set()
 
-    def create_queue(self, *args: Any, **kwargs: Any) -> OneReaderQueue:
-        return OneReaderQueue()
+    def create_queue(self, *args: Any, **kwargs: Any) -> _SendQueue:
+        return _SendQueue()
+
+    def _cut_off(self, sid: str, socket: Any) -> None:
+        """Close a socket whose client stopped reading: abort its TCP connection (a websocket's pending
+        write never finishes otherwise), which ends the socket the usual way; once."""
+        ws = getattr(socket, "websocket", None)
+        transport = getattr(getattr(ws.asgi_send, "__self__", None), "transport", None) if ws else None
+        if transport is not None:
+            if not transport.is_closing():
+                log.info("socket_closed_slow_reader", queued=socket.queue.size)
+                transport.abort()
+            return
+        if socket.closing or any(t.get_name() == sid for t in self._cutting):
+            return
+        log.info("socket_closed_slow_reader", queued=socket.queue.size)
+        task = asyncio.get_running_loop().create_task(self.disconnect(sid), name=sid)
+        self._cutting.add(task)
+        task.add_done_callback(self._cutting.discard)
 
     async def send_packet(self, sid: str, pkt: Any) -> None:
         socket = self.sockets.get(sid)
+        if socket is not None and socket.queue.size > self.send_buffer:
+            self._cut_off(sid, socket)
+            return
         ws = getattr(socket, "websocket", None)
         if (
             ws is None
@@ -108,18 +217,42 @@ class SocketServer(socketio.AsyncServer):
     which closes a connection that sends a malformed packet instead of logging a traceback for it, and one
     that has not signed in (the Socket.IO CONNECT with a token) within `connect_timeout` seconds."""
 
-    def __init__(self, *args: Any, connect_timeout: float = 5.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        client_ip: Callable[[dict[str, Any]], str],
+        connect_timeout: float,
+        limits: ConnectionLimits,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self._client_ip = client_ip
         self._connect_timeout = connect_timeout
+        self._admission = _Admission(limits)
+        self._address_of: dict[str, str] = {}
+        self.eio.send_buffer = limits.send_buffer
         self._closing: set[asyncio.Task[None]] = set()
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return _EngineServer
 
-    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        scope = environ.get("asgi.scope")
+        address = client_key(self._client_ip(scope)) if scope else "unknown"
+        if not self._admission.admit(address):
+            log.debug("socket_refused_for_address")
+            return "too_many_connections"  # engineio answers 401 with this message and keeps nothing
+        self._address_of[eio_sid] = address
         await super()._handle_eio_connect(eio_sid, environ)
         # A timer, not a task: it costs a socket nothing once it has signed in.
         asyncio.get_running_loop().call_later(self._connect_timeout, self._drop_if_anonymous, eio_sid)
+        return None
+
+    async def _handle_eio_disconnect(self, eio_sid: str, *args: Any) -> None:
+        address = self._address_of.pop(eio_sid, None)
+        if address is not None:
+            self._admission.release(address)
+        await super()._handle_eio_disconnect(eio_sid, *args)
 
     def _drop_if_anonymous(self, eio_sid: str) -> None:
         if eio_sid in self.eio.sockets and self.manager.sid_from_eio_sid(eio_sid, "/") is None:

@@ -21,6 +21,7 @@ from app.platform import metrics
 from app.platform.db import Database
 from app.platform.http import ApiError
 from app.platform.middleware import ClientIP
+from app.platform.ratelimit import RateLimits
 from app.platform.realtime.outbox import Outbox
 from app.platform.realtime.rooms import USER, RoomError, parse_room, room, user_room
 from app.platform.security.permissions import EVERYTHING, Access, Principal, Rules
@@ -76,6 +77,7 @@ class Gateway(socketio.AsyncNamespace):
         client_ip: ClientIP,
         events_per_second: float,
         event_burst: int,
+        limits: RateLimits,
     ) -> None:
         super().__init__("/")
         self._db = db
@@ -84,6 +86,7 @@ class Gateway(socketio.AsyncNamespace):
         self._rules = rules
         self._scopes = scopes
         self._client_ip = client_ip
+        self._limits = limits
         self._local: dict[uuid.UUID, set[str]] = defaultdict(set)
         # One per user with a socket here: a rights check and the join it allows, and the re-check after a
         # rights change, never interleave (else a join checked before a revocation could land after it).
@@ -300,6 +303,8 @@ class Gateway(socketio.AsyncNamespace):
             return RATE_LIMITED
         self._syncing.add(sid)
         try:
+            if not await self._limits.allow_user("sync", (await self._principal(sid)).user_id):
+                return RATE_LIMITED
             return await self._sync(sid, data)
         finally:
             self._syncing.discard(sid)

@@ -23,7 +23,8 @@ from app.platform.config import Settings
 from app.platform.db import Database
 from app.platform.http import dumps
 from app.platform.middleware import ClientIP
-from app.platform.realtime.engine import SocketServer
+from app.platform.ratelimit import RateLimits
+from app.platform.realtime.engine import ConnectionLimits, SocketServer
 from app.platform.realtime.gateway import Authenticator, Gateway
 from app.platform.realtime.manager import FanoutRedisManager
 from app.platform.realtime.outbox import Outbox
@@ -62,6 +63,7 @@ class Hub:
         self._redis = redis
         self._on_rights_change = on_rights_change
         self._control_channel = f"{settings.redis_prefix}:control"
+        self._client_ip = ClientIP(settings.trusted_proxies)
         manager = FanoutRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec)
         self.sio = SocketServer(
             async_mode="asgi",
@@ -72,6 +74,13 @@ class Hub:
             ping_interval=25,
             ping_timeout=20,
             connect_timeout=settings.socket_connect_timeout,
+            client_ip=self._client_ip,
+            limits=ConnectionLimits(
+                per_address=settings.socket_connections_per_address,
+                per_second=settings.socket_connects_per_second,
+                burst=settings.socket_connect_burst,
+                send_buffer=settings.socket_send_buffer_bytes,
+            ),
             logger=False,
             engineio_logger=False,
         )
@@ -83,7 +92,7 @@ class Hub:
 
     # Lifecycle -------------------------------------------------------------------
 
-    def bind(self, *, auth: Authenticator, rules: Rules, scopes: Scopes) -> None:
+    def bind(self, *, auth: Authenticator, rules: Rules, scopes: Scopes, limits: RateLimits) -> None:
         """Register the namespace; it needs the identity domain to authenticate sockets."""
         self._gateway = Gateway(
             db=self._db,
@@ -91,9 +100,10 @@ class Hub:
             auth=auth,
             rules=rules,
             scopes=scopes,
-            client_ip=ClientIP(self._settings.trusted_proxies),
+            client_ip=self._client_ip,
             events_per_second=self._settings.socket_events_per_second,
             event_burst=self._settings.socket_event_burst,
+            limits=limits,
         )
         self.sio.register_namespace(self._gateway)
 
