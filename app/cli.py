@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
@@ -14,7 +15,14 @@ from typing import Any, TypeVar
 from app.platform.config import ConfigError, Settings, load_settings
 
 T = TypeVar("T")
-_GRACEFUL_SHUTDOWN = 10
+
+
+class _Stopped(Exception):
+    """A stop signal arrived before the workers' supervisor took over the signals."""
+
+
+def _raise_stopped(signum: int, frame: Any) -> None:
+    raise _Stopped(signum)
 
 
 @contextmanager
@@ -55,36 +63,45 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     from app.platform.migrations import migrate
 
     logs.configure(settings.log_level, settings.log_format)
-    with _services(settings) as ready:
-        assert ready.database_url is not None
-        asyncio.run(migrate(ready.database_url))
-        # Workers build the app from the environment, so hand them the final settings.
-        os.environ.update(ready.as_env())
-        os.environ["MIGRATE_ON_START"] = "false"
-        options = {
-            "app": "app.main:create_app",
-            "factory": True,
-            "loop": "uvloop",
-            "http": "httptools",
-            "ws": "app.platform.realtime.websocket:WebSocketProtocol",
-            "ws_max_size": ready.socket_max_message_bytes + 1024,
-            # Events are small JSON; per-message deflate would cost each socket its own zlib
-            # state (memory) and every send a compression (CPU, multiplied by fan-out).
-            "ws_per_message_deflate": False,
-            "lifespan": "on",
-            "log_config": None,
-            "access_log": False,
-            "server_header": False,
-            "proxy_headers": False,
-            "timeout_graceful_shutdown": _GRACEFUL_SHUTDOWN,
-        }
-        host = args.host or ready.host
-        port = args.port if args.port is not None else ready.port
-        count = args.workers or ready.workers
-        if count == 1:
-            workers.run_one(options, host, port)
-            return 0
-        return workers.run_many(options, host, port, count, stop_timeout=_GRACEFUL_SHUTDOWN + 5)
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    try:
+        holder = workers.claim_port(host, port)
+    except workers.PortInUse:
+        print(f"gatehouse: port {port} on {host} is in use; choose another with --port or PORT", file=sys.stderr)
+        return 2
+    # Until the supervisor takes the signals over, a stop unwinds what has started (embedded servers).
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    signal.signal(signal.SIGINT, _raise_stopped)
+    try:
+        with _services(settings) as ready:
+            assert ready.database_url is not None
+            asyncio.run(migrate(ready.database_url))
+            # Workers build the app from the environment, so hand them the final settings.
+            os.environ.update(ready.as_env())
+            os.environ["MIGRATE_ON_START"] = "false"
+            options = {
+                "app": "app.main:create_app",
+                "factory": True,
+                "loop": "uvloop",
+                "http": "httptools",
+                "ws": "app.platform.realtime.websocket:WebSocketProtocol",
+                "ws_max_size": ready.socket_max_message_bytes + 1024,
+                # Events are small JSON; per-message deflate would cost each socket its own zlib
+                # state (memory) and every send a compression (CPU, multiplied by fan-out).
+                "ws_per_message_deflate": False,
+                "lifespan": "on",
+                "log_config": None,
+                "access_log": False,
+                "server_header": False,
+                "proxy_headers": False,
+                "timeout_graceful_shutdown": workers.DRAIN_SECONDS,
+            }
+            return workers.run(options, holder, args.workers or ready.workers)
+    except _Stopped:
+        return 0
+    finally:
+        holder.close()
 
 
 def migrate_cmd(settings: Settings, args: argparse.Namespace) -> int:

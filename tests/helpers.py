@@ -5,6 +5,9 @@ python-socketio's AsyncClient, as the apps do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import subprocess
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,3 +161,29 @@ async def connect(url: str, token: str | None) -> Listener:
 async def settle(seconds: float = 0.5) -> None:
     """Give events that should NOT arrive a fair chance to arrive."""
     await asyncio.sleep(seconds)
+
+
+def children_of(pid: int) -> set[int]:
+    """The live child processes of `pid`."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+async def wait_ready(url: str, process: subprocess.Popen) -> None:
+    """Until `url` answers /readyz with 200 (failing if the process exits or 15 s pass)."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            assert process.poll() is None, f"serve exited with {process.returncode}"
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get(url + "/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.05)
+    raise AssertionError("serve did not become ready")

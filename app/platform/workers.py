@@ -1,4 +1,5 @@
-"""Several uvicorn workers on one port, each listening on its own SO_REUSEPORT socket.
+"""uvicorn workers on one port, each listening on its own SO_REUSEPORT socket, under a
+supervisor process that also owns the embedded services.
 
 uvicorn's `--workers` shares one listening socket between the processes, and
 the kernel wakes the worker that waited last: under long-lived keep-alive and
@@ -9,7 +10,11 @@ their address hash, much as Node's cluster does with its round robin.
 
 The supervisor restarts a worker that dies after it has served a while; one
 that dies while starting stops the whole server, since its siblings would only
-fail the same way.
+fail the same way. Even a single worker runs under it, so stopping is always
+prompt: on SIGTERM or Ctrl-C each worker drains in-flight requests and open
+sockets for up to `DRAIN_SECONDS`, and one still running after `STOP_SECONDS`
+(stuck in start-up, say, waiting for a database) is killed; a second Ctrl-C
+kills them at once.
 """
 
 from __future__ import annotations
@@ -26,6 +31,12 @@ import structlog
 log = structlog.get_logger(__name__)
 
 STARTUP_GRACE = 10.0  # a worker that dies sooner than this after starting failed to start
+DRAIN_SECONDS = 5  # uvicorn's graceful shutdown: how long in-flight requests and sockets get
+STOP_SECONDS = 8.0  # after a stop signal, workers still running are killed
+
+
+class PortInUse(Exception):
+    """The port is taken by another process."""
 
 
 def _listen_socket(host: str, port: int) -> socket.socket:
@@ -34,6 +45,20 @@ def _listen_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return sock
+
+
+def claim_port(host: str, port: int) -> socket.socket:
+    """The supervisor's hold on `host:port`, taken before anything else starts; PortInUse if another
+    process has it. Bound, not listening: it fixes the port when 0 was asked for and keeps it ours while
+    a worker restarts, and the kernel only hands connections to the workers' listening sockets."""
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind((host, port))  # no SO_REUSEPORT: fails even against another server that set it
+    except OSError as exc:
+        raise PortInUse(f"{host}:{port}") from exc
+    finally:
+        probe.close()
+    return _listen_socket(host, port)
 
 
 def _ignore_stop_signals() -> None:
@@ -56,15 +81,11 @@ def run_one(options: dict[str, Any], host: str, port: int, *, reuse_port: bool =
         server.run()
 
 
-def run_many(options: dict[str, Any], host: str, port: int, workers: int, *, stop_timeout: float) -> int:
-    """Supervise `workers` processes sharing `host:port`; returns the exit status."""
-    # Bound (not listening) for as long as the server runs: it fixes the port when 0 was asked
-    # for, and keeps it ours while a worker restarts. The kernel only hands connections to
-    # listening sockets, so it never takes any.
-    holder = _listen_socket(host, port)
-    port = holder.getsockname()[1]
+def run(options: dict[str, Any], holder: socket.socket, workers: int) -> int:
+    """Supervise `workers` processes serving on the port `holder` claimed; returns the exit status."""
+    host, port = holder.getsockname()[:2]
     spawn = multiprocessing.get_context("spawn")
-    stopping = False
+    signals = 0
 
     def start() -> tuple[BaseProcess, float]:
         process = spawn.Process(target=run_one, args=(options, host, port), kwargs={"reuse_port": True})
@@ -72,33 +93,37 @@ def run_many(options: dict[str, Any], host: str, port: int, workers: int, *, sto
         return process, time.monotonic()
 
     def stop(*_: Any) -> None:
-        nonlocal stopping
-        stopping = True
+        nonlocal signals
+        signals += 1
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     procs = [start() for _ in range(workers)]
+    log.info("serving", url=f"http://{host}:{port}", workers=workers)
     status = 0
     try:
-        while not stopping:
+        while not signals:
             time.sleep(0.2)
             for i, (process, started) in enumerate(procs):
-                if process.is_alive() or stopping:
+                if process.is_alive() or signals:
                     continue
                 log.error("worker_exited", pid=process.pid, exitcode=process.exitcode)
                 if time.monotonic() - started < STARTUP_GRACE:
-                    status, stopping = 1, True
+                    status = 1
+                    stop()
                     break
                 procs[i] = start()
     finally:
         for process, _ in procs:
             if process.is_alive():
                 process.terminate()
-        deadline = time.monotonic() + stop_timeout
+        deadline = time.monotonic() + STOP_SECONDS
+        while signals < 2 and time.monotonic() < deadline and any(p.is_alive() for p, _ in procs):
+            time.sleep(0.05)
         for process, _ in procs:
-            process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
+                log.warning("worker_killed", pid=process.pid, after_seconds=STOP_SECONDS if signals < 2 else 0)
                 process.kill()
-                process.join()
+            process.join()
         holder.close()
     return status

@@ -14,7 +14,7 @@ import httpx
 
 from app.platform import workers as workers_module
 from tests.conftest import free_port
-from tests.helpers import Api, connect
+from tests.helpers import Api, children_of, connect, wait_ready
 
 
 def _gatehouse(settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -66,19 +66,6 @@ def test_a_bad_setting_stops_the_start_with_its_name(settings) -> None:
     assert "FIREBASE_AUTH_EMULATOR_HOST" in insecure.stderr
 
 
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry))
-    return found
-
-
 def _tcp_sockets(port: int) -> dict[int, str]:
     """Socket inode -> state ('0A' listening, '01' established) for local `port`, from /proc/net/tcp."""
     sockets = {}
@@ -111,7 +98,7 @@ async def test_serve_with_workers_spreads_connections_replaces_a_dead_worker_and
     user = await api.signup()
     listeners = []
     try:
-        await _wait_ready(url, process)
+        await wait_ready(url, process)
         workers = await _listening_workers(process.pid, port, lambda found: len(found) == 2)
         assert len(workers) == 2, "each worker listens on its own socket"
 
@@ -140,19 +127,8 @@ async def _listening_workers(pid: int, port: int, done: Callable[[set[int]], boo
     """The server's child processes with a listening socket on `port`, once `done` says so (or after 10 s)."""
     for _ in range(100):
         sockets = _tcp_sockets(port)
-        found = {child for child in _children(pid) if _held_by(child, sockets, "0A")}
+        found = {child for child in children_of(pid) if _held_by(child, sockets, "0A")}
         if done(found):
             break
         await asyncio.sleep(0.1)
     return found
-
-
-async def _wait_ready(url: str, process: subprocess.Popen) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            assert process.poll() is None, f"serve exited with {process.returncode}"
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(url + "/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.05)
-    raise AssertionError("serve did not become ready")
