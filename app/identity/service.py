@@ -24,7 +24,13 @@ from app.platform.realtime.rooms import user_room
 from app.platform.security.firebase import FirebaseIdentity, FirebaseTokenError, looks_like_firebase_token
 from app.platform.security.passwords import hash_password, verify_password
 from app.platform.security.permissions import Principal, require_admin
-from app.platform.security.tokens import TokenError, hash_refresh_token, looks_like_refresh_token, new_refresh_token
+from app.platform.security.tokens import (
+    TokenError,
+    TokenExpired,
+    hash_refresh_token,
+    looks_like_refresh_token,
+    new_refresh_token,
+)
 from app.platform.state import AppState
 
 log = structlog.get_logger(__name__)
@@ -214,6 +220,8 @@ async def authenticate(ctx: AppState, token: str) -> Principal:
     """The caller behind an access token; 401 for any token that is not a live one."""
     try:
         claims = ctx.tokens.verify(token)
+    except TokenExpired:
+        raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
     except TokenError:
         raise Unauthorized("The access token is not valid.", code="invalid_token") from None
     cached = ctx.principals.get(claims.user_id, claims.session_id)

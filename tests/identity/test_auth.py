@@ -150,7 +150,7 @@ async def test_tokens_that_are_not_live_access_tokens_are_401(api: Api, make_tok
     token = make_token(user)
     response = await api.client.get("/v1/profile/me", headers={"authorization": f"Bearer {token}"})
     assert response.status_code == 401
-    assert response.json()["error"]["code"] in {"invalid_token", "session_ended"}
+    assert response.json()["error"]["code"] in {"invalid_token", "token_expired", "session_ended"}
     also = await api.client.get("/v1/profile/me", headers={"x-access-token": token})
     assert also.status_code == 401
 
@@ -164,7 +164,21 @@ async def test_a_token_accepted_once_is_refused_when_it_expires(api: Api) -> Non
     assert (await api.client.get("/v1/profile/me", headers={"authorization": f"Bearer {token}"})).status_code == 200
     await asyncio.sleep(2.1)
     late = await api.client.get("/v1/profile/me", headers={"authorization": f"Bearer {token}"})
-    assert late.status_code == 401 and late.json()["error"]["code"] == "invalid_token"
+    assert late.status_code == 401 and late.json()["error"]["code"] == "token_expired"
+
+
+async def test_an_expired_token_says_refresh_and_an_expired_forgery_does_not(api: Api) -> None:
+    """`token_expired` tells a client to refresh; only a token this server signed earns it."""
+    user = await api.signup()
+    real = jwt.decode(user.access_token, options={"verify_signature": False})
+    stale = {"sub": real["sub"], "sid": real["sid"], "exp": int(time.time()) - 60}
+    expired = await api.client.get("/v1/profile/me", headers={"authorization": f"Bearer {_forge(stale)}"})
+    assert expired.status_code == 401 and expired.json()["error"]["code"] == "token_expired"
+    forged = _forge(stale, key="another-secret-of-the-same-length-as-ours-0123456789")
+    refused = await api.client.get("/v1/profile/me", headers={"authorization": f"Bearer {forged}"})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_token"
+    refreshed = await api.post("/v1/auth/refresh", {"refresh_token": user.refresh_token})
+    assert refreshed.status_code == 200
 
 
 async def test_a_forged_token_for_a_live_session_with_another_key_is_refused(api: Api) -> None:

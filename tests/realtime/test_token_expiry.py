@@ -3,9 +3,13 @@ unless the client sends a fresh token for the same user over the socket first (`
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from app.platform.security.tokens import AccessTokens
 from tests.conftest import JWT_SECRET
-from tests.helpers import Api, User, connect, settle
+from tests.helpers import Api, Refused, User, connect, settle
 
 
 def _short_token(settings, user: User, seconds: int) -> str:
@@ -50,3 +54,15 @@ async def test_auth_with_someone_elses_or_a_bad_token_changes_nothing(api: Api, 
         assert await listener.closed_by_server()
     finally:
         await listener.close()
+
+
+async def test_a_socket_opened_with_an_expired_token_is_told_to_refresh(api: Api, server, settings) -> None:
+    user = await api.signup()
+    token = _short_token(settings, user, 1)
+    await asyncio.sleep(1 + 5 + 0.5)  # past the expiry and the five seconds of allowed clock skew
+    with pytest.raises(Refused) as refused:
+        await connect(server.url, token)
+    assert refused.value.reason == "token_expired"
+    with pytest.raises(Refused) as garbage:
+        await connect(server.url, "not-a-token")
+    assert garbage.value.reason == "unauthorized"

@@ -191,14 +191,16 @@ class Gateway(socketio.AsyncNamespace):
 
     # Token lifetime ------------------------------------------------------------------
 
-    async def _sign_in(self, token: Any, environ: dict[str, Any]) -> SignedIn | None:
+    async def _sign_in(self, token: Any, environ: dict[str, Any]) -> SignedIn | str:
+        """Who the token says the socket is, or why not: `token_expired` (refresh and come back) or
+        `unauthorized` (sign in again)."""
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
-            return None
+            return "unauthorized"
         scope = environ.get("asgi.scope", {})
         try:
             return await self._auth.sign_in(token, self._client_ip(scope) if scope else None)
-        except ApiError:
-            return None
+        except ApiError as exc:
+            return "token_expired" if exc.code == "token_expired" else "unauthorized"
 
     def _expire_at(self, sid: str, expires_at: float) -> None:
         """Close the socket when its token runs out, unless an `auth` with a fresh token comes first."""
@@ -226,8 +228,8 @@ class Gateway(socketio.AsyncNamespace):
             return RATE_LIMITED
         environ = self.server.get_environ(sid, self.namespace) or {}
         signed = await self._sign_in(data.get("token") if isinstance(data, dict) else None, environ)
-        if signed is None:
-            return {"ok": False, "error": "unauthorized"}
+        if isinstance(signed, str):
+            return {"ok": False, "error": signed}
         if signed.principal.user_id != (await self._principal(sid)).user_id:
             return {"ok": False, "error": "forbidden"}
         async with self._rights_lock(signed.principal.user_id):
@@ -239,8 +241,8 @@ class Gateway(socketio.AsyncNamespace):
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         signed = await self._sign_in(auth.get("token") if isinstance(auth, dict) else None, environ)
-        if signed is None:
-            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        if isinstance(signed, str):
+            raise socketio.exceptions.ConnectionRefusedError(signed)
         principal = signed.principal
         await self.save_session(sid, {"principal": principal})
         self._expire_at(sid, signed.expires_at)

@@ -27,6 +27,10 @@ class TokenError(Exception):
     """The token is missing, malformed, expired or not an access token."""
 
 
+class TokenExpired(TokenError):
+    """A genuine access token past its expiry: the client should refresh, not sign in again."""
+
+
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
     user_id: uuid.UUID
@@ -86,6 +90,8 @@ class AccessTokens:
                 options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
                 leeway=LEEWAY,
             )
+        except jwt.ExpiredSignatureError:
+            raise TokenExpired("expired") from None  # PyJWT checks the signature before the expiry
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from None
         if claims.get("typ") != ACCESS_TYPE:
