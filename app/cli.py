@@ -114,20 +114,76 @@ def migrate_cmd(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    from app.identity.service import create_admin as make_admin
+async def _announce(settings: Settings, user_id: Any) -> None:
+    """Tell running workers the account's sessions ended, so none keeps them in its cache."""
+    import redis.asyncio as aioredis
 
-    password = args.password or os.environ.get("GATEHOUSE_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    from app.platform.realtime.hub import announce_principal_changed
+
+    assert settings.redis_url is not None
+    client = aioredis.Redis.from_url(settings.redis_url)
+    try:
+        await announce_principal_changed(client, settings.redis_prefix, user_id)
+    except (aioredis.RedisError, OSError):
+        print("could not reach Redis: running workers forget the old sessions within PRINCIPAL_CACHE_SECONDS")
+    finally:
+        await client.aclose()
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    """From --password, GATEHOUSE_ADMIN_PASSWORD, the prompt or a line piped in; None without an answer."""
+    if args.password or os.environ.get("GATEHOUSE_ADMIN_PASSWORD"):
+        return args.password or os.environ["GATEHOUSE_ADMIN_PASSWORD"]
+    if not sys.stdin.isatty():  # piped in: one line, no prompt
+        line = sys.stdin.readline()
+        return line.rstrip("\n") or None
+    try:
+        return getpass.getpass("Password: ")
+    except (EOFError, KeyboardInterrupt):
+        print(file=sys.stderr)
+        return None
+
+
+def create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit status: 0 done, 1 the account exists (see --reset-password), 2 bad input."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from app.identity.schemas import Email
+    from app.identity.service import AccountExists
+    from app.identity.service import create_admin as make_admin
     from app.platform.security.passwords import weakness
 
+    try:
+        email = TypeAdapter(Email).validate_python(args.email)
+    except ValidationError as exc:
+        print(f"not a valid e-mail address: {args.email!r} ({exc.errors()[0]['msg']})", file=sys.stderr)
+        return 2
+    password = _password(args)
+    if password is None:
+        print("no password given", file=sys.stderr)
+        return 2
     if len(password) < 8:
         print("the password must have at least 8 characters", file=sys.stderr)
         return 2
     if problem := weakness(password):
         print(f"the password {problem}", file=sys.stderr)
         return 2
-    with _services(settings, with_redis=False) as ready:
-        user = _with_database(ready, lambda db: make_admin(db, email=args.email, password=password, name=args.name))
+    with _services(settings) as ready:
+        try:
+            user = _with_database(
+                ready,
+                lambda db: make_admin(
+                    db, email=email, password=password, name=args.name, reset_password=args.reset_password
+                ),
+            )
+            if args.reset_password:
+                asyncio.run(_announce(ready, user.id))
+        except AccountExists:
+            print(
+                f"{email} already has an account; add --reset-password to set its password and make it an admin",
+                file=sys.stderr,
+            )
+            return 1
     print(f"admin {user.email} ({user.id})")
     return 0
 
@@ -164,10 +220,18 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--port", type=int)
     p_serve.add_argument("--workers", type=int)
     sub.add_parser("migrate", help="apply pending migrations")
-    p_admin = sub.add_parser("create-admin", help="create an admin account (or promote an existing one)")
+    p_admin = sub.add_parser(
+        "create-admin",
+        help="create an admin account; exits 0 when done, 1 if the account exists, 2 on bad input",
+    )
     p_admin.add_argument("--email", required=True)
     p_admin.add_argument("--password", help="or GATEHOUSE_ADMIN_PASSWORD, or asked for")
     p_admin.add_argument("--name", default="Administrator")
+    p_admin.add_argument(
+        "--reset-password",
+        action="store_true",
+        help="for an existing account: set its password (ending its sessions) and make it an admin",
+    )
     sub.add_parser("seed-demo", help="load a small demo society with a guard and residents")
     args = parser.parse_args(argv)
     try:

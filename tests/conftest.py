@@ -187,7 +187,7 @@ async def api(server: RunningServer) -> AsyncIterator[Api]:
 async def admin_credentials(db: Database) -> tuple[str, str]:
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     password = "admin-password-1"
-    await create_admin(db, email=email, password=password, name="Admin")
+    await create_admin(db, email=email, password=password, name="Admin", reset_password=False)
     return email, password
 
 

@@ -421,16 +421,31 @@ async def set_disabled(ctx: AppState, *, actor: Principal, user_id: uuid.UUID, d
         tx.after_commit(lambda: ctx.hub.principal_changed(user_id))
 
 
-async def create_admin(db: Database, *, email: str, password: str, name: str) -> repo.User:
-    """The first admin (or another), from the command line; an existing account is promoted."""
+class AccountExists(Exception):
+    """`create_admin` for an e-mail that already has an account, without leave to reset its password."""
+
+
+async def create_admin(db: Database, *, email: str, password: str, name: str, reset_password: bool) -> repo.User:
+    """The first admin (or another), from the command line. An existing account is refused unless
+    `reset_password`: then its password is replaced, its sessions end and it becomes admin, audited."""
     password_hash = await hash_password(password)
     async with db.transaction() as tx:
         user = await repo.insert_user(tx.conn, email=email, name=name, phone=None, password_hash=password_hash)
         if user is None:
+            if not reset_password:
+                raise AccountExists(email)
             found = await repo.credentials_by_email(tx.conn, email)
-            assert found is not None
+            assert found is not None, "insert_user found the e-mail taken"
             user = found.user
             await repo.set_password(tx.conn, user_id=user.id, password_hash=password_hash)
+            await repo.revoke_user_sessions(tx.conn, user_id=user.id, reason="password_reset")
+            await audit.record(
+                tx.conn,
+                actor_id=None,
+                action="user.password_reset_by_operator",
+                resource_type="user",
+                resource_id=user.id,
+            )
         await repo.insert_role_assignment(
             tx.conn, user_id=user.id, role="admin", scope_type="global", scope_id=None, granted_by=None
         )

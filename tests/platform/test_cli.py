@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from app.platform import workers as workers_module
 from tests.conftest import free_port
@@ -55,6 +56,51 @@ async def test_create_admin_makes_an_admin_who_can_sign_in(settings, api: Api) -
     admin = await api.login("ops-cli@example.com", "ops-password-1")
     roles = (await api.get("/v1/profile/me", admin)).json()["roles"]
     assert {"role": "admin", "scope_type": "global", "scope_id": None} in roles
+
+
+async def test_create_admin_refuses_an_existing_account_unless_told_to_reset_it(settings, api: Api, db) -> None:
+    user = await api.signup("Existing")
+    refused = _gatehouse(settings, "create-admin", "--email", user.email, GATEHOUSE_ADMIN_PASSWORD="other-password-2")
+    assert refused.returncode == 1 and "--reset-password" in refused.stderr and "Traceback" not in refused.stderr
+    assert (await api.get("/v1/profile/me", user)).status_code == 200, "nothing changed"
+    await api.login(user.email)  # the old password still works
+
+    reset = _gatehouse(
+        settings, "create-admin", "--email", user.email, "--reset-password", GATEHOUSE_ADMIN_PASSWORD="other-password-2"
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert (await api.get("/v1/profile/me", user)).status_code == 401, "the old sessions ended"
+    admin = await api.login(user.email, "other-password-2")
+    roles = (await api.get("/v1/profile/me", admin)).json()["roles"]
+    assert {"role": "admin", "scope_type": "global", "scope_id": None} in roles
+    async with db.connection() as conn:
+        audited = await conn.fetchval(
+            "SELECT count(*) FROM audit_logs WHERE action = 'user.password_reset_by_operator' AND resource_id = $1",
+            user.id,
+        )
+    assert audited == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "stdin", "says"),
+    [
+        (["--email", "not-an-address"], {"GATEHOUSE_ADMIN_PASSWORD": "ops-password-1"}, "", "not a valid e-mail"),
+        (["--email", "ops-eof@example.com"], {}, "", "no password given"),
+        (["--email", "ops-weak@example.com", "--password", "password"], {}, "", "password"),
+    ],
+)
+def test_create_admin_bad_input_is_one_line_and_status_2(settings, args, env, stdin, says) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "create-admin", *args],
+        env={**os.environ, **settings.as_env(), "LOG_LEVEL": "warning", **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_a_bad_setting_stops_the_start_with_its_name(settings) -> None:

@@ -54,6 +54,19 @@ class OrjsonCodec:
 STOP_WAIT = 2.0  # seconds `stop` waits for background tasks to unwind
 
 
+def control_channel(prefix: str) -> str:
+    return f"{prefix}:control"
+
+
+async def announce_principal_changed(
+    redis: aioredis.Redis, prefix: str, user_id: uuid.UUID, session_id: uuid.UUID | None = None
+) -> None:
+    """Tell every worker that this user's rights changed (or one session ended): they drop what they
+    cached and re-check the user's sockets. Also for commands run beside the server."""
+    message = {"user_id": str(user_id), "session_id": str(session_id) if session_id else None}
+    await redis.publish(control_channel(prefix), orjson.dumps(message))
+
+
 class Hub:
     def __init__(
         self, settings: Settings, db: Database, redis: aioredis.Redis, *, on_rights_change: Callable[[uuid.UUID], None]
@@ -65,7 +78,7 @@ class Hub:
         self._db = db
         self._redis = redis
         self._on_rights_change = on_rights_change
-        self._control_channel = f"{settings.redis_prefix}:control"
+        self._control_channel = control_channel(settings.redis_prefix)
         self._client_ip = ClientIP(settings.trusted_proxies)
         manager = FanoutRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec)
         self.sio = SocketServer(
@@ -143,9 +156,8 @@ class Hub:
     async def principal_changed(self, user_id: uuid.UUID, *, session_id: uuid.UUID | None = None) -> None:
         """Tell every worker to re-check this user's sockets (or close one session's)."""
         self._on_rights_change(user_id)  # this worker at once; the others on the message
-        message = {"user_id": str(user_id), "session_id": str(session_id) if session_id else None}
         try:
-            await self._redis.publish(self._control_channel, orjson.dumps(message))
+            await announce_principal_changed(self._redis, self._settings.redis_prefix, user_id, session_id)
         except (aioredis.RedisError, OSError):
             log.warning("control_publish_failed", user_id=str(user_id))
             await self._recheck(user_id, session_id)
