@@ -40,7 +40,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-PEER_SRC = ROOT.parent / "shared" / "peer-bench"
+PEER_SRC = Path(os.environ.get("PEER_BENCH_DIR", ROOT.parent / "shared" / "peer-bench"))
 WORK = ROOT / ".bench"
 PEER = WORK / "peer-bench"
 RESULTS = ROOT / "bench-results"
@@ -332,6 +332,27 @@ def ratio(gatehouse: float | None, peer: float | None) -> float | None:
     return round(gatehouse / peer, 3)
 
 
+def missing(database_url: str) -> str | None:
+    """What this machine lacks for a run, as one line that says how to get it; None when nothing."""
+    if not (PEER_SRC / "package-lock.json").exists():
+        return (
+            f"scripts/bench: the peer benchmark is not at {PEER_SRC} (its Node.js peer and load scripts drive "
+            "both servers); check it out there or point PEER_BENCH_DIR at it"
+        )
+    for tool, package in (
+        ("node", "Node.js 18 or newer"),
+        ("npm", "Node.js 18 or newer"),
+        ("psql", "postgresql-client"),
+    ):
+        if shutil.which(tool) is None:
+            return f"scripts/bench: {tool} is not on PATH; install {package}"
+    try:
+        psql(database_url, "SELECT 1")
+    except (OSError, subprocess.CalledProcessError):
+        return f"scripts/bench: cannot reach PostgreSQL at {database_url}; set DATABASE_URL (and REDIS_URL)"
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="50,200,500")
@@ -356,6 +377,9 @@ def main() -> int:
         os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         args.workers,
     )
+    if problem := missing(run.database_url):
+        print(problem, file=sys.stderr)
+        return 2
     prepare_peer()
     if args.baseline:
         run.builds["baseline"] = prepare_baseline(args.baseline)

@@ -177,10 +177,10 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
-async def wait_ready(url: str, process: subprocess.Popen) -> None:
-    """Until `url` answers /readyz with 200 (failing if the process exits or 15 s pass)."""
+async def wait_ready(url: str, process: subprocess.Popen, timeout: float = 15.0) -> None:
+    """Until `url` answers /readyz with 200 (failing if the process exits or `timeout` s pass)."""
     async with httpx.AsyncClient() as client:
-        for _ in range(300):
+        for _ in range(int(timeout / 0.05)):
             assert process.poll() is None, f"serve exited with {process.returncode}"
             with contextlib.suppress(httpx.TransportError):
                 if (await client.get(url + "/readyz")).status_code == 200:

@@ -19,7 +19,11 @@ kills them at once.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
 import signal
 import socket
 import time
@@ -30,6 +34,7 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
 STARTUP_GRACE = 10.0  # a worker that dies sooner than this after starting failed to start
 DRAIN_SECONDS = 5  # uvicorn's graceful shutdown: how long in-flight requests and sockets get
 STOP_SECONDS = 8.0  # after a stop signal, workers still running are killed
@@ -68,6 +73,16 @@ def _ignore_stop_signals() -> None:
         signal.signal(signum, lambda *_: None)
 
 
+def _stop_with_parent(parent: int) -> None:
+    """Have the kernel send this worker SIGTERM when its supervisor dies, even by SIGKILL, so no worker
+    lingers holding the port and the database (Linux; elsewhere the supervisor's own stop has to do)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the supervisor died before the request above took hold
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def run_one(options: dict[str, Any], host: str, port: int, *, reuse_port: bool = False) -> None:
     """One uvicorn server in this process; `options` are uvicorn.Config's."""
     import uvicorn
@@ -81,6 +96,11 @@ def run_one(options: dict[str, Any], host: str, port: int, *, reuse_port: bool =
         server.run()
 
 
+def _worker(options: dict[str, Any], host: str, port: int, parent: int) -> None:
+    _stop_with_parent(parent)
+    run_one(options, host, port, reuse_port=True)
+
+
 def run(options: dict[str, Any], holder: socket.socket, workers: int) -> int:
     """Supervise `workers` processes serving on the port `holder` claimed; returns the exit status."""
     host, port = holder.getsockname()[:2]
@@ -88,7 +108,7 @@ def run(options: dict[str, Any], holder: socket.socket, workers: int) -> int:
     signals = 0
 
     def start() -> tuple[BaseProcess, float]:
-        process = spawn.Process(target=run_one, args=(options, host, port), kwargs={"reuse_port": True})
+        process = spawn.Process(target=_worker, args=(options, host, port, os.getpid()))
         process.start()
         return process, time.monotonic()
 

@@ -120,3 +120,56 @@ async def test_a_second_ctrl_c_stops_at_once(settings, api: Api) -> None:
         await asyncio.to_thread(_stops, process, signal.SIGINT, signal.SIGINT)
     finally:
         await listener.close()
+
+
+def _postmasters(pgdata: str) -> list[int]:
+    """PostgreSQL server processes started on `pgdata` (its children name no folder)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and _running(int(entry)):
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    args = cmdline.read().split(b"\0")
+            except OSError:
+                continue
+            if args and args[0].endswith(b"postgres") and pgdata.encode() in args:
+                found.append(int(entry))
+    return found
+
+
+def _embedded(data_dir: str, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**env, "DATA_DIR": data_dir, "LOG_LEVEL": "warning", "LOG_FORMAT": "json"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def test_after_a_kill_9_the_next_start_takes_over_and_stops_the_embedded_servers(tmp_path) -> None:
+    data_dir = str(tmp_path / "data")
+    pgdata = str(tmp_path / "data" / "postgres")
+    port = free_port()
+    first = _embedded(data_dir, port)
+    await wait_ready(f"http://127.0.0.1:{port}", first, timeout=120)
+    workers = children_of(first.pid)
+    first.kill()
+    first.communicate()
+    assert await asyncio.to_thread(_all_gone, workers), "the workers die with their supervisor"
+    assert len(_postmasters(pgdata)) == 1, "a killed serve leaves its PostgreSQL running"
+
+    second = _embedded(data_dir, port)
+    await wait_ready(f"http://127.0.0.1:{port}", second, timeout=120)
+    assert len(_postmasters(pgdata)) == 1, "the next start takes it over instead of starting another"
+    status, err = await asyncio.to_thread(_stops, second, signal.SIGTERM)
+    assert status == 0, err
+    assert "XDG_RUNTIME_DIR" not in err and "Traceback" not in err
+    for _ in range(100):
+        if not _postmasters(pgdata):
+            break
+        await asyncio.sleep(0.1)
+    assert _postmasters(pgdata) == [], "the last command to finish stops it"
+    redis_files = {p.name for p in (tmp_path / "data" / "redis").iterdir()}
+    assert {"redis.rdb", "redis.log"} <= redis_files and "redis.sock" not in redis_files
