@@ -134,6 +134,15 @@ class Listener:
             await self.client.disconnect()
 
 
+def refused(ack: Any) -> str | None:
+    """The code of a refusing acknowledgement, which carries the error envelope HTTP uses
+    (`{ok: false, error: {code, message}}`); None for anything else."""
+    if not (isinstance(ack, dict) and ack.get("ok") is False and isinstance(ack.get("error"), dict)):
+        return None
+    error = ack["error"]
+    return error.get("code") if isinstance(error.get("message"), str) and error["message"] else None
+
+
 class Refused(socketio.exceptions.ConnectionError):
     """The server refused the handshake; `reason` is the connect_error message it sent."""
 

@@ -31,7 +31,21 @@ log = structlog.get_logger(__name__)
 
 MAX_TOKEN_LENGTH = 8192
 MAX_EVENT_ID = 2**63 - 1  # event ids are bigint
-RATE_LIMITED = {"ok": False, "error": "rate_limited"}
+_REFUSALS = {
+    "bad_request": "The event's data is not what it takes.",
+    "forbidden": "You may not use this room.",
+    "rate_limited": "Too many events; wait a moment and try again.",
+    "unauthorized": "The token is not valid; sign in again.",
+    "token_expired": "The token has expired; refresh it and send the new one.",
+}
+
+
+def refusal(code: str) -> dict[str, Any]:
+    """A refusing acknowledgement, in the error envelope HTTP answers with."""
+    return {"ok": False, "error": {"code": code, "message": _REFUSALS[code]}}
+
+
+RATE_LIMITED = refusal("rate_limited")
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,9 +243,9 @@ class Gateway(socketio.AsyncNamespace):
         environ = self.server.get_environ(sid, self.namespace) or {}
         signed = await self._sign_in(data.get("token") if isinstance(data, dict) else None, environ)
         if isinstance(signed, str):
-            return {"ok": False, "error": signed}
+            return refusal(signed)
         if signed.principal.user_id != (await self._principal(sid)).user_id:
-            return {"ok": False, "error": "forbidden"}
+            return refusal("forbidden")
         async with self._rights_lock(signed.principal.user_id):
             await self.save_session(sid, {"principal": signed.principal})
         self._expire_at(sid, signed.expires_at)
@@ -276,11 +290,11 @@ class Gateway(socketio.AsyncNamespace):
         try:
             room_type, room_id = self._room(data)
         except RoomError:
-            return {"ok": False, "error": "bad_request"}
+            return refusal("bad_request")
         user_id = (await self._principal(sid)).user_id
         async with self._rights_lock(user_id):
             if await self._allowed(sid, room_type, room_id) is None:
-                return {"ok": False, "error": "forbidden"}
+                return refusal("forbidden")
             name = room(room_type, room_id)
             await self.enter_room(sid, name)
         return {"ok": True, "room": name}
@@ -291,9 +305,9 @@ class Gateway(socketio.AsyncNamespace):
         try:
             room_type, room_id = self._room(data)
         except RoomError:
-            return {"ok": False, "error": "bad_request"}
+            return refusal("bad_request")
         if room_type == USER:
-            return {"ok": False, "error": "forbidden"}
+            return refusal("forbidden")
         name = room(room_type, room_id)
         await self.leave_room(sid, name)
         return {"ok": True, "room": name}
@@ -313,17 +327,17 @@ class Gateway(socketio.AsyncNamespace):
 
     async def _sync(self, sid: str, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
-            return {"ok": False, "error": "bad_request"}
-        since = data.get("since", 0)
+            return refusal("bad_request")
+        since = data.get("since") or 0  # absent or null: from the start of what is kept
         if not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= MAX_EVENT_ID:
-            return {"ok": False, "error": "bad_request"}
+            return refusal("bad_request")
         try:
             room_type, room_id = self._room(data, "room")
         except RoomError:
-            return {"ok": False, "error": "bad_request"}
+            return refusal("bad_request")
         access = await self._allowed(sid, room_type, room_id)
         if access is None:
-            return {"ok": False, "error": "forbidden"}
+            return refusal("forbidden")
         name = room(room_type, room_id)
         events, more = await self._outbox.since(name, since, not_before=access.history_from)
         return {"ok": True, "room": name, "events": [e.payload() for e in events], "more": more}
