@@ -240,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     commands = {"serve": serve, "migrate": migrate_cmd, "create-admin": create_admin, "seed-demo": seed_demo}
-    return commands[args.command](settings, args)
+    try:
+        return commands[args.command](settings, args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -170,6 +170,7 @@ def _check_edge(settings: Settings) -> None:
     _check_rate("RATE_LIMIT_RESET_EMAILS", settings.rate_limit_reset_emails)
     _check_rate("RATE_LIMIT_INVITES", settings.rate_limit_invites)
     _check_rate("RATE_LIMIT_RESIDENT_REQUESTS", settings.rate_limit_resident_requests)
+    _check_rate("RATE_LIMIT_SYNCS", settings.rate_limit_syncs)
     if settings.log_format not in {"auto", "json", "console"}:
         raise ConfigError(f"LOG_FORMAT must be auto, json or console, got {settings.log_format!r}")
 
@@ -186,10 +187,17 @@ def _with_secret(settings: Settings) -> Settings:
     return replace(settings, jwt_secret=secret)
 
 
+# With the embedded servers, Gatehouse runs on a developer's machine: the address limits are ones a person
+# trying the API by hand (and re-running the README's steps) never meets. Set a variable for its real value.
+DEVELOPMENT_LIMITS = {"rate_limit_general": "10000/15minutes", "rate_limit_auth": "1000/minute"}
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read and validate the environment; raise ConfigError on the first bad value. An empty variable is unset."""
     env = dict(os.environ if env is None else env)
     values = {f.name: _parse(f, env_name(f), env[env_name(f)]) for f in fields(Settings) if env.get(env_name(f))}
+    if "database_url" not in values:
+        values = {**DEVELOPMENT_LIMITS, **values}
     settings = Settings(**values)
     if (settings.database_url is None) != (settings.redis_url is None):
         raise ConfigError("set both DATABASE_URL and REDIS_URL, or neither for the embedded servers")

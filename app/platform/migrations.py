@@ -10,7 +10,9 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "sql" / "migrations"
+# Inside the package once built (the wheel carries them), else at the top of the checkout.
+_PACKAGED = Path(__file__).resolve().parents[1] / "sql" / "migrations"
+MIGRATIONS_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[2] / "sql" / "migrations"
 # Advisory lock key for migrations: any constant shared by every worker.
 _MIGRATION_LOCK = 0x6761746568  # "gateh"
 

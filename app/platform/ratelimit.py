@@ -147,15 +147,15 @@ class RateLimits:
         self._account_resets = parse(account_resets)
         self._per_user = {action: parse(rate) for action, rate in per_user.items()}
 
-    async def _retry_after(self, item: RateLimitItem, *keys: str) -> str:
+    async def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
         stats = await self._limiter.get_window_stats(item, *keys)
-        return str(max(1, math.ceil(stats.reset_time - time.time())))
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
     def check_general(self, ip: str) -> None:
         """429 when the IP is over the general limit; Redis being down lets requests through."""
         retry = self._general.hit(client_key(ip))
         if retry is not None:
-            raise RateLimited(headers={"Retry-After": str(retry)})
+            raise RateLimited(retry_after=retry)
 
     async def _enforce(
         self, item: RateLimitItem, scope: str, key: str, *, count: bool = True, message: str | None = None
@@ -170,7 +170,7 @@ class RateLimits:
         except (aioredis.RedisError, OSError):
             log.warning("rate_limit_unavailable", scope=scope)
             raise Unavailable(headers={"Retry-After": "5"}) from None
-        raise RateLimited(message, headers={"Retry-After": retry})
+        raise RateLimited(message, retry_after=retry)
 
     async def check_auth(self, ip: str) -> None:
         """429 over the strict limit for sign-in endpoints; 503 if Redis cannot say."""

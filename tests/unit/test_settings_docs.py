@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from app.platform.config import ConfigError, Settings, env_name, env_text, load_settings
+from app.platform.config import DEVELOPMENT_LIMITS, ConfigError, Settings, env_name, env_text, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = {env_name(f): env_text(f.default) for f in fields(Settings)}
+# Read by one command rather than by the server; the README's table lists them too, with no default.
+COMMAND_INPUTS = {"GATEHOUSE_ADMIN_PASSWORD"}
 
 
 def test_env_example_lists_every_variable_with_its_default() -> None:
@@ -42,8 +44,10 @@ def _readme_table() -> dict[str, str | None]:
 
 def test_the_readme_table_names_every_variable_and_shows_its_default() -> None:
     shown = _readme_table()
-    assert set(shown) == set(DEFAULTS)
+    assert set(shown) == set(DEFAULTS) | COMMAND_INPUTS
     for name, default in shown.items():
+        if name in COMMAND_INPUTS:
+            continue
         if default is not None:
             assert default == DEFAULTS[name], name
         else:
@@ -61,3 +65,18 @@ def test_load_settings_reads_each_variable_and_names_a_bad_one() -> None:
     with pytest.raises(ConfigError, match="JWT_SECRET"):
         load_settings({"DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r/0"})
     assert "s" * 40 not in repr(load_settings(base))
+
+
+def test_development_has_generous_address_limits_unless_set() -> None:
+    embedded = load_settings({"JWT_SECRET": "s" * 40})
+    assert (embedded.rate_limit_general, embedded.rate_limit_auth) == (
+        DEVELOPMENT_LIMITS["rate_limit_general"],
+        DEVELOPMENT_LIMITS["rate_limit_auth"],
+    )
+    chosen = load_settings({"JWT_SECRET": "s" * 40, "RATE_LIMIT_AUTH": "3/minute"})
+    assert chosen.rate_limit_auth == "3/minute"
+    served = load_settings({"DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r/0", "JWT_SECRET": "s" * 40})
+    assert (served.rate_limit_general, served.rate_limit_auth) == (
+        Settings().rate_limit_general,
+        Settings().rate_limit_auth,
+    )
