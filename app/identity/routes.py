@@ -56,7 +56,15 @@ async def _strict_limit(request: Request) -> None:
     await app_state(request).limits.check_auth(request.scope["state"]["client_ip"])
 
 
-@doc(summary="Create an account and sign in", body=SignupIn, response=AuthOut, status=201, auth=False, tag="auth")
+@doc(
+    summary="Create an account and sign in",
+    body=SignupIn,
+    response=AuthOut,
+    status=201,
+    auth=False,
+    tag="auth",
+    errors=(409, 503),
+)
 async def signup(request: Request) -> Response:
     await _strict_limit(request)
     data = await parse_body(request, SignupIn)
@@ -64,7 +72,9 @@ async def signup(request: Request) -> Response:
     return _auth_response(request, result, 201)
 
 
-@doc(summary="Sign in with email and password", body=LoginIn, response=AuthOut, auth=False, tag="auth")
+@doc(
+    summary="Sign in with email and password", body=LoginIn, response=AuthOut, auth=False, tag="auth", errors=(401, 503)
+)
 async def login(request: Request) -> Response:
     await _strict_limit(request)
     data = await parse_body(request, LoginIn)
@@ -74,7 +84,15 @@ async def login(request: Request) -> Response:
     return _auth_response(request, result, 200)
 
 
-@doc(summary="Trade a refresh token for a new pair", body=RefreshIn, response=AuthOut, auth=False, tag="auth")
+@doc(
+    summary="Trade a refresh token for a new pair",
+    body=RefreshIn,
+    response=AuthOut,
+    auth=False,
+    tag="auth",
+    body_optional=True,
+    errors=(401, 503),
+)
 async def refresh(request: Request) -> Response:
     await _strict_limit(request)
     data = await parse_body(request, RefreshIn) if await request.body() else RefreshIn()
@@ -85,7 +103,7 @@ async def refresh(request: Request) -> Response:
     return _auth_response(request, result, 200)
 
 
-@doc(summary="End this session", body=LogoutIn, status=204, auth=False, tag="auth")
+@doc(summary="End this session", body=LogoutIn, status=204, auth=False, tag="auth", body_optional=True, errors=(401,))
 async def logout(request: Request) -> Response:
     data = await parse_body(request, LogoutIn) if await request.body() else LogoutIn()
     caller = await optional_principal(request)
@@ -99,7 +117,14 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@doc(summary="Sign in with a Firebase ID token", body=FirebaseIn, response=AuthOut, auth=False, tag="auth")
+@doc(
+    summary="Sign in with a Firebase ID token",
+    body=FirebaseIn,
+    response=AuthOut,
+    auth=False,
+    tag="auth",
+    errors=(401, 409, 503),
+)
 async def firebase(request: Request) -> Response:
     await _strict_limit(request)
     data = await parse_body(request, FirebaseIn)
@@ -107,7 +132,14 @@ async def firebase(request: Request) -> Response:
     return _auth_response(request, result, 200)
 
 
-@doc(summary="Email a password-reset code (always 202)", body=ResetRequestIn, status=202, auth=False, tag="auth")
+@doc(
+    summary="Email a password-reset code (always 202)",
+    body=ResetRequestIn,
+    status=202,
+    auth=False,
+    tag="auth",
+    errors=(503,),
+)
 async def reset_request(request: Request) -> Response:
     await _strict_limit(request)
     data = await parse_body(request, ResetRequestIn)
@@ -115,7 +147,14 @@ async def reset_request(request: Request) -> Response:
     return json({"status": "accepted"}, 202)
 
 
-@doc(summary="Set a new password with the emailed code", body=ResetConfirmIn, status=204, auth=False, tag="auth")
+@doc(
+    summary="Set a new password with the emailed code",
+    body=ResetConfirmIn,
+    status=204,
+    auth=False,
+    tag="auth",
+    errors=(503,),
+)
 async def reset_confirm(request: Request) -> Response:
     await _strict_limit(request)
     data = await parse_body(request, ResetConfirmIn)
@@ -138,6 +177,8 @@ async def me(request: Request) -> Response:
     response=repo.RoleAssignment,
     status=201,
     tag="admin",
+    errors=(404,),
+    also=(200,),
 )
 async def grant_role(request: Request) -> Response:
     caller = await principal(request)
@@ -169,7 +210,7 @@ async def revoke_role(request: Request) -> Response:
     return no_content()
 
 
-@doc(summary="Disable an account; its sessions and sockets end", status=204, tag="admin")
+@doc(summary="Disable an account; its sessions and sockets end", status=204, tag="admin", errors=(409,))
 async def disable_user(request: Request) -> Response:
     caller = await principal(request)
     await service.set_disabled(app_state(request), actor=caller, user_id=path_uuid(request), disabled=True)

@@ -7,12 +7,19 @@ import uuid
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
+from pydantic.json_schema import WithJsonSchema
 
 from app.platform.http import Body, Instant
+from app.platform.openapi import VOCABULARY
 from app.platform.security.passwords import weakness
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{5,20}$")]
+# 5 to 20 of digits, spaces, brackets and dashes after an optional "+"; written so that it begins and ends
+# where trimmed text does, with no space, which lets the OpenAPI document say exactly what is taken.
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^(?:\+[0-9 ()-]{4,19}|[0-9()-][0-9 ()-]{3,18})[0-9()-]$"),
+]
 
 
 def _acceptable(password: str) -> str:
@@ -24,10 +31,19 @@ def _acceptable(password: str) -> str:
 
 # A new password. Argon2 has no length cap of its own; 256 keeps a hash request cheap.
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256), AfterValidator(_acceptable)]
-Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+Email = Annotated[
+    EmailStr,
+    StringConstraints(max_length=254),
+    Field(description="An address that can receive mail: special-use domains (.test, .local, .invalid) are 422."),
+]
 # Which roles and scope types exist is up to the installed modules; the service checks the names.
-RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
-ScopeTypeName = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+# Names the installed domains declare: the OpenAPI document lists them (openapi.VOCABULARY).
+RoleName = Annotated[
+    str, StringConstraints(pattern=r"^[a-z_]{1,32}$"), WithJsonSchema({"type": "string", VOCABULARY: "role"})
+]
+ScopeTypeName = Annotated[
+    str, StringConstraints(pattern=r"^[a-z_]{1,32}$"), WithJsonSchema({"type": "string", VOCABULARY: "scope_type"})
+]
 
 
 class SignupIn(Body):

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp
 
 from app.platform import context, logs, metrics, openapi, upkeep
@@ -100,8 +100,13 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> Response:
-    allow = getattr(exc, "headers", None) or {}
-    return error_response(MethodNotAllowed(headers={k: v for k, v in allow.items() if k.lower() == "allow"}))
+    """405 with every method the path takes: Starlette names only those of the first route matching the
+    path, and a path with GET and POST is two routes here."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods or set()
+    return error_response(MethodNotAllowed(headers={"Allow": ", ".join(sorted(methods))}))
 
 
 def _notifier(settings: Settings) -> Notifier:
@@ -251,6 +256,10 @@ def build_app(settings: Settings, installed: Installed) -> ASGIApp:
     )
     starlette.state.gatehouse = state
     starlette.state.openapi = openapi.build(
-        routes, title="Gatehouse", version=VERSION, tags=[(t.name, t.description) for t in installed.tags()]
+        routes,
+        title="Gatehouse",
+        version=VERSION,
+        tags=[(t.name, t.description) for t in installed.tags()],
+        vocabularies={"role": [r.name for r in state.rules.roles], "scope_type": sorted(state.scopes.names)},
     )
     return socketio.ASGIApp(state.hub.sio, other_asgi_app=_http_app(starlette, state), socketio_path="socket.io")

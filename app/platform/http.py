@@ -7,12 +7,23 @@ handler renders them all as `{"error": {"code", "message", "details"}}`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any, Self, TypeVar
 
 import orjson
 import structlog
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    model_validator,
+)
+from pydantic.json_schema import WithJsonSchema
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -145,18 +156,57 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+def _integral(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# For an `int` field of a body: 7.0 is a JSON integer too, as JSON Schema counts it ("7" is not). Put it
+# after the field's constraints (`Annotated[int, Field(ge=0), JSON_INTEGER]`), where they stay in its schema.
+JSON_INTEGER = BeforeValidator(_integral)
+
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+_TIME_AFTER_YEAR = r"-\d{2}-\d{2}[Tt]\d{2}:\d{2}"
+_DATE_TIME = r"^\d{4}" + _TIME_AFTER_YEAR
+_DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _read_as(pattern: str, example: str, read: Callable[[str], Any]) -> Callable[[Any], Any]:
+    """Text must look like `pattern` and is read here (in a query string pydantic would otherwise take "0"
+    for a Unix time, and a strict body would not read text at all after this)."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not re.match(pattern, value):
+            raise ValueError(f"must be written like {example}")
+        return read(value)
+
+    return check
 
 
 def _plausible(moment: dt.datetime) -> dt.datetime:
-    if not EARLIEST <= moment <= LATEST:
-        raise ValueError("must be between 1970 and 2200 (UTC)")
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"must be in the years {FIRST_YEAR} to {LAST_YEAR}")
     return moment
 
 
-# A time with its offset, within years PostgreSQL and Python both hold whatever the offset (1970-2200).
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+# A time with its offset (RFC 3339), written in the years 1970 to 2199: whatever the offset, PostgreSQL and
+# Python both hold it (year 1 or 9999 at +14:00 would overflow). The rule is on the year as written, so the
+# OpenAPI document can state it exactly.
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_read_as(_DATE_TIME, "2026-11-29T10:00:00Z", dt.datetime.fromisoformat)),
+    AfterValidator(_plausible),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "pattern": r"^(?:19[7-9]\d|2[01]\d\d)" + _TIME_AFTER_YEAR}
+    ),
+]
+# A calendar day, written YYYY-MM-DD.
+Day = Annotated[
+    dt.date,
+    BeforeValidator(_read_as(_DAY, "2026-11-29", dt.date.fromisoformat)),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _DAY}),
+]
 
 
 class Body(BaseModel):

@@ -1,7 +1,11 @@
-"""The OpenAPI document, generated from the routes and their pydantic models.
+"""The OpenAPI document, generated from the routes and the pydantic models that validate them.
 
 Handlers declare what they take and give with `@doc(...)`; `build()` walks the
-mounted routes so the document cannot drift from what is served.
+mounted routes, and every parameter and body schema comes from the same model
+`parse_query` / `parse_body` validate with, so the document cannot drift from
+what is served. The statuses an operation answers follow from what it takes
+(a body can be 400/413/415/422, a path id 404, a signed-in call 401/403) plus
+those its `@doc` names.
 """
 
 from __future__ import annotations
@@ -11,11 +15,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 from starlette.routing import BaseRoute, Route
 
 _PARAM = re.compile(r"{([^}:]+)(:[^}]+)?}")
-_ERROR_SCHEMA = {
+# A schema keyword standing for a list of names the installed modules declare (roles, scope types): `build`
+# turns it into an enum of them.
+VOCABULARY = "x-gatehouse-vocabulary"
+_REF = "#/components/schemas/{model}"
+ERROR = {
     "type": "object",
+    "description": "Every error: a stable snake_case code to branch on, a message for people, details if any.",
     "properties": {
         "error": {
             "type": "object",
@@ -23,6 +34,25 @@ _ERROR_SCHEMA = {
             "required": ["code", "message"],
         }
     },
+    "required": ["error"],
+}
+_REASONS = {
+    400: "Not JSON, or not a JSON object",
+    401: "No token, or not a live one (`token_expired`: refresh; `invalid_token`, `session_ended`: sign in)",
+    403: "Signed in, but not allowed",
+    404: "No such resource (or not one the caller may see)",
+    409: "Conflicts with the resource's state",
+    413: "Body over MAX_BODY_BYTES",
+    415: "Body not `application/json`",
+    422: "A field, parameter or rule is not met; `details` names them",
+    429: "Over a rate limit; see `Retry-After`",
+    503: "A service the answer depends on is unavailable; see `Retry-After`",
+}
+# Who may call: a bearer token, the same token in `x-access-token`, or the browser's sign-in cookie.
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    "accessTokenHeader": {"type": "apiKey", "in": "header", "name": "x-access-token"},
+    "cookie": {"type": "apiKey", "in": "cookie", "name": "gh_access"},
 }
 
 
@@ -30,92 +60,184 @@ def doc(
     *,
     summary: str,
     body: type[BaseModel] | None = None,
+    body_optional: bool = False,
     response: type | None = None,
     status: int = 200,
     query: type[BaseModel] | None = None,
     auth: bool = True,
     tag: str | None = None,
+    errors: Iterable[int] = (),
+    also: Iterable[int] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Attach the OpenAPI description of one handler."""
+    """Attach the OpenAPI description of one handler; `errors` are the statuses its own rules answer
+    (404, 409, ...) beyond those its inputs and sign-in bring, `also` other successes with the same body
+    (200 for a create that found the thing already there)."""
 
     def attach(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__openapi__ = {  # type: ignore[attr-defined]
             "summary": summary,
             "body": body,
+            "body_optional": body_optional,
             "response": response,
             "status": status,
             "query": query,
             "auth": auth,
             "tag": tag,
+            "errors": tuple(errors),
+            "also": tuple(also),
         }
         return fn
 
     return attach
 
 
+class _EdgeSchema(GenerateJsonSchema):
+    """JSON Schema of what the edge accepts, where pydantic's own says less: text never holds NUL
+    (PostgreSQL cannot store it), and surrounding whitespace is trimmed before lengths are checked."""
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        out = super().str_schema(schema)
+        if schema.get("strip_whitespace"):
+            low, high = out.pop("minLength", 0), out.pop("maxLength", None)
+            inner = out.pop("pattern", None)
+            out["pattern"] = _trimmed(low, high, inner)
+        elif "pattern" not in out:
+            out["pattern"] = r"^[^\x00]*$"
+        return out
+
+
+def _trimmed(low: int, high: int | None, inner: str | None) -> str:
+    """A pattern for text that, trimmed of whitespace, is `low`..`high` characters, or matches `inner` (which
+    must begin and end with characters that are not whitespace, as trimmed text does)."""
+    if inner is not None:
+        return rf"^\s*(?:{inner.removeprefix('^').removesuffix('$')})\s*$"
+    if high is None:
+        core = r"[^\s\x00](?:[^\x00]*[^\s\x00])?" if low <= 1 else rf"[^\s\x00][^\x00]{{{low - 2},}}[^\s\x00]"
+    elif high == 1:
+        core = r"[^\s\x00]" + ("" if low >= 1 else "?")
+    else:
+        core = (
+            rf"(?:[^\s\x00](?:[^\x00]{{0,{high - 2}}}[^\s\x00])?)"
+            if low <= 1
+            else rf"[^\s\x00][^\x00]{{{low - 2},{high - 2}}}[^\s\x00]"
+        )
+    if low == 0:
+        core = f"(?:{core})?"
+    return rf"^\s*{core}\s*$"
+
+
 def _schema(model: type, components: dict[str, Any]) -> dict[str, Any]:
-    """JSON Schema of a pydantic model or of the dataclass a repository returns (what is served)."""
-    schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
+    """A named component for a pydantic model or for the dataclass a repository returns (what is served)."""
+    schema = TypeAdapter(model).json_schema(ref_template=_REF, schema_generator=_EdgeSchema)
     for name, sub in schema.pop("$defs", {}).items():
         components[name] = sub
     components[model.__name__] = schema
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=_REF, schema_generator=_EdgeSchema)
+    components.update(schema.pop("$defs", {}))
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        description = prop.pop("description", None) or ""
+        prop.pop("title", None)
+        param = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if description:
+            param["description"] = description
+        params.append(param)
+    return params
+
+
+def _error(status: int) -> dict[str, Any]:
+    return {
+        "description": _REASONS[status],
+        "content": {"application/json": {"schema": {"$ref": _REF.format(model="Error")}}},
+    }
+
+
+def _statuses(meta: dict[str, Any], has_path_params: bool) -> set[int]:
+    found = {429, *meta["errors"]}
+    if meta["body"] is not None:
+        found |= {400, 413, 415, 422}
+    if meta["query"] is not None:
+        found.add(422)
+    if has_path_params:
+        found.add(404)
+    if meta["auth"]:
+        found |= {401, 403}
+    return found
+
+
+def _operation(route: Route, meta: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    path_params = [m.group(1) for m in _PARAM.finditer(route.path)]
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+        for name in path_params
+    ]
+    if meta["query"] is not None:
+        params += _query_parameters(meta["query"], components)
+    op: dict[str, Any] = {
+        "operationId": route.endpoint.__name__,
+        "summary": meta["summary"],
+        "parameters": params,
+        "security": [{name: []} for name in SECURITY_SCHEMES] if meta["auth"] else [],
+    }
+    if meta["tag"]:
+        op["tags"] = [meta["tag"]]
+    if meta["body"] is not None:
+        op["requestBody"] = {
+            "required": not meta["body_optional"],
+            "content": {"application/json": {"schema": _schema(meta["body"], components)}},
+        }
+    ok: dict[str, Any] = {"description": "Success"}
+    if meta["response"] is not None:
+        ok["content"] = {"application/json": {"schema": _schema(meta["response"], components)}}
+    op["responses"] = {str(status): ok for status in (meta["status"], *meta["also"])} | {
+        str(status): _error(status) for status in sorted(_statuses(meta, bool(path_params)))
+    }
+    return op
+
+
+def _with_vocabularies(node: Any, vocabularies: dict[str, list[str]]) -> Any:
+    if isinstance(node, dict):
+        if VOCABULARY in node:
+            return {"type": "string", "enum": sorted(vocabularies[node[VOCABULARY]])}
+        return {k: _with_vocabularies(v, vocabularies) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_with_vocabularies(v, vocabularies) for v in node]
+    return node
 
 
 def build(
-    routes: Iterable[BaseRoute], *, title: str, version: str, tags: Iterable[tuple[str, str]] = ()
+    routes: Iterable[BaseRoute],
+    *,
+    title: str,
+    version: str,
+    tags: Iterable[tuple[str, str]] = (),
+    vocabularies: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    components: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    components: dict[str, Any] = {"Error": ERROR}
+    operation_ids: set[str] = set()
     for route in routes:
-        if not isinstance(route, Route):
-            continue
-        meta = getattr(route.endpoint, "__openapi__", None)
+        meta = getattr(route.endpoint, "__openapi__", None) if isinstance(route, Route) else None
         if meta is None:
             continue
-        path = _PARAM.sub(r"{\1}", route.path)
-        params = [
-            {"name": m.group(1), "in": "path", "required": True, "schema": {"type": "string"}}
-            for m in _PARAM.finditer(route.path)
-        ]
-        if meta["query"] is not None:
-            for name, field in meta["query"].model_fields.items():
-                params.append(
-                    {
-                        "name": name,
-                        "in": "query",
-                        "required": field.is_required(),
-                        "schema": {"type": "string"},
-                        "description": field.description or "",
-                    }
-                )
-        op: dict[str, Any] = {"summary": meta["summary"], "parameters": params, "responses": {}}
-        if meta["tag"]:
-            op["tags"] = [meta["tag"]]
-        if meta["auth"]:
-            op["security"] = [{"bearer": []}]
-        if meta["body"] is not None:
-            op["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": _schema(meta["body"], components)}},
-            }
-        ok: dict[str, Any] = {"description": "Success"}
-        if meta["response"] is not None:
-            ok["content"] = {"application/json": {"schema": _schema(meta["response"], components)}}
-        op["responses"][str(meta["status"])] = ok
-        op["responses"]["default"] = {
-            "description": "Error",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
+        op = _operation(route, meta, components)
+        if op["operationId"] in operation_ids:
+            raise ValueError(f"two handlers are named {op['operationId']}: operation ids must be unique")
+        operation_ids.add(op["operationId"])
         for method in sorted((route.methods or set()) - {"HEAD"}):
-            paths.setdefault(path, {})[method.lower()] = op
+            paths.setdefault(_PARAM.sub(r"{\1}", route.path), {})[method.lower()] = op
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "tags": [{"name": name, "description": description} for name, description in tags],
         "paths": paths,
         "components": {
-            "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": _with_vocabularies(components, vocabularies or {}),
+            "securitySchemes": SECURITY_SCHEMES,
         },
     }

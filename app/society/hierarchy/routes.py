@@ -59,7 +59,7 @@ async def list_complexes(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Create a complex", body=ComplexIn, response=repo.Complex, status=201, tag="society")
+@doc(summary="Create a complex", body=ComplexIn, response=repo.Complex, status=201, tag="society", errors=(404, 409))
 async def create_complex(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, ComplexIn)
@@ -76,7 +76,7 @@ async def list_blocks(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Create a block", body=BlockIn, response=repo.Block, status=201, tag="society")
+@doc(summary="Create a block", body=BlockIn, response=repo.Block, status=201, tag="society", errors=(404, 409))
 async def create_block(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, BlockIn)
@@ -93,7 +93,7 @@ async def list_flats(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Create a flat", body=FlatIn, response=repo.Flat, status=201, tag="society")
+@doc(summary="Create a flat", body=FlatIn, response=repo.Flat, status=201, tag="society", errors=(404, 409))
 async def create_flat(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, FlatIn)

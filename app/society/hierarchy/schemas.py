@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.platform.http import Body
+from app.platform.http import JSON_INTEGER, Body
 
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -32,7 +32,7 @@ class BlockIn(Body):
 class FlatIn(Body):
     block_id: uuid.UUID
     flat_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    floor: Annotated[int, Field(ge=-10, le=300)] | None = None
+    floor: Annotated[int, Field(ge=-10, le=300), JSON_INTEGER] | None = None
 
 
 class ListQuery(BaseModel):

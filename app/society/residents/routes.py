@@ -21,6 +21,7 @@ from app.society.residents.schemas import ApprovalIn, ResidentRequestIn, Residen
     response=repo.ResidentRequest,
     status=201,
     tag="residents",
+    errors=(404, 409),
 )
 async def create_request(request: Request) -> Response:
     caller = await principal(request)
@@ -46,6 +47,8 @@ async def list_requests(request: Request) -> Response:
     body=ApprovalIn,
     response=repo.ResidentRequest,
     tag="residents",
+    body_optional=True,
+    errors=(409,),
 )
 async def approve(request: Request) -> Response:
     caller = await principal(request)
@@ -56,7 +59,7 @@ async def approve(request: Request) -> Response:
     return json(decided)
 
 
-@doc(summary="Reject a resident request (society admin)", response=repo.ResidentRequest, tag="residents")
+@doc(summary="Reject a resident request (society admin)", response=repo.ResidentRequest, tag="residents", errors=(409,))
 async def reject(request: Request) -> Response:
     caller = await principal(request)
     return json(await service.decide(app_state(request), actor=caller, request_id=path_uuid(request), approve=False))

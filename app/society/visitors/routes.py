@@ -40,6 +40,7 @@ def _idempotency_key(request: Request) -> str | None:
     response=repo.Visitor,
     status=201,
     tag="visitors",
+    errors=(404, 409),
 )
 async def create_visitor(request: Request) -> Response:
     caller = await principal(request)
@@ -67,7 +68,13 @@ async def list_visitors(request: Request) -> Response:
     return json(page(items, q.limit, lambda v: (v.created_at, v.id)))
 
 
-@doc(summary="Approve or deny a visitor (resident of the flat)", body=RespondIn, response=repo.Visitor, tag="visitors")
+@doc(
+    summary="Approve or deny a visitor (resident of the flat)",
+    body=RespondIn,
+    response=repo.Visitor,
+    tag="visitors",
+    errors=(409,),
+)
 async def respond(request: Request) -> Response:
     caller = await principal(request)
     visitor_id = path_uuid(request)
@@ -78,7 +85,13 @@ async def respond(request: Request) -> Response:
     return json(visitor)
 
 
-@doc(summary="Send an invited visitor their code by SMS or WhatsApp", body=SendInviteIn, status=202, tag="visitors")
+@doc(
+    summary="Send an invited visitor their code by SMS or WhatsApp",
+    body=SendInviteIn,
+    status=202,
+    tag="visitors",
+    errors=(409,),
+)
 async def send_invite(request: Request) -> Response:
     caller = await principal(request)
     visitor_id = path_uuid(request)
@@ -93,6 +106,7 @@ async def send_invite(request: Request) -> Response:
     response=repo.Visit,
     status=201,
     tag="visits",
+    errors=(404, 409),
 )
 async def check_in(request: Request) -> Response:
     caller = await principal(request)
@@ -100,7 +114,7 @@ async def check_in(request: Request) -> Response:
     return json(await service.check_in(app_state(request), actor=caller, data=data), 201)
 
 
-@doc(summary="Check a visitor out (guard)", body=CheckoutIn, response=repo.Visit, tag="visits")
+@doc(summary="Check a visitor out (guard)", body=CheckoutIn, response=repo.Visit, tag="visits", errors=(404, 409))
 async def check_out(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, CheckoutIn)

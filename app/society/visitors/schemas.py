@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.identity.schemas import Name, Phone
-from app.platform.http import Body, Instant
+from app.platform.http import Body, Day, Instant
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 InviteCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9]{6,12}$")]
@@ -24,7 +23,10 @@ class VisitorIn(Body):
     phone: Phone | None = None
     purpose: Note | None = None
     vehicle_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
-    expected_at: Instant | None = None
+    expected_at: Instant | None = Field(
+        default=None,
+        description="An invitation's expected arrival, between an hour ago and 90 days ahead (else 422).",
+    )
 
 
 class RespondIn(Body):
@@ -37,6 +39,17 @@ class SendInviteIn(Body):
 
 
 class CheckinIn(Body):
+    """Exactly one of `visitor_id` (a walk-in the resident approved) and `invite_code` (an invited visitor)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["visitor_id"], "properties": {"visitor_id": {"type": "string"}}},
+                {"required": ["invite_code"], "properties": {"invite_code": {"type": "string"}}},
+            ]
+        }
+    )
+
     visitor_id: uuid.UUID | None = None
     invite_code: InviteCode | None = None
 
@@ -75,4 +88,4 @@ class VisitsQuery(Page):
 
 
 class ExpectedQuery(BaseModel):
-    date: dt.date | None = Field(default=None, description="UTC date; today when omitted")
+    date: Day | None = Field(default=None, description="UTC date; today when omitted")

@@ -258,7 +258,7 @@ async def send_invite(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID,
     if visitor.status != "pre_approved" or visitor.invite_code is None:
         raise Conflict("Only an invited visitor who has not arrived can be sent the invite.", code="not_invited")
     if visitor.phone is None:
-        raise Unprocessable("The visitor has no phone number.", code="no_phone")
+        raise Conflict("The visitor has no phone number.", code="no_phone")
     await ctx.limits.check_user("invite", actor.user_id)
     return await alerts.deliver_invite(ctx, visitor, channel=channel, actor_id=actor.user_id)
 
