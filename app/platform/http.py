@@ -170,7 +170,7 @@ _DATE_TIME = r"^\d{4}" + _TIME_AFTER_YEAR
 _DAY = r"^\d{4}-\d{2}-\d{2}$"
 
 
-def _read_as(pattern: str, example: str, read: Callable[[str], Any]) -> Callable[[Any], Any]:
+def read_as(pattern: str, example: str, read: Callable[[str], Any]) -> Callable[[Any], Any]:
     """Text must look like `pattern` and is read here (in a query string pydantic would otherwise take "0"
     for a Unix time, and a strict body would not read text at all after this)."""
 
@@ -195,7 +195,7 @@ def _plausible(moment: dt.datetime) -> dt.datetime:
 # OpenAPI document can state it exactly.
 Instant = Annotated[
     AwareDatetime,
-    BeforeValidator(_read_as(_DATE_TIME, "2026-11-29T10:00:00Z", dt.datetime.fromisoformat)),
+    BeforeValidator(read_as(_DATE_TIME, "2026-11-29T10:00:00Z", dt.datetime.fromisoformat)),
     AfterValidator(_plausible),
     WithJsonSchema(
         {"type": "string", "format": "date-time", "pattern": r"^(?:19[7-9]\d|2[01]\d\d)" + _TIME_AFTER_YEAR}
@@ -204,7 +204,7 @@ Instant = Annotated[
 # A calendar day, written YYYY-MM-DD.
 Day = Annotated[
     dt.date,
-    BeforeValidator(_read_as(_DAY, "2026-11-29", dt.date.fromisoformat)),
+    BeforeValidator(read_as(_DAY, "2026-11-29", dt.date.fromisoformat)),
     WithJsonSchema({"type": "string", "format": "date", "pattern": _DAY}),
 ]
 

@@ -126,18 +126,27 @@ def _trimmed(low: int, high: int | None, inner: str | None) -> str:
     return rf"^\s*{core}\s*$"
 
 
+def _add(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
+    """Name a schema; two different ones under one name (a request model and a response dataclass both
+    called `Hours`, say) would make one of them lie, so that stops the build."""
+    if components.get(name, schema) != schema:
+        raise ValueError(f"two different schemas are named {name}: rename one of the classes")
+    components[name] = schema
+
+
 def _schema(model: type, components: dict[str, Any]) -> dict[str, Any]:
     """A named component for a pydantic model or for the dataclass a repository returns (what is served)."""
     schema = TypeAdapter(model).json_schema(ref_template=_REF, schema_generator=_EdgeSchema)
     for name, sub in schema.pop("$defs", {}).items():
-        components[name] = sub
-    components[model.__name__] = schema
+        _add(components, name, sub)
+    _add(components, model.__name__, schema)
     return {"$ref": _REF.format(model=model.__name__)}
 
 
 def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
     schema = model.model_json_schema(ref_template=_REF, schema_generator=_EdgeSchema)
-    components.update(schema.pop("$defs", {}))
+    for name, sub in schema.pop("$defs", {}).items():
+        _add(components, name, sub)
     required = set(schema.get("required", ()))
     params = []
     for name, prop in schema.get("properties", {}).items():

@@ -1,0 +1,78 @@
+"""Demo data for `gatehouse seed-demo`: a mall with shops, its admin and a security guard."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.identity import demo as identity_demo
+from app.identity import service as identity
+from app.identity.schemas import RoleAssignmentIn
+from app.mall.places import service as places
+from app.mall.places.schemas import Hours, MallIn, ShopIn, Tariff
+from app.mall.rooms import MALL, SHOP
+from app.platform.modules import DemoAccount
+from app.platform.state import AppState
+
+MALL_NAME = "City Mall"
+SHOPS = [
+    ("Timepiece Gallery", "retail", "G-12", 0),
+    ("Bean There Cafe", "cafe", "1-04", 1),
+    ("Everyday Store", "retail", "1-20", 1),
+]
+
+
+async def seed(ctx: AppState) -> list[DemoAccount]:
+    """Create (or find) the demo mall, its shops and its staff; returns who can sign in."""
+    admin = await identity_demo.admin(ctx)
+    existing = [m for m in await places.list_malls(ctx, after=None, limit=100) if m.name == MALL_NAME]
+    mall = (
+        existing[0]
+        if existing
+        else await places.create_mall(
+            ctx,
+            actor=admin,
+            data=MallIn(
+                name=MALL_NAME,
+                address="MG Road, Bengaluru",
+                timezone="Asia/Kolkata",
+                parking=Tariff(free_minutes=15, hourly_price=4000, daily_cap=30000),
+            ),
+        )
+    )
+    shops = {s.name: s for s in await places.list_shops(ctx, mall_id=mall.id, shop_type=None, after=None, limit=100)}
+    for name, shop_type, location, floor in SHOPS:
+        if name not in shops:
+            shops[name] = await places.create_shop(
+                ctx,
+                actor=admin,
+                data=ShopIn(
+                    mall_id=mall.id,
+                    name=name,
+                    shop_type=shop_type,
+                    location=location,
+                    floor=floor,
+                    hours=Hours(opens=dt.time(10), closes=dt.time(22)),
+                ),
+            )
+    people = [
+        ("mall-admin@demo.example.com", "Priya (mall admin)", "mall_admin", MALL, mall.id, MALL_NAME),
+        ("security@demo.example.com", "Arjun (security)", "security", MALL, mall.id, f"{MALL_NAME} parking"),
+        (
+            "employee@demo.example.com",
+            "Kiran (employee)",
+            "employee",
+            SHOP,
+            shops["Bean There Cafe"].id,
+            "Bean There Cafe",
+        ),
+    ]
+    accounts = []
+    for email, name, role, scope_type, scope_id, where in people:
+        user = await identity_demo.account(ctx, email, name)
+        await identity.grant_role(
+            ctx,
+            actor=admin,
+            data=RoleAssignmentIn(user_id=user.id, role=role, scope_type=scope_type, scope_id=scope_id),
+        )
+        accounts.append(DemoAccount(role, email, where))
+    return accounts

@@ -1,0 +1,33 @@
+"""The mall domain: a shopping mall, its shops and its parking, watched live by its staff."""
+
+from __future__ import annotations
+
+from app.mall import demo
+from app.mall.parking.routes import routes as parking_routes
+from app.mall.places import service as places
+from app.mall.places.routes import routes as place_routes
+from app.mall.rooms import MALL, SHOP
+from app.platform.modules import DomainModule, Tag
+from app.platform.security.permissions import Role, RoomType
+from app.platform.security.scopes import ScopeType
+
+MODULE = DomainModule(
+    name="mall",
+    routes=[*place_routes, *parking_routes],
+    roles=[
+        Role("mall_admin", MALL, granted_by=("mall_admin",)),
+        Role("security", MALL, granted_by=("mall_admin",)),
+        Role("shop_manager", SHOP, granted_by=("mall_admin",)),
+        Role("employee", SHOP, granted_by=("mall_admin", "shop_manager")),
+    ],
+    scope_types=[ScopeType(MALL, places.mall_scope), ScopeType(SHOP, places.shop_scope)],
+    room_types=[
+        RoomType(MALL, roles=("security", "mall_admin")),
+        RoomType(SHOP, roles=("employee", "shop_manager"), parent_roles={MALL: ("mall_admin",)}),
+    ],
+    tags=[
+        Tag("mall", "Malls and their shops"),
+        Tag("parking", "Cars entering and leaving a mall's parking, and what they pay"),
+    ],
+    seed_demo=demo.seed,
+)

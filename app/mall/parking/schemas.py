@@ -1,0 +1,52 @@
+"""Request models for cars entering and leaving a mall's parking."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from app.platform.http import Body, Instant
+
+_SEPARATORS = re.compile(r"[\s.\-]")
+
+
+def normalise_plate(plate: str) -> str:
+    """One spelling per car: `ab-12 34` and `AB1234` are the same plate."""
+    return _SEPARATORS.sub("", plate).upper()
+
+
+Plate = Annotated[
+    str,
+    StringConstraints(max_length=40, pattern=r"^[\s.\-]*(?:[A-Za-z0-9][\s.\-]*){2,15}$"),
+    AfterValidator(normalise_plate),
+    Field(description="2 to 15 letters and digits; case, spaces, dots and dashes do not count"),
+]
+Section = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+class CarEntryIn(Body):
+    mall_id: uuid.UUID
+    plate: Plate
+    section: Section
+    colour: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+
+
+class CarExitIn(Body):
+    """A car leaving, named by its plate (the gate's camera or the guard reads it)."""
+
+    mall_id: uuid.UUID
+    plate: Plate
+
+
+class CarVisitsQuery(BaseModel):
+    mall_id: uuid.UUID
+    plate: Plate | None = None
+    inside: bool | None = Field(default=None, description="true: cars inside now; false: visits that ended")
+    section: Section | None = None
+    from_: Instant | None = Field(default=None, alias="from", description="entered at or after")
+    to: Instant | None = Field(default=None, description="entered before")
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None

@@ -1,0 +1,100 @@
+"""Parking: the mall's security staff record cars entering and leaving; the mall room hears each
+move at once, and a car leaving is charged by the mall's tariff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from app.mall.parking import repo
+from app.mall.parking.schemas import CarEntryIn, CarExitIn
+from app.mall.places import service as places
+from app.mall.rooms import MALL, mall_room
+from app.platform.http import Conflict, Forbidden, NotFound
+from app.platform.pagination import Cursor
+from app.platform.security.permissions import Principal
+from app.platform.state import AppState
+
+PARKING_STAFF = ("security", "mall_admin")
+
+
+def _require_staff(actor: Principal, mall_id: uuid.UUID) -> None:
+    if not actor.has(PARKING_STAFF, MALL, mall_id):
+        raise Forbidden("Only the mall's security staff record its parking.")
+
+
+async def enter(ctx: AppState, *, actor: Principal, data: CarEntryIn) -> repo.CarVisit:
+    """A car comes in; 409 if it is inside already (the database decides, so two guards at two gates
+    cannot both let it in)."""
+    _require_staff(actor, data.mall_id)
+    async with ctx.db.transaction() as tx:
+        visit = await repo.enter(
+            tx.conn, mall_id=data.mall_id, plate=data.plate, colour=data.colour, section=data.section, by=actor.user_id
+        )
+        if visit is None:
+            inside = await repo.open_visit(tx.conn, mall_id=data.mall_id, plate=data.plate)
+            if inside is None:
+                raise NotFound("No such mall.")
+            raise Conflict(
+                "This car is inside already.",
+                code="already_inside",
+                details={"visit_id": inside.id, "section": inside.section, "entered_at": inside.entered_at},
+            )
+        ctx.outbox.publish(tx, mall_room(data.mall_id), "car_entered", visit)
+        return visit
+
+
+async def exit_by_id(ctx: AppState, *, actor: Principal, visit_id: uuid.UUID) -> repo.CarVisit:
+    """The car of this visit leaves, and pays."""
+    malls = None if actor.is_admin else sorted(actor.scope_ids(PARKING_STAFF, MALL))
+    async with ctx.db.transaction() as tx:
+        visit = await repo.exit_by_id(tx.conn, visit_id=visit_id, malls=malls, by=actor.user_id)
+        if visit is None:
+            found = await repo.get(tx.conn, visit_id)
+            if found is None or not actor.has(PARKING_STAFF, MALL, found.mall_id):
+                raise NotFound("No such car visit.")
+            raise Conflict("This car has left already.", code="already_left", details={"exited_at": found.exited_at})
+        ctx.outbox.publish(tx, mall_room(visit.mall_id), "car_exited", visit)
+        return visit
+
+
+async def exit_by_plate(ctx: AppState, *, actor: Principal, data: CarExitIn) -> repo.CarVisit:
+    """The car with this plate leaves, and pays; 409 if it is not inside."""
+    _require_staff(actor, data.mall_id)
+    async with ctx.db.transaction() as tx:
+        visit = await repo.exit_by_plate(tx.conn, mall_id=data.mall_id, plate=data.plate, by=actor.user_id)
+        if visit is None:
+            if await places.mall_of(tx.conn, data.mall_id) is None:
+                raise NotFound("No such mall.")
+            raise Conflict("This car is not inside.", code="not_inside")
+        ctx.outbox.publish(tx, mall_room(visit.mall_id), "car_exited", visit)
+        return visit
+
+
+async def list_visits(
+    ctx: AppState,
+    *,
+    actor: Principal,
+    mall_id: uuid.UUID,
+    plate: str | None,
+    inside: bool | None,
+    section: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    after: Cursor,
+    limit: int,
+) -> list[repo.CarVisit]:
+    """The mall's car visits, newest first (its security staff and admins)."""
+    _require_staff(actor, mall_id)
+    async with ctx.db.connection() as conn:
+        return await repo.list_visits(
+            conn,
+            mall_id=mall_id,
+            plate=plate,
+            inside=inside,
+            section=section,
+            since=since,
+            until=until,
+            after=after,
+            limit=limit,
+        )

@@ -1,0 +1,184 @@
+"""Malls and their shops: admins open malls; a mall's admins run its shops and its tariff; anyone
+signed in may browse them (customers look for a shop, staff for theirs)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from app.mall.places import repo
+from app.mall.places.schemas import MallIn, MallPatch, ShopIn, ShopPatch
+from app.mall.rooms import MALL, SHOP
+from app.platform import audit
+from app.platform.http import Conflict, NotFound
+from app.platform.pagination import Cursor
+from app.platform.security.permissions import Principal, require, require_admin
+from app.platform.security.scopes import Scope
+from app.platform.state import AppState
+
+MALL_ADMINS = ("mall_admin",)
+
+
+async def create_mall(ctx: AppState, *, actor: Principal, data: MallIn) -> repo.Mall:
+    """A new mall (admins only)."""
+    require_admin(actor)
+    async with ctx.db.transaction() as tx:
+        mall = await repo.insert_mall(
+            tx.conn,
+            name=data.name,
+            address=data.address,
+            timezone=data.timezone,
+            currency=data.currency,
+            parking=data.parking,
+        )
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="mall.created", resource_type="mall", resource_id=mall.id
+        )
+        return mall
+
+
+async def list_malls(ctx: AppState, *, after: Cursor, limit: int) -> list[repo.Mall]:
+    async with ctx.db.connection() as conn:
+        return await repo.list_malls(conn, after=after, limit=limit)
+
+
+async def get_mall(ctx: AppState, mall_id: uuid.UUID) -> repo.Mall:
+    async with ctx.db.connection() as conn:
+        found = await repo.get_mall(conn, mall_id)
+    if found is None:
+        raise NotFound("No such mall.")
+    return found
+
+
+async def update_mall(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, data: MallPatch) -> repo.Mall:
+    """Change what was sent, for the mall's admins."""
+    changes: dict[str, Any] = {
+        repo.MALL_COLUMNS[name]: getattr(data, name) for name in data.model_fields_set if name in repo.MALL_COLUMNS
+    }
+    if "parking" in data.model_fields_set:
+        changes |= {
+            "parking_free_minutes": data.parking.free_minutes,
+            "parking_hourly_price": data.parking.hourly_price,
+            "parking_daily_cap": data.parking.daily_cap,
+        }
+    async with ctx.db.transaction() as tx:
+        if not await repo.mall_exists(tx.conn, mall_id):
+            raise NotFound("No such mall.")
+        require(actor, MALL_ADMINS, MALL, mall_id)
+        updated = await repo.update_mall(tx.conn, mall_id, changes)
+        assert updated is not None, "the mall was found in this transaction"
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="mall.updated",
+            resource_type="mall",
+            resource_id=mall_id,
+            details={"fields": sorted(data.model_fields_set)},
+        )
+        return updated
+
+
+async def delete_mall(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID) -> None:
+    """Close a mall down with everything in it (admins only)."""
+    require_admin(actor)
+    async with ctx.db.transaction() as tx:
+        if not await repo.delete_mall(tx.conn, mall_id):
+            raise NotFound("No such mall.")
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="mall.deleted", resource_type="mall", resource_id=mall_id
+        )
+
+
+def _shop_fields(data: ShopIn | ShopPatch, names: set[str]) -> dict[str, Any]:
+    fields = {repo.SHOP_COLUMNS[name]: getattr(data, name) for name in names if name in repo.SHOP_COLUMNS}
+    if "hours" in names:
+        fields["opens_at"] = data.hours.opens if data.hours else None
+        fields["closes_at"] = data.hours.closes if data.hours else None
+    return fields
+
+
+async def create_shop(ctx: AppState, *, actor: Principal, data: ShopIn) -> repo.Shop:
+    """A shop in a mall the caller administers."""
+    async with ctx.db.transaction() as tx:
+        if not await repo.mall_exists(tx.conn, data.mall_id):
+            raise NotFound("No such mall.")
+        require(actor, MALL_ADMINS, MALL, data.mall_id)
+        shop = await repo.insert_shop(
+            tx.conn, mall_id=data.mall_id, fields=_shop_fields(data, set(ShopIn.model_fields) - {"mall_id"})
+        )
+        if shop is None:
+            raise Conflict("The mall already has a shop of this name.", code="duplicate_name")
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="shop.created", resource_type="shop", resource_id=shop.id
+        )
+        return shop
+
+
+async def list_shops(
+    ctx: AppState, *, mall_id: uuid.UUID, shop_type: str | None, after: Cursor, limit: int
+) -> list[repo.Shop]:
+    async with ctx.db.connection() as conn:
+        return await repo.list_shops(conn, mall_id=mall_id, shop_type=shop_type, after=after, limit=limit)
+
+
+async def get_shop(ctx: AppState, shop_id: uuid.UUID) -> repo.Shop:
+    async with ctx.db.connection() as conn:
+        found = await repo.get_shop(conn, shop_id)
+    if found is None:
+        raise NotFound("No such shop.")
+    return found
+
+
+async def update_shop(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID, data: ShopPatch) -> repo.Shop:
+    """Change what was sent, for the mall's admins and the shop's managers."""
+    async with ctx.db.transaction() as tx:
+        mall_id = await repo.mall_of_shop(tx.conn, shop_id)
+        if mall_id is None:
+            raise NotFound("No such shop.")
+        if not actor.has("shop_manager", SHOP, shop_id):
+            require(actor, MALL_ADMINS, MALL, mall_id)
+        try:
+            updated = await repo.update_shop(tx.conn, shop_id, _shop_fields(data, data.model_fields_set))
+        except asyncpg.UniqueViolationError:
+            raise Conflict("The mall already has a shop of this name.", code="duplicate_name") from None
+        assert updated is not None, "the shop was found in this transaction"
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="shop.updated",
+            resource_type="shop",
+            resource_id=shop_id,
+            details={"fields": sorted(data.model_fields_set)},
+        )
+        return updated
+
+
+async def delete_shop(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID) -> None:
+    """Remove a shop, for the mall's admins."""
+    async with ctx.db.transaction() as tx:
+        mall_id = await repo.mall_of_shop(tx.conn, shop_id)
+        if mall_id is None:
+            raise NotFound("No such shop.")
+        require(actor, MALL_ADMINS, MALL, mall_id)
+        await repo.delete_shop(tx.conn, shop_id)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="shop.deleted", resource_type="shop", resource_id=shop_id
+        )
+
+
+async def mall_of(conn: asyncpg.Connection, mall_id: uuid.UUID) -> repo.Mall | None:
+    """A mall inside the caller's transaction (None: no such mall), for the mall's other areas."""
+    return await repo.get_mall(conn, mall_id)
+
+
+async def mall_scope(conn: asyncpg.Connection, mall_id: uuid.UUID) -> Scope | None:
+    """The mall as a scope roles are held on (None: no such mall)."""
+    return Scope(MALL, mall_id) if await repo.mall_exists(conn, mall_id) else None
+
+
+async def shop_scope(conn: asyncpg.Connection, shop_id: uuid.UUID) -> Scope | None:
+    """The shop as a scope, inside its mall (None: no such shop)."""
+    mall_id = await repo.mall_of_shop(conn, shop_id)
+    return None if mall_id is None else Scope(SHOP, shop_id, {MALL: mall_id})
