@@ -179,6 +179,7 @@ async def me(request: Request) -> Response:
     tag="admin",
     errors=(404,),
     also=(200,),
+    links={"set_role_history": "path.id", "revoke_role": "path.id"},
 )
 async def grant_role(request: Request) -> Response:
     caller = await principal(request)

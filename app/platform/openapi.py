@@ -68,10 +68,13 @@ def doc(
     tag: str | None = None,
     errors: Iterable[int] = (),
     also: Iterable[int] = (),
+    links: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach the OpenAPI description of one handler; `errors` are the statuses its own rules answer
     (404, 409, ...) beyond those its inputs and sign-in bring, `also` other successes with the same body
-    (200 for a create that found the thing already there)."""
+    (200 for a create that found the thing already there), `links` the operations that take the id this
+    one answers with, each with the parameter it goes in (`{"get_mall": "path.id"}`): clients and the
+    stateful tests follow them from a create to what acts on it."""
 
     def attach(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__openapi__ = {  # type: ignore[attr-defined]
@@ -85,6 +88,7 @@ def doc(
             "tag": tag,
             "errors": tuple(errors),
             "also": tuple(also),
+            "links": dict(links or {}),
         }
         return fn
 
@@ -203,6 +207,11 @@ def _operation(route: Route, meta: dict[str, Any], components: dict[str, Any]) -
     ok: dict[str, Any] = {"description": "Success"}
     if meta["response"] is not None:
         ok["content"] = {"application/json": {"schema": _schema(meta["response"], components)}}
+    if meta["links"]:
+        ok["links"] = {
+            target: {"operationId": target, "parameters": {parameter: "$response.body#/id"}}
+            for target, parameter in meta["links"].items()
+        }
     op["responses"] = {str(status): ok for status in (meta["status"], *meta["also"])} | {
         str(status): _error(status) for status in sorted(_statuses(meta, bool(path_params)))
     }
@@ -230,6 +239,7 @@ def build(
     paths: dict[str, Any] = {}
     components: dict[str, Any] = {"Error": ERROR}
     operation_ids: set[str] = set()
+    linked: set[str] = set()
     for route in routes:
         meta = getattr(route.endpoint, "__openapi__", None) if isinstance(route, Route) else None
         if meta is None:
@@ -238,8 +248,13 @@ def build(
         if op["operationId"] in operation_ids:
             raise ValueError(f"two handlers are named {op['operationId']}: operation ids must be unique")
         operation_ids.add(op["operationId"])
+        linked |= {
+            link["operationId"] for response in op["responses"].values() for link in response.get("links", {}).values()
+        }
         for method in sorted((route.methods or set()) - {"HEAD"}):
             paths.setdefault(_PARAM.sub(r"{\1}", route.path), {})[method.lower()] = op
+    if linked - operation_ids:
+        raise ValueError(f"links to operations that do not exist: {sorted(linked - operation_ids)}")
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},

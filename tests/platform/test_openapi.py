@@ -76,3 +76,17 @@ async def test_the_ways_to_sign_in_are_declared_and_open_operations_say_so(spec:
     assert schemes["cookie"] == {"type": "apiKey", "in": "cookie", "name": "gh_access"}
     assert spec["paths"]["/v1/auth/login"]["post"]["security"] == []
     assert {"bearer": []} in spec["paths"]["/v1/flats"]["get"]["security"]
+
+
+async def test_creates_link_to_what_acts_on_what_they_made(spec: dict[str, Any]) -> None:
+    operations = {op["operationId"] for item in spec["paths"].values() for op in item.values()}
+    links = spec["paths"]["/v1/visitors"]["post"]["responses"]["201"]["links"]
+    assert links["respond"] == {"operationId": "respond", "parameters": {"path.id": "$response.body#/id"}}
+    every = [
+        link
+        for item in spec["paths"].values()
+        for op in item.values()
+        for response in op["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert len(every) >= 15 and {link["operationId"] for link in every} <= operations

@@ -22,6 +22,7 @@ from app.platform.state import app_state
     status=201,
     tag="parking",
     errors=(404, 409),
+    links={"exit_car": "path.id"},
 )
 async def enter_car(request: Request) -> Response:
     caller = await principal(request)

@@ -27,7 +27,20 @@ async def list_malls(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Open a mall (admins)", body=MallIn, response=repo.Mall, status=201, tag="mall")
+@doc(
+    summary="Open a mall (admins)",
+    body=MallIn,
+    response=repo.Mall,
+    status=201,
+    tag="mall",
+    links={
+        "get_mall": "path.id",
+        "update_mall": "path.id",
+        "delete_mall": "path.id",
+        "list_shops": "query.mall_id",
+        "list_car_visits": "query.mall_id",
+    },
+)
 async def create_mall(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, MallIn)
@@ -71,6 +84,7 @@ async def list_shops(request: Request) -> Response:
     status=201,
     tag="mall",
     errors=(404, 409),
+    links={"get_shop": "path.id", "update_shop": "path.id", "delete_shop": "path.id"},
 )
 async def create_shop(request: Request) -> Response:
     caller = await principal(request)

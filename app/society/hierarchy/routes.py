@@ -42,7 +42,14 @@ async def list_societies(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Create a society (admins)", body=SocietyIn, response=repo.Society, status=201, tag="society")
+@doc(
+    summary="Create a society (admins)",
+    body=SocietyIn,
+    response=repo.Society,
+    status=201,
+    tag="society",
+    links={"list_complexes": "query.society_id", "expected_visitors": "path.society_id"},
+)
 async def create_society(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, SocietyIn)
@@ -59,7 +66,15 @@ async def list_complexes(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Create a complex", body=ComplexIn, response=repo.Complex, status=201, tag="society", errors=(404, 409))
+@doc(
+    summary="Create a complex",
+    body=ComplexIn,
+    response=repo.Complex,
+    status=201,
+    tag="society",
+    errors=(404, 409),
+    links={"list_blocks": "query.complex_id"},
+)
 async def create_complex(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, ComplexIn)
@@ -76,7 +91,15 @@ async def list_blocks(request: Request) -> Response:
     return json(page(items, q.limit, _key))
 
 
-@doc(summary="Create a block", body=BlockIn, response=repo.Block, status=201, tag="society", errors=(404, 409))
+@doc(
+    summary="Create a block",
+    body=BlockIn,
+    response=repo.Block,
+    status=201,
+    tag="society",
+    errors=(404, 409),
+    links={"list_flats": "query.block_id"},
+)
 async def create_block(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, BlockIn)

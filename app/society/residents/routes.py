@@ -22,6 +22,7 @@ from app.society.residents.schemas import ApprovalIn, ResidentRequestIn, Residen
     status=201,
     tag="residents",
     errors=(404, 409),
+    links={"approve": "path.id", "reject": "path.id"},
 )
 async def create_request(request: Request) -> Response:
     caller = await principal(request)

@@ -41,6 +41,7 @@ def _idempotency_key(request: Request) -> str | None:
     status=201,
     tag="visitors",
     errors=(404, 409),
+    links={"respond": "path.id", "send_invite": "path.id"},
 )
 async def create_visitor(request: Request) -> Response:
     caller = await principal(request)
