@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from app.identity import demo
+from app.identity import demo, repo
 from app.identity.resets import RESET_EMAIL, send_reset_code
 from app.identity.routes import routes
 from app.identity.service import SocketAuthenticator
 from app.platform.jobs import Job
-from app.platform.modules import DomainModule, Tag
+from app.platform.modules import DomainModule, EventType, Tag
+from app.platform.realtime.rooms import USER
 from app.platform.security.permissions import ADMIN, Role
 from app.platform.security.scopes import GLOBAL
 
@@ -21,6 +22,10 @@ MODULE = DomainModule(
         Tag("auth", "Sign-up, sign-in, token refresh, logout and password reset"),
         Tag("profile", "Who the caller is and where its roles apply"),
         Tag("admin", "Role assignments and accounts"),
+    ],
+    events=[
+        EventType("role_granted", (USER,), repo.RoleAssignment, "The user was given a role"),
+        EventType("role_revoked", (USER,), repo.RoleAssignment, "A role was taken from the user"),
     ],
     seed_demo=demo.seed,
     authenticator=SocketAuthenticator,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from app.mall import demo
+from app.mall.parking import repo as parking_repo
 from app.mall.parking.routes import routes as parking_routes
 from app.mall.places import service as places
 from app.mall.places.routes import routes as place_routes
 from app.mall.rooms import MALL, SHOP
-from app.platform.modules import DomainModule, Tag
+from app.platform.modules import DomainModule, EventType, Tag
 from app.platform.security.permissions import Role, RoomType
 from app.platform.security.scopes import ScopeType
 
@@ -28,6 +29,10 @@ MODULE = DomainModule(
     tags=[
         Tag("mall", "Malls and their shops"),
         Tag("parking", "Cars entering and leaving a mall's parking, and what they pay"),
+    ],
+    events=[
+        EventType("car_entered", (MALL,), parking_repo.CarVisit, "Security recorded a car coming in"),
+        EventType("car_exited", (MALL,), parking_repo.CarVisit, "A car left; `cost` is what it paid"),
     ],
     seed_demo=demo.seed,
 )

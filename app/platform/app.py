@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp
 
-from app.platform import context, logs, metrics, openapi, upkeep
+from app.platform import asyncapi, context, logs, metrics, openapi, upkeep
 from app.platform.config import Settings, check
 from app.platform.db import Database
 from app.platform.http import ApiError, MethodNotAllowed, NotFound, error_response, internal_error_body, json
@@ -83,6 +83,10 @@ async def _ready(state: AppState) -> tuple[dict[str, object], int]:
 
 async def openapi_json(request: Request) -> Response:
     return json(request.app.state.openapi)
+
+
+async def asyncapi_json(request: Request) -> Response:
+    return json(request.app.state.asyncapi)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -218,6 +222,7 @@ def _platform_routes() -> list[BaseRoute]:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route("/asyncapi.json", asyncapi_json, methods=["GET"]),
     ]
 
 
@@ -261,5 +266,8 @@ def build_app(settings: Settings, installed: Installed) -> ASGIApp:
         version=VERSION,
         tags=[(t.name, t.description) for t in installed.tags()],
         vocabularies={"role": [r.name for r in state.rules.roles], "scope_type": sorted(state.scopes.names)},
+    )
+    starlette.state.asyncapi = asyncapi.build(
+        installed.events(), state.rules.room_types, title="Gatehouse realtime", version=VERSION
     )
     return socketio.ASGIApp(state.hub.sio, other_asgi_app=_http_app(starlette, state), socketio_path="socket.io")

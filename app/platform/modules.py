@@ -40,6 +40,17 @@ class Tag:
 
 
 @dataclass(frozen=True, slots=True)
+class EventType:
+    """An event a domain emits: its name, the room types it goes to, and the type of its `data` (the
+    resource as the HTTP API returns it). The AsyncAPI document is built from these."""
+
+    name: str
+    rooms: tuple[str, ...]
+    payload: type
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class DomainModule:
     name: str
     routes: Sequence[BaseRoute] = ()
@@ -49,6 +60,7 @@ class DomainModule:
     jobs: Sequence[Job] = ()
     schedules: Sequence[Schedule] = ()
     tags: Sequence[Tag] = ()
+    events: Sequence[EventType] = ()
     # Loads demo data (idempotently) and returns who can sign in; modules run in list order.
     seed_demo: Callable[[AppState], Awaitable[Sequence[DemoAccount]]] | None = None
     # The one module that knows users provides how sockets authenticate.
@@ -86,6 +98,13 @@ class Installed:
 
     def tags(self) -> list[Tag]:
         return [t for m in self.modules for t in m.tags]
+
+    def events(self) -> list[EventType]:
+        found = [e for m in self.modules for e in m.events]
+        names = [e.name for e in found]
+        if len(set(names)) != len(names):
+            raise ValueError(f"an event is declared twice: {sorted(n for n in names if names.count(n) > 1)}")
+        return found
 
     def authenticator(self, state: AppState) -> Authenticator:
         provider = next(m.authenticator for m in self.modules if m.authenticator is not None)

@@ -23,7 +23,7 @@ _PARAM = re.compile(r"{([^}:]+)(:[^}]+)?}")
 # A schema keyword standing for a list of names the installed modules declare (roles, scope types): `build`
 # turns it into an enum of them.
 VOCABULARY = "x-gatehouse-vocabulary"
-_REF = "#/components/schemas/{model}"
+REF = "#/components/schemas/{model}"
 ERROR = {
     "type": "object",
     "description": "Every error: a stable snake_case code to branch on, a message for people, details if any.",
@@ -95,9 +95,16 @@ def doc(
     return attach
 
 
-class _EdgeSchema(GenerateJsonSchema):
+class EdgeSchema(GenerateJsonSchema):
     """JSON Schema of what the edge accepts, where pydantic's own says less: text never holds NUL
     (PostgreSQL cannot store it), and surrounding whitespace is trimmed before lengths are checked."""
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        """A field that may be left out but never sent as null (PATCH's `name`) shows no null default."""
+        out = super().default_schema(schema)
+        if "default" in out and out["default"] is None and not _takes_null(out):
+            del out["default"]
+        return out
 
     def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
         out = super().str_schema(schema)
@@ -108,6 +115,15 @@ class _EdgeSchema(GenerateJsonSchema):
         elif "pattern" not in out:
             out["pattern"] = r"^[^\x00]*$"
         return out
+
+
+def _takes_null(schema: JsonSchemaValue) -> bool:
+    kinds = schema.get("type")
+    return (
+        kinds == "null"
+        or (isinstance(kinds, list) and "null" in kinds)
+        or any(_takes_null(alt) for alt in schema.get("anyOf", ()))
+    )
 
 
 def _trimmed(low: int, high: int | None, inner: str | None) -> str:
@@ -130,7 +146,7 @@ def _trimmed(low: int, high: int | None, inner: str | None) -> str:
     return rf"^\s*{core}\s*$"
 
 
-def _add(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
+def add_schema(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
     """Name a schema; two different ones under one name (a request model and a response dataclass both
     called `Hours`, say) would make one of them lie, so that stops the build."""
     if components.get(name, schema) != schema:
@@ -140,17 +156,17 @@ def _add(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
 
 def _schema(model: type, components: dict[str, Any]) -> dict[str, Any]:
     """A named component for a pydantic model or for the dataclass a repository returns (what is served)."""
-    schema = TypeAdapter(model).json_schema(ref_template=_REF, schema_generator=_EdgeSchema)
+    schema = TypeAdapter(model).json_schema(ref_template=REF, schema_generator=EdgeSchema)
     for name, sub in schema.pop("$defs", {}).items():
-        _add(components, name, sub)
-    _add(components, model.__name__, schema)
-    return {"$ref": _REF.format(model=model.__name__)}
+        add_schema(components, name, sub)
+    add_schema(components, model.__name__, schema)
+    return {"$ref": REF.format(model=model.__name__)}
 
 
 def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
-    schema = model.model_json_schema(ref_template=_REF, schema_generator=_EdgeSchema)
+    schema = model.model_json_schema(ref_template=REF, schema_generator=EdgeSchema)
     for name, sub in schema.pop("$defs", {}).items():
-        _add(components, name, sub)
+        add_schema(components, name, sub)
     required = set(schema.get("required", ()))
     params = []
     for name, prop in schema.get("properties", {}).items():
@@ -166,7 +182,7 @@ def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> lis
 def _error(status: int) -> dict[str, Any]:
     return {
         "description": _REASONS[status],
-        "content": {"application/json": {"schema": {"$ref": _REF.format(model="Error")}}},
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
     }
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from app.platform.jobs import Job, Schedule
-from app.platform.modules import DomainModule, Tag
+from app.platform.modules import DomainModule, EventType, Tag
+from app.platform.realtime.rooms import USER
 from app.platform.security.permissions import Role, RoomType
 from app.platform.security.scopes import ScopeType
 from app.society import demo
 from app.society.hierarchy import service as hierarchy
 from app.society.hierarchy.routes import routes as hierarchy_routes
+from app.society.residents import repo as residents_repo
 from app.society.residents.routes import routes as resident_routes
 from app.society.rooms import FLAT, SOCIETY
 from app.society.visitors import alerts
+from app.society.visitors import repo as visitors_repo
 from app.society.visitors import service as visitors
 from app.society.visitors.routes import routes as visitor_routes
 
@@ -42,6 +45,21 @@ MODULE = DomainModule(
         Tag("visitors", "Walk-ins, answers, invitations and expected visitors"),
         Tag("visits", "Check-in, check-out and visit history"),
         Tag("residents", "Requests to join a flat, and devices to push to"),
+    ],
+    events=[
+        EventType("visitor_request", (FLAT,), visitors_repo.Visitor, "A guard registered a visitor for the flat"),
+        EventType("request_approved", (SOCIETY, FLAT), visitors_repo.Visitor, "A resident let the visitor in"),
+        EventType("request_denied", (SOCIETY, FLAT), visitors_repo.Visitor, "A resident turned the visitor away"),
+        EventType("request_escalated", (SOCIETY,), visitors_repo.Visitor, "Nobody answered a request in time"),
+        EventType("expected_visitor", (SOCIETY,), visitors_repo.Visitor, "A resident invited a visitor"),
+        EventType("visitor_checked_in", (FLAT, SOCIETY), visitors_repo.Visit, "The guard let the visitor in"),
+        EventType("visitor_checked_out", (FLAT, SOCIETY), visitors_repo.Visit, "The guard let the visitor out"),
+        EventType(
+            "resident_request_created", (SOCIETY,), residents_repo.ResidentRequest, "Someone asked to join a flat"
+        ),
+        EventType(
+            "resident_request_updated", (USER, SOCIETY), residents_repo.ResidentRequest, "The society admin decided"
+        ),
     ],
     seed_demo=demo.seed,
 )

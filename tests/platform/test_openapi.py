@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from openapi_spec_validator import validate
 
 from tests.helpers import Api
 
@@ -19,6 +20,10 @@ async def spec(api: Api) -> dict[str, Any]:
 
 def _component(spec: dict[str, Any], ref: dict[str, str]) -> dict[str, Any]:
     return spec["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+
+
+async def test_the_document_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
+    validate(spec)  # raises, naming the first thing wrong
 
 
 async def test_bodies_come_from_the_models_that_validate_them(spec: dict[str, Any]) -> None:
