@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from pydantic.json_schema import WithJsonSchema
 
 from app.platform.http import Body, Instant
@@ -47,6 +47,12 @@ ScopeTypeName = Annotated[
 
 
 class SignupIn(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "asha@example.com", "password": "a-long-password", "name": "Asha Rao"}]
+        }
+    )
+
     email: Email
     password: Password
     name: Name
@@ -54,6 +60,10 @@ class SignupIn(Body):
 
 
 class LoginIn(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "asha@example.com", "password": "a-long-password"}]}
+    )
+
     email: Email
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
@@ -87,6 +97,16 @@ HISTORY_FROM = (
 
 
 class RoleAssignmentIn(Body):
+    """`scope_id` names the scope; a global role (admin, customer) has none."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"scope_type": {"const": "global"}}},
+            "then": {"properties": {"scope_id": {"type": "null"}}},
+            "else": {"required": ["scope_id"], "properties": {"scope_id": {"type": "string"}}},
+        }
+    )
+
     user_id: uuid.UUID
     role: RoleName
     scope_type: ScopeTypeName

@@ -95,3 +95,13 @@ async def test_creates_link_to_what_acts_on_what_they_made(spec: dict[str, Any])
         for link in response.get("links", {}).values()
     ]
     assert len(every) >= 15 and {link["operationId"] for link in every} <= operations
+
+
+async def test_main_flows_carry_examples_and_cross_field_rules(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    for name in ("SignupIn", "LoginIn", "VisitorIn", "MallIn", "CarEntryIn"):
+        assert schemas[name]["examples"], name
+    grant = schemas["RoleAssignmentIn"]
+    assert grant["if"] == {"properties": {"scope_type": {"const": "global"}}}
+    assert grant["else"]["required"] == ["scope_id"]
+    assert "admin" in grant["properties"]["role"]["enum"] and "mall" in grant["properties"]["scope_type"]["enum"]

@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.platform.http import Body, Instant
 
@@ -28,6 +28,12 @@ Section = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 
 class CarEntryIn(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"mall_id": "9b2e4d1c-7a3f-4e8b-b6c5-1d0f2a9e8c74", "plate": "KA 01 AB 1234", "section": "B2"}]
+        }
+    )
+
     mall_id: uuid.UUID
     plate: Plate
     section: Section

@@ -7,7 +7,7 @@ import uuid
 import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import WithJsonSchema
 
 from app.identity.schemas import Phone
@@ -49,6 +49,18 @@ class Tariff(Body):
 
 
 class MallIn(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "City Mall",
+                    "timezone": "Asia/Kolkata",
+                    "parking": {"free_minutes": 15, "hourly_price": 4000, "daily_cap": 30000},
+                }
+            ]
+        }
+    )
+
     name: Text200
     address: Address | None = None
     timezone: TimeZone = Field(description="IANA time zone the mall's days and hours are in")

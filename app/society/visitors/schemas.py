@@ -18,6 +18,19 @@ VisitorStatus = Literal["pending", "accepted", "denied", "pre_approved", "checke
 class VisitorIn(Body):
     """A guard registers a walk-in (no `expected_at`); a resident invites one (with `expected_at`)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "flat_id": "3f6c2a9e-8d1b-4c57-9a0e-2b7d4e1f6a83",
+                    "name": "Ramesh Kumar",
+                    "phone": "+91 98450 12345",
+                    "purpose": "delivery",
+                }
+            ]
+        }
+    )
+
     flat_id: uuid.UUID
     name: Name
     phone: Phone | None = None
