@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import uuid
+import zoneinfo
 
 from app.identity import demo as identity_demo
 from app.identity import service as identity
 from app.identity.schemas import RoleAssignmentIn
+from app.mall.cinema import service as cinema
+from app.mall.cinema.schemas import CinemaIn, MovieIn, ShowingIn
 from app.mall.places import service as places
 from app.mall.places.schemas import Hours, MallIn, ShopIn, Tariff
 from app.mall.rooms import MALL, SHOP
+from app.platform.http import Conflict
 from app.platform.modules import DemoAccount
+from app.platform.security.permissions import Principal
 from app.platform.state import AppState
 
 MALL_NAME = "City Mall"
@@ -54,6 +61,7 @@ async def seed(ctx: AppState) -> list[DemoAccount]:
                     hours=Hours(opens=dt.time(10), closes=dt.time(22)),
                 ),
             )
+    await _programme(ctx, admin, mall.id)
     people = [
         ("mall-admin@demo.example.com", "Priya (mall admin)", "mall_admin", MALL, mall.id, MALL_NAME),
         ("security@demo.example.com", "Arjun (security)", "security", MALL, mall.id, f"{MALL_NAME} parking"),
@@ -76,3 +84,35 @@ async def seed(ctx: AppState) -> list[DemoAccount]:
         )
         accounts.append(DemoAccount(role, email, where))
     return accounts
+
+
+async def _programme(ctx: AppState, admin: Principal, mall_id: uuid.UUID) -> None:
+    """A cinema with one movie showing this evening and tomorrow evening, on the mall's clock."""
+    cinemas = await cinema.list_cinemas(ctx, mall_id=mall_id, after=None, limit=100)
+    screen = (
+        cinemas[0]
+        if cinemas
+        else await cinema.create_cinema(
+            ctx, actor=admin, data=CinemaIn(mall_id=mall_id, name="City Screens", location="3-01", floor=3)
+        )
+    )
+    movies = await cinema.list_movies(ctx, mall_id=mall_id, after=None, limit=100)
+    movie = (
+        movies[0]
+        if movies
+        else await cinema.create_movie(
+            ctx,
+            actor=admin,
+            data=MovieIn(
+                mall_id=mall_id, name="The Long Monsoon", duration_minutes=142, genre="drama", ticket_price=25000
+            ),
+        )
+    )
+    zone = zoneinfo.ZoneInfo("Asia/Kolkata")
+    today = dt.datetime.now(zone).date()
+    for day in (today, today + dt.timedelta(days=1)):
+        starts = dt.datetime.combine(day, dt.time(19), zone)
+        with contextlib.suppress(Conflict):  # seeded before
+            await cinema.create_showing(
+                ctx, actor=admin, data=ShowingIn(cinema_id=screen.id, movie_id=movie.id, starts_at=starts, seats=120)
+            )

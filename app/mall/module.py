@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from app.mall import demo
+from app.mall.cinema import repo as cinema_repo
+from app.mall.cinema.routes import routes as cinema_routes
 from app.mall.parking import repo as parking_repo
 from app.mall.parking.routes import routes as parking_routes
 from app.mall.places import service as places
 from app.mall.places.routes import routes as place_routes
 from app.mall.rooms import MALL, SHOP
 from app.platform.modules import DomainModule, EventType, Tag
+from app.platform.realtime.rooms import USER
 from app.platform.security.permissions import Role, RoomType
 from app.platform.security.scopes import ScopeType
 
 MODULE = DomainModule(
     name="mall",
-    routes=[*place_routes, *parking_routes],
+    routes=[*place_routes, *parking_routes, *cinema_routes],
     roles=[
         Role("mall_admin", MALL, granted_by=("mall_admin",)),
         Role("security", MALL, granted_by=("mall_admin",)),
@@ -29,10 +32,13 @@ MODULE = DomainModule(
     tags=[
         Tag("mall", "Malls and their shops"),
         Tag("parking", "Cars entering and leaving a mall's parking, and what they pay"),
+        Tag("cinema", "Cinemas, movies, showings and tickets"),
     ],
     events=[
         EventType("car_entered", (MALL,), parking_repo.CarVisit, "Security recorded a car coming in"),
         EventType("car_exited", (MALL,), parking_repo.CarVisit, "A car left; `cost` is what it paid"),
+        EventType("showing_updated", (MALL,), cinema_repo.Showing, "A showing was scheduled, or seats were sold"),
+        EventType("ticket_checkout", (USER,), cinema_repo.TicketCheckout, "The user bought tickets"),
     ],
     seed_demo=demo.seed,
 )

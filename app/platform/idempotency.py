@@ -15,9 +15,10 @@ from typing import Any
 
 import asyncpg
 import orjson
+from starlette.requests import Request
 
 from app.platform.db import Tx
-from app.platform.http import Unprocessable, dumps
+from app.platform.http import BadRequest, Unprocessable, dumps
 
 _COLUMNS = "user_id, scope, key, request_hash, status, response"
 _CLAIM = """
@@ -43,6 +44,14 @@ async def prune(conn: asyncpg.Connection, *, days: int) -> int:
         removed += count
         if count < 5000:
             return removed
+
+
+def header_key(request: Request) -> str | None:
+    """The request's `Idempotency-Key`, if it sent one (400 for one that is empty or too long)."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise BadRequest("Idempotency-Key must be 1 to 200 characters.", code="invalid_idempotency_key")
+    return key
 
 
 def insert_cte(name: str, rows: str) -> str:

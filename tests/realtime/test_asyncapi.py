@@ -68,6 +68,13 @@ async def _flows(api: Api, admin: User) -> list[str]:
     await api.grant(admin, security, "security", "mall", mall["id"])
     car = await api.created("/v1/car-visits", {"mall_id": mall["id"], "plate": "KA01AB0001", "section": "A"}, security)
     assert (await api.post(f"/v1/car-visits/{car['id']}/exit", {}, security)).status_code == 200
+    cinema = await api.created("/v1/cinemas", {"mall_id": mall["id"], "name": "Screen 1"}, admin)
+    movie = await api.created(
+        "/v1/movies", {"mall_id": mall["id"], "name": "Monsoon", "duration_minutes": 120, "ticket_price": 100}, admin
+    )
+    showing = {"cinema_id": cinema["id"], "movie_id": movie["id"], "starts_at": expected, "seats": 10}
+    showing = await api.created("/v1/showings", showing, admin)
+    await api.created("/v1/ticket-checkouts", {"showing_id": showing["id"], "tickets": 2}, newcomer)
     flats = [f"flat:{flat}" for flat in society.flats]
     return [*flats, f"society:{society.id}", f"user:{newcomer.id}", f"mall:{mall['id']}"]
 

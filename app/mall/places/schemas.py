@@ -16,7 +16,9 @@ from app.platform.http import JSON_INTEGER, Body, read_as
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Money = Annotated[int, Field(ge=0, le=10**12, description="Integer minor units of the mall's currency"), JSON_INTEGER]
-ShopType = Literal["retail", "food", "cafe", "services", "entertainment", "other"]
+# An image: one this server stores (`/media/...`, from the uploads endpoint) or one served over https.
+ImageUrl = Annotated[str, StringConstraints(max_length=500, pattern=r"^(?:https://|/media/)[^\s\x00]+$")]
+ShopType = Literal["retail", "food", "cafe", "services", "entertainment", "cinema", "other"]
 
 
 ZONES = sorted(zoneinfo.available_timezones())
@@ -93,7 +95,7 @@ class ShopIn(Body):
     floor: Annotated[int, Field(ge=-10, le=300), JSON_INTEGER] | None = None
     hours: Hours | None = None
     phone: Phone | None = None
-    image_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^(https://|/media/)\S+$")] | None = None
+    image_url: ImageUrl | None = None
 
 
 class ShopPatch(Body):
@@ -105,7 +107,7 @@ class ShopPatch(Body):
     floor: Annotated[int, Field(ge=-10, le=300), JSON_INTEGER] | None = None
     hours: Hours | None = None
     phone: Phone | None = None
-    image_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^(https://|/media/)\S+$")] | None = None
+    image_url: ImageUrl | None = None
 
 
 class ListQuery(BaseModel):

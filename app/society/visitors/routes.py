@@ -9,7 +9,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.identity.current import principal
-from app.platform.http import BadRequest, json, no_content, parse_body, parse_query, path_uuid
+from app.platform import idempotency
+from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
 from app.platform.pagination import decode_cursor, page
 from app.platform.state import app_state
@@ -27,13 +28,6 @@ from app.society.visitors.schemas import (
 )
 
 
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("idempotency-key")
-    if key is not None and not 1 <= len(key) <= 200:
-        raise BadRequest("Idempotency-Key must be 1 to 200 characters.", code="invalid_idempotency_key")
-    return key
-
-
 @doc(
     summary="Register a walk-in (guard) or invite a visitor (resident, with expected_at)",
     body=VisitorIn,
@@ -45,7 +39,7 @@ def _idempotency_key(request: Request) -> str | None:
 )
 async def create_visitor(request: Request) -> Response:
     caller = await principal(request)
-    key = _idempotency_key(request)
+    key = idempotency.header_key(request)
     data = await parse_body(request, VisitorIn)
     status, body = await service.create_visitor(
         app_state(request), actor=caller, data=data, idempotency_key=key, raw_body=await request.body()

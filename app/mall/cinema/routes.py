@@ -1,0 +1,176 @@
+"""HTTP handlers for cinemas, movies, showings and ticket checkouts."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.identity.current import principal
+from app.mall.cinema import repo, service
+from app.mall.cinema.schemas import (
+    ByMallQuery,
+    CinemaIn,
+    ListQuery,
+    MovieIn,
+    ShowingIn,
+    ShowingsQuery,
+    TicketCheckoutIn,
+)
+from app.mall.places import repo as places_repo
+from app.platform import idempotency
+from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
+from app.platform.openapi import doc
+from app.platform.pagination import decode_cursor, page
+from app.platform.state import app_state
+
+
+@doc(summary="Cinemas of a mall", query=ByMallQuery, tag="cinema")
+async def list_cinemas(request: Request) -> Response:
+    await principal(request)
+    q = parse_query(request, ByMallQuery)
+    items = await service.list_cinemas(
+        app_state(request), mall_id=q.mall_id, after=decode_cursor(q.cursor), limit=q.limit
+    )
+    return json(page(items, q.limit, lambda s: (s.created_at, s.id)))
+
+
+@doc(
+    summary="Open a cinema in a mall (its admins)",
+    body=CinemaIn,
+    response=places_repo.Shop,
+    status=201,
+    tag="cinema",
+    errors=(404, 409),
+    links={"get_cinema": "path.id", "list_showings_of_day": "query.cinema_id"},
+)
+async def create_cinema(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, CinemaIn)
+    return json(await service.create_cinema(app_state(request), actor=caller, data=data), 201)
+
+
+@doc(summary="One cinema", response=places_repo.Shop, tag="cinema")
+async def get_cinema(request: Request) -> Response:
+    await principal(request)
+    return json(await service.get_cinema(app_state(request), path_uuid(request)))
+
+
+@doc(summary="Movies a mall shows", query=ByMallQuery, tag="cinema")
+async def list_movies(request: Request) -> Response:
+    await principal(request)
+    q = parse_query(request, ByMallQuery)
+    items = await service.list_movies(
+        app_state(request), mall_id=q.mall_id, after=decode_cursor(q.cursor), limit=q.limit
+    )
+    return json(page(items, q.limit, lambda m: (m.created_at, m.id)))
+
+
+@doc(
+    summary="Add a movie (the mall's admins)",
+    body=MovieIn,
+    response=repo.Movie,
+    status=201,
+    tag="cinema",
+    errors=(404, 409),
+    links={"get_movie": "path.id", "delete_movie": "path.id"},
+)
+async def create_movie(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, MovieIn)
+    return json(await service.create_movie(app_state(request), actor=caller, data=data), 201)
+
+
+@doc(summary="One movie", response=repo.Movie, tag="cinema")
+async def get_movie(request: Request) -> Response:
+    await principal(request)
+    return json(await service.get_movie(app_state(request), path_uuid(request)))
+
+
+@doc(summary="Take a movie off, with its showings (the mall's admins)", status=204, tag="cinema")
+async def delete_movie(request: Request) -> Response:
+    caller = await principal(request)
+    await service.delete_movie(app_state(request), actor=caller, movie_id=path_uuid(request))
+    return no_content()
+
+
+@doc(summary="What is on one day at a mall, or in one of its cinemas", query=ShowingsQuery, tag="cinema", errors=(404,))
+async def list_showings_of_day(request: Request) -> Response:
+    await principal(request)
+    q = parse_query(request, ShowingsQuery)
+    items = await service.showings_on(app_state(request), mall_id=q.mall_id, cinema_id=q.cinema_id, day=q.date)
+    return json({"items": items, "next_cursor": None})
+
+
+@doc(
+    summary="Schedule a showing (the mall's admins)",
+    body=ShowingIn,
+    response=repo.Showing,
+    status=201,
+    tag="cinema",
+    errors=(404, 409),
+    links={"get_showing": "path.id", "delete_showing": "path.id"},
+)
+async def create_showing(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, ShowingIn)
+    return json(await service.create_showing(app_state(request), actor=caller, data=data), 201)
+
+
+@doc(summary="One showing, with the seats left", response=repo.Showing, tag="cinema")
+async def get_showing(request: Request) -> Response:
+    await principal(request)
+    return json(await service.get_showing(app_state(request), path_uuid(request)))
+
+
+@doc(summary="Cancel a showing (the mall's admins)", status=204, tag="cinema")
+async def delete_showing(request: Request) -> Response:
+    caller = await principal(request)
+    await service.delete_showing(app_state(request), actor=caller, showing_id=path_uuid(request))
+    return no_content()
+
+
+@doc(
+    summary="Buy tickets for a showing (honours Idempotency-Key)",
+    body=TicketCheckoutIn,
+    response=repo.TicketCheckout,
+    status=201,
+    tag="cinema",
+    errors=(404, 409),
+)
+async def checkout(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, TicketCheckoutIn)
+    status, body = await service.checkout(
+        app_state(request),
+        actor=caller,
+        data=data,
+        idempotency_key=idempotency.header_key(request),
+        raw_body=await request.body(),
+    )
+    return json(body, status)
+
+
+@doc(summary="The caller's ticket purchases, newest first", query=ListQuery, tag="cinema")
+async def my_checkouts(request: Request) -> Response:
+    caller = await principal(request)
+    q = parse_query(request, ListQuery)
+    items = await service.my_checkouts(app_state(request), actor=caller, after=decode_cursor(q.cursor), limit=q.limit)
+    return json(page(items, q.limit, lambda c: (c.created_at, c.id)))
+
+
+routes = [
+    Route("/v1/cinemas", list_cinemas, methods=["GET"]),
+    Route("/v1/cinemas", create_cinema, methods=["POST"]),
+    Route("/v1/cinemas/{id}", get_cinema, methods=["GET"]),
+    Route("/v1/movies", list_movies, methods=["GET"]),
+    Route("/v1/movies", create_movie, methods=["POST"]),
+    Route("/v1/movies/{id}", get_movie, methods=["GET"]),
+    Route("/v1/movies/{id}", delete_movie, methods=["DELETE"]),
+    Route("/v1/showings", list_showings_of_day, methods=["GET"]),
+    Route("/v1/showings", create_showing, methods=["POST"]),
+    Route("/v1/showings/{id}", get_showing, methods=["GET"]),
+    Route("/v1/showings/{id}", delete_showing, methods=["DELETE"]),
+    Route("/v1/ticket-checkouts", checkout, methods=["POST"]),
+    Route("/v1/ticket-checkouts", my_checkouts, methods=["GET"]),
+]

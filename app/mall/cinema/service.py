@@ -1,0 +1,185 @@
+"""A mall's cinemas, the movies it shows, its showings and the tickets bought for them. Cinemas are
+the mall's shops of type `cinema`; seats are never oversold (the purchase decides in PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from typing import Any
+
+from app.mall.cinema import repo
+from app.mall.cinema.schemas import CinemaIn, MovieIn, ShowingIn, TicketCheckoutIn
+from app.mall.places import repo as places_repo
+from app.mall.places import service as places
+from app.mall.places.schemas import ShopIn
+from app.mall.rooms import MALL, mall_room
+from app.platform import audit, idempotency
+from app.platform.http import Conflict, NotFound
+from app.platform.pagination import Cursor
+from app.platform.realtime.rooms import user_room
+from app.platform.security.permissions import Principal, require
+from app.platform.state import AppState
+
+CINEMA = "cinema"
+
+
+async def create_cinema(ctx: AppState, *, actor: Principal, data: CinemaIn) -> places_repo.Shop:
+    return await places.create_shop(ctx, actor=actor, data=ShopIn(**data.model_dump(), shop_type=CINEMA))
+
+
+async def list_cinemas(ctx: AppState, *, mall_id: uuid.UUID, after: Cursor, limit: int) -> list[places_repo.Shop]:
+    return await places.list_shops(ctx, mall_id=mall_id, shop_type=CINEMA, after=after, limit=limit)
+
+
+async def get_cinema(ctx: AppState, cinema_id: uuid.UUID) -> places_repo.Shop:
+    shop = await places.get_shop(ctx, cinema_id)
+    if shop.shop_type != CINEMA:
+        raise NotFound("No such cinema.")
+    return shop
+
+
+async def create_movie(ctx: AppState, *, actor: Principal, data: MovieIn) -> repo.Movie:
+    """A movie the mall shows (its admins)."""
+    async with ctx.db.transaction() as tx:
+        if await places.mall_of(tx.conn, data.mall_id) is None:
+            raise NotFound("No such mall.")
+        require(actor, places.MALL_ADMINS, MALL, data.mall_id)
+        movie = await repo.insert_movie(tx.conn, **data.model_dump())
+        if movie is None:
+            raise Conflict("The mall already has a movie of this name.", code="duplicate_name")
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="movie.created", resource_type="movie", resource_id=movie.id
+        )
+        return movie
+
+
+async def list_movies(ctx: AppState, *, mall_id: uuid.UUID, after: Cursor, limit: int) -> list[repo.Movie]:
+    async with ctx.db.connection() as conn:
+        return await repo.list_movies(conn, mall_id=mall_id, after=after, limit=limit)
+
+
+async def get_movie(ctx: AppState, movie_id: uuid.UUID) -> repo.Movie:
+    async with ctx.db.connection() as conn:
+        movie = await repo.get_movie(conn, movie_id)
+    if movie is None:
+        raise NotFound("No such movie.")
+    return movie
+
+
+async def delete_movie(ctx: AppState, *, actor: Principal, movie_id: uuid.UUID) -> None:
+    """Take a movie off, with its showings (the mall's admins)."""
+    async with ctx.db.transaction() as tx:
+        movie = await repo.get_movie(tx.conn, movie_id)
+        if movie is None:
+            raise NotFound("No such movie.")
+        require(actor, places.MALL_ADMINS, MALL, movie.mall_id)
+        await repo.delete_movie(tx.conn, movie_id)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="movie.deleted", resource_type="movie", resource_id=movie_id
+        )
+
+
+async def create_showing(ctx: AppState, *, actor: Principal, data: ShowingIn) -> repo.Showing:
+    """A movie at a start time in one of the mall's cinemas, with its seats (the mall's admins)."""
+    async with ctx.db.transaction() as tx:
+        cinema = await places_repo.get_shop(tx.conn, data.cinema_id)
+        if cinema is None or cinema.shop_type != CINEMA:
+            raise NotFound("No such cinema.")
+        require(actor, places.MALL_ADMINS, MALL, cinema.mall_id)
+        movie = await repo.get_movie(tx.conn, data.movie_id)
+        if movie is None or movie.mall_id != cinema.mall_id:
+            raise NotFound("No such movie at this mall.")
+        mall = await places.mall_of(tx.conn, cinema.mall_id)
+        assert mall is not None, "the cinema's mall exists"
+        showing = await repo.insert_showing(
+            tx.conn,
+            mall_id=cinema.mall_id,
+            cinema_id=cinema.id,
+            movie=movie,
+            starts_at=data.starts_at,
+            seats=data.seats,
+            currency=mall.currency,
+        )
+        if showing is None:
+            raise Conflict("The cinema has a showing starting then.", code="duplicate_showing")
+        ctx.outbox.publish(tx, mall_room(cinema.mall_id), "showing_updated", showing)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="showing.created", resource_type="showing", resource_id=showing.id
+        )
+        return showing
+
+
+async def showings_on(
+    ctx: AppState, *, mall_id: uuid.UUID, cinema_id: uuid.UUID | None, day: dt.date | None
+) -> list[repo.Showing]:
+    """What is on one day (today when None) on the mall's clock, across the mall or in one cinema."""
+    async with ctx.db.connection() as conn:
+        mall = await places.mall_of(conn, mall_id)
+        if mall is None:
+            raise NotFound("No such mall.")
+        zone = zoneinfo.ZoneInfo(mall.timezone)
+        day = day or dt.datetime.now(zone).date()
+        start = dt.datetime.combine(day, dt.time(), zone)
+        return await repo.showings_between(
+            conn, mall_id=mall_id, cinema_id=cinema_id, start=start, end=start + dt.timedelta(days=1)
+        )
+
+
+async def get_showing(ctx: AppState, showing_id: uuid.UUID) -> repo.Showing:
+    async with ctx.db.connection() as conn:
+        showing = await repo.get_showing(conn, showing_id)
+    if showing is None:
+        raise NotFound("No such showing.")
+    return showing
+
+
+async def delete_showing(ctx: AppState, *, actor: Principal, showing_id: uuid.UUID) -> None:
+    async with ctx.db.transaction() as tx:
+        showing = await repo.get_showing(tx.conn, showing_id)
+        if showing is None:
+            raise NotFound("No such showing.")
+        require(actor, places.MALL_ADMINS, MALL, showing.mall_id)
+        await repo.delete_showing(tx.conn, showing_id)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="showing.deleted", resource_type="showing", resource_id=showing_id
+        )
+
+
+_CHECKOUT_SCOPE = "POST /v1/ticket-checkouts"
+
+
+async def checkout(
+    ctx: AppState, *, actor: Principal, data: TicketCheckoutIn, idempotency_key: str | None, raw_body: bytes
+) -> tuple[int, Any]:
+    """Buy tickets for a showing at its price; a retry with the same Idempotency-Key gets the first answer.
+    409 `sold_out` when the seats are not there (or the showing has started)."""
+    async with ctx.db.transaction() as tx:
+        key: idempotency.Key | None = None
+        if idempotency_key is not None:
+            claimed = await idempotency.claim(
+                tx, user_id=actor.user_id, scope=_CHECKOUT_SCOPE, key=idempotency_key, body=raw_body
+            )
+            if isinstance(claimed, idempotency.Replay):
+                return claimed.status, claimed.body
+            key = claimed
+        bought = await repo.buy(tx.conn, showing_id=data.showing_id, user_id=actor.user_id, tickets=data.tickets)
+        if bought is None:
+            showing = await repo.get_showing(tx.conn, data.showing_id)
+            if showing is None:
+                raise NotFound("No such showing.")
+            raise Conflict(
+                "Not that many seats are left, or the showing has started.",
+                code="sold_out",
+                details={"seats_left": showing.seats_left},
+            )
+        ctx.outbox.publish(tx, user_room(actor.user_id), "ticket_checkout", bought)
+        ctx.outbox.publish(tx, mall_room(bought.showing.mall_id), "showing_updated", bought.showing)
+        if key is not None:
+            await key.save(201, bought)
+        return 201, bought
+
+
+async def my_checkouts(ctx: AppState, *, actor: Principal, after: Cursor, limit: int) -> list[repo.TicketCheckout]:
+    async with ctx.db.connection() as conn:
+        return await repo.checkouts_of(conn, user_id=actor.user_id, after=after, limit=limit)
