@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.mall import demo
 from app.mall.cinema import repo as cinema_repo
 from app.mall.cinema.routes import routes as cinema_routes
+from app.mall.offers.routes import routes as offer_routes
 from app.mall.parking import repo as parking_repo
 from app.mall.parking.routes import routes as parking_routes
 from app.mall.places import service as places
@@ -17,7 +18,7 @@ from app.platform.security.scopes import ScopeType
 
 MODULE = DomainModule(
     name="mall",
-    routes=[*place_routes, *parking_routes, *cinema_routes],
+    routes=[*place_routes, *parking_routes, *cinema_routes, *offer_routes],
     roles=[
         Role("mall_admin", MALL, granted_by=("mall_admin",)),
         Role("security", MALL, granted_by=("mall_admin",)),
@@ -33,6 +34,7 @@ MODULE = DomainModule(
         Tag("mall", "Malls and their shops"),
         Tag("parking", "Cars entering and leaving a mall's parking, and what they pay"),
         Tag("cinema", "Cinemas, movies, showings and tickets"),
+        Tag("offers", "Discounts at a mall's shops for a while"),
     ],
     events=[
         EventType("car_entered", (MALL,), parking_repo.CarVisit, "Security recorded a car coming in"),

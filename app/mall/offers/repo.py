@@ -1,0 +1,92 @@
+"""SQL for offers and the shops they apply at."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from app.platform.pagination import Cursor, keyset
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    id: uuid.UUID
+    mall_id: uuid.UUID
+    title: str
+    description: str | None
+    discount_percent: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    shop_ids: list[uuid.UUID]
+    created_at: dt.datetime
+
+
+_OFFER = """o.id, o.mall_id, o.title, o.description, o.discount_percent, o.starts_at, o.ends_at,
+    ARRAY(SELECT s.shop_id FROM offer_shops s WHERE s.offer_id = o.id ORDER BY s.shop_id) AS shop_ids, o.created_at"""
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    mall_id: uuid.UUID,
+    title: str,
+    description: str | None,
+    discount_percent: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    shop_ids: list[uuid.UUID],
+) -> Offer | None:
+    """The new offer; None when a shop is not one of the mall's (nothing is written then)."""
+    offer_id = await conn.fetchval(
+        """WITH shops AS (SELECT id FROM shops WHERE mall_id = $1 AND id = ANY($7::uuid[])),
+                o AS (INSERT INTO offers (mall_id, title, description, discount_percent, starts_at, ends_at)
+                      SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT count(*) FROM shops) = cardinality($7::uuid[])
+                      RETURNING id),
+                s AS (INSERT INTO offer_shops (offer_id, shop_id) SELECT o.id, shops.id FROM o, shops)
+           SELECT id FROM o""",
+        mall_id,
+        title,
+        description,
+        discount_percent,
+        starts_at,
+        ends_at,
+        sorted(set(shop_ids)),
+    )
+    return await get(conn, offer_id) if offer_id else None
+
+
+async def get(conn: asyncpg.Connection, offer_id: uuid.UUID) -> Offer | None:
+    row = await conn.fetchrow(f"SELECT {_OFFER} FROM offers o WHERE o.id = $1", offer_id)
+    return Offer(**dict(row)) if row else None
+
+
+async def list_offers(
+    conn: asyncpg.Connection,
+    *,
+    mall_id: uuid.UUID,
+    shop_id: uuid.UUID | None,
+    active: bool | None,
+    after: Cursor,
+    limit: int,
+) -> list[Offer]:
+    rows = await conn.fetch(
+        f"""SELECT {_OFFER} FROM offers o
+            WHERE o.mall_id = $1
+              AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM offer_shops s WHERE s.offer_id = o.id AND s.shop_id = $2))
+              AND ($3::boolean IS NULL OR (now() >= o.starts_at AND now() < o.ends_at) = $3)
+              AND ($4::timestamptz IS NULL OR (o.created_at, o.id) > ($4, $5))
+            ORDER BY o.created_at, o.id LIMIT $6""",
+        mall_id,
+        shop_id,
+        active,
+        *keyset(after),
+        limit + 1,
+    )
+    return [Offer(**dict(r)) for r in rows]
+
+
+async def delete(conn: asyncpg.Connection, offer_id: uuid.UUID) -> bool:
+    return await conn.execute("DELETE FROM offers WHERE id = $1", offer_id) != "DELETE 0"

@@ -1,0 +1,66 @@
+"""Offers: a mall's admins put a discount on some of its shops for a while; anyone signed in sees
+which are running now, at the mall or at one shop."""
+
+from __future__ import annotations
+
+import uuid
+
+from app.mall.offers import repo
+from app.mall.offers.schemas import OfferIn
+from app.mall.places import service as places
+from app.mall.rooms import MALL
+from app.platform import audit
+from app.platform.http import NotFound, Unprocessable
+from app.platform.pagination import Cursor
+from app.platform.security.permissions import Principal, require
+from app.platform.state import AppState
+
+
+async def create_offer(ctx: AppState, *, actor: Principal, data: OfferIn) -> repo.Offer:
+    async with ctx.db.transaction() as tx:
+        if await places.mall_of(tx.conn, data.mall_id) is None:
+            raise NotFound("No such mall.")
+        require(actor, places.MALL_ADMINS, MALL, data.mall_id)
+        offer = await repo.insert(
+            tx.conn,
+            mall_id=data.mall_id,
+            title=data.title,
+            description=data.description,
+            discount_percent=data.discount_percent,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            shop_ids=data.shop_ids,
+        )
+        if offer is None:
+            raise Unprocessable("Every shop must be one of the mall's.", code="unknown_shop")
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="offer.created", resource_type="offer", resource_id=offer.id
+        )
+        return offer
+
+
+async def list_offers(
+    ctx: AppState, *, mall_id: uuid.UUID, shop_id: uuid.UUID | None, active: bool | None, after: Cursor, limit: int
+) -> list[repo.Offer]:
+    async with ctx.db.connection() as conn:
+        return await repo.list_offers(conn, mall_id=mall_id, shop_id=shop_id, active=active, after=after, limit=limit)
+
+
+async def get_offer(ctx: AppState, offer_id: uuid.UUID) -> repo.Offer:
+    async with ctx.db.connection() as conn:
+        offer = await repo.get(conn, offer_id)
+    if offer is None:
+        raise NotFound("No such offer.")
+    return offer
+
+
+async def delete_offer(ctx: AppState, *, actor: Principal, offer_id: uuid.UUID) -> None:
+    async with ctx.db.transaction() as tx:
+        offer = await repo.get(tx.conn, offer_id)
+        if offer is None:
+            raise NotFound("No such offer.")
+        require(actor, places.MALL_ADMINS, MALL, offer.mall_id)
+        await repo.delete(tx.conn, offer_id)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="offer.deleted", resource_type="offer", resource_id=offer_id
+        )
