@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from app.mall import demo
+from app.mall.attendance import repo as attendance_repo
+from app.mall.attendance.routes import routes as attendance_routes
 from app.mall.cinema import repo as cinema_repo
 from app.mall.cinema.routes import routes as cinema_routes
 from app.mall.offers.routes import routes as offer_routes
@@ -18,7 +20,7 @@ from app.platform.security.scopes import ScopeType
 
 MODULE = DomainModule(
     name="mall",
-    routes=[*place_routes, *parking_routes, *cinema_routes, *offer_routes],
+    routes=[*place_routes, *parking_routes, *cinema_routes, *offer_routes, *attendance_routes],
     roles=[
         Role("mall_admin", MALL, granted_by=("mall_admin",)),
         Role("security", MALL, granted_by=("mall_admin",)),
@@ -35,12 +37,14 @@ MODULE = DomainModule(
         Tag("parking", "Cars entering and leaving a mall's parking, and what they pay"),
         Tag("cinema", "Cinemas, movies, showings and tickets"),
         Tag("offers", "Discounts at a mall's shops for a while"),
+        Tag("attendance", "Staff clocking in and out, and the hours they worked"),
     ],
     events=[
         EventType("car_entered", (MALL,), parking_repo.CarVisit, "Security recorded a car coming in"),
         EventType("car_exited", (MALL,), parking_repo.CarVisit, "A car left; `cost` is what it paid"),
         EventType("showing_updated", (MALL,), cinema_repo.Showing, "A showing was scheduled, or seats were sold"),
         EventType("ticket_checkout", (USER,), cinema_repo.TicketCheckout, "The user bought tickets"),
+        EventType("attendance_updated", (SHOP, MALL), attendance_repo.Shift, "Someone clocked in or out"),
     ],
     seed_demo=demo.seed,
 )

@@ -75,6 +75,8 @@ async def _flows(api: Api, admin: User) -> list[str]:
     showing = {"cinema_id": cinema["id"], "movie_id": movie["id"], "starts_at": expected, "seats": 10}
     showing = await api.created("/v1/showings", showing, admin)
     await api.created("/v1/ticket-checkouts", {"showing_id": showing["id"], "tickets": 2}, newcomer)
+    await api.created("/v1/attendance/clock-in", {"mall_id": mall["id"]}, security)
+    assert (await api.post("/v1/attendance/clock-out", {}, security)).status_code == 200
     flats = [f"flat:{flat}" for flat in society.flats]
     return [*flats, f"society:{society.id}", f"user:{newcomer.id}", f"mall:{mall['id']}"]
 

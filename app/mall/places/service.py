@@ -173,6 +173,11 @@ async def mall_of(conn: asyncpg.Connection, mall_id: uuid.UUID) -> repo.Mall | N
     return await repo.get_mall(conn, mall_id)
 
 
+async def shop_of(conn: asyncpg.Connection, shop_id: uuid.UUID) -> repo.Shop | None:
+    """A shop inside the caller's transaction (None: no such shop), for the mall's other areas."""
+    return await repo.get_shop(conn, shop_id)
+
+
 async def mall_scope(conn: asyncpg.Connection, mall_id: uuid.UUID) -> Scope | None:
     """The mall as a scope roles are held on (None: no such mall)."""
     return Scope(MALL, mall_id) if await repo.mall_exists(conn, mall_id) else None

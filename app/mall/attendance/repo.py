@@ -1,0 +1,90 @@
+"""SQL for shifts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from app.platform.pagination import Cursor, keyset
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    user_name: str
+    mall_id: uuid.UUID
+    shop_id: uuid.UUID | None
+    clock_in_at: dt.datetime
+    clock_out_at: dt.datetime | None
+    minutes: int | None
+
+
+_SHIFT = """s.id, s.user_id, u.name AS user_name, s.mall_id, s.shop_id, s.clock_in_at, s.clock_out_at,
+    (extract(epoch FROM s.clock_out_at - s.clock_in_at) / 60)::integer AS minutes"""
+
+
+async def clock_in(
+    conn: asyncpg.Connection, *, user_id: uuid.UUID, mall_id: uuid.UUID, shop_id: uuid.UUID | None
+) -> Shift | None:
+    """The new shift; None when the person has one open already."""
+    row = await conn.fetchrow(
+        f"""WITH s AS (INSERT INTO shifts (user_id, mall_id, shop_id) VALUES ($1, $2, $3)
+                       ON CONFLICT (user_id) WHERE clock_out_at IS NULL DO NOTHING RETURNING *)
+            SELECT {_SHIFT} FROM s JOIN users u ON u.id = s.user_id""",
+        user_id,
+        mall_id,
+        shop_id,
+    )
+    return Shift(**dict(row)) if row else None
+
+
+async def clock_out(conn: asyncpg.Connection, *, user_id: uuid.UUID) -> Shift | None:
+    """The person's open shift, now closed; None when there was none."""
+    row = await conn.fetchrow(
+        f"""WITH s AS (UPDATE shifts SET clock_out_at = now() WHERE user_id = $1 AND clock_out_at IS NULL RETURNING *)
+            SELECT {_SHIFT} FROM s JOIN users u ON u.id = s.user_id""",
+        user_id,
+    )
+    return Shift(**dict(row)) if row else None
+
+
+async def open_shift(conn: asyncpg.Connection, user_id: uuid.UUID) -> Shift | None:
+    row = await conn.fetchrow(
+        f"""SELECT {_SHIFT} FROM shifts s JOIN users u ON u.id = s.user_id
+            WHERE s.user_id = $1 AND s.clock_out_at IS NULL""",
+        user_id,
+    )
+    return Shift(**dict(row)) if row else None
+
+
+async def list_shifts(
+    conn: asyncpg.Connection,
+    *,
+    mall_id: uuid.UUID,
+    shop_ids: list[uuid.UUID] | None,
+    user_id: uuid.UUID | None,
+    since: dt.datetime,
+    until: dt.datetime,
+    after: Cursor,
+    limit: int,
+) -> list[Shift]:
+    """Newest first; `shop_ids` None: the whole mall."""
+    rows = await conn.fetch(
+        f"""SELECT {_SHIFT} FROM shifts s JOIN users u ON u.id = s.user_id
+            WHERE s.mall_id = $1 AND ($2::uuid[] IS NULL OR s.shop_id = ANY($2::uuid[]))
+              AND ($3::uuid IS NULL OR s.user_id = $3) AND s.clock_in_at >= $4 AND s.clock_in_at < $5
+              AND ($6::timestamptz IS NULL OR (s.clock_in_at, s.id) < ($6, $7))
+            ORDER BY s.clock_in_at DESC, s.id DESC LIMIT $8""",
+        mall_id,
+        shop_ids,
+        user_id,
+        since,
+        until,
+        *keyset(after),
+        limit + 1,
+    )
+    return [Shift(**dict(r)) for r in rows]

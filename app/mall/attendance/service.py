@@ -1,0 +1,114 @@
+"""Attendance: a shop's staff and the mall's security clock in and out; one open shift each. The
+mall's admins and security see the whole mall, a shop's managers their shops, everyone their own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+
+from app.mall.attendance import repo
+from app.mall.attendance.schemas import ClockInIn
+from app.mall.places import service as places
+from app.mall.rooms import MALL, SHOP, mall_room, shop_room
+from app.platform.db import Tx
+from app.platform.http import Conflict, Forbidden, NotFound, Unprocessable
+from app.platform.pagination import Cursor
+from app.platform.security.permissions import Principal
+from app.platform.state import AppState
+
+SHOP_STAFF = ("employee", "shop_manager")
+MALL_STAFF = ("security",)
+MALL_OVERSEERS = ("mall_admin", "security")
+
+
+async def clock_in(ctx: AppState, *, actor: Principal, data: ClockInIn) -> repo.Shift:
+    if (data.shop_id is None) == (data.mall_id is None):
+        raise Unprocessable("Give either shop_id or mall_id.", code="one_place")
+    async with ctx.db.transaction() as tx:
+        if data.shop_id is not None:
+            shop = await places.shop_of(tx.conn, data.shop_id)
+            if shop is None:
+                raise NotFound("No such shop.")
+            if not actor.has(SHOP_STAFF, SHOP, shop.id):
+                raise Forbidden("Only the shop's staff clock in there.")
+            mall_id = shop.mall_id
+        else:
+            assert data.mall_id is not None
+            if await places.mall_of(tx.conn, data.mall_id) is None:
+                raise NotFound("No such mall.")
+            if not actor.has(MALL_STAFF, MALL, data.mall_id):
+                raise Forbidden("Only the mall's security staff clock in at the mall.")
+            mall_id = data.mall_id
+        shift = await repo.clock_in(tx.conn, user_id=actor.user_id, mall_id=mall_id, shop_id=data.shop_id)
+        if shift is None:
+            open_shift = await repo.open_shift(tx.conn, actor.user_id)
+            raise Conflict(
+                "You are clocked in already.",
+                code="already_clocked_in",
+                details={"shift_id": open_shift.id if open_shift else None},
+            )
+        _announce(ctx, tx, shift)
+        return shift
+
+
+async def clock_out(ctx: AppState, *, actor: Principal) -> repo.Shift:
+    async with ctx.db.transaction() as tx:
+        shift = await repo.clock_out(tx.conn, user_id=actor.user_id)
+        if shift is None:
+            raise Conflict("You are not clocked in.", code="not_clocked_in")
+        _announce(ctx, tx, shift)
+        return shift
+
+
+def _announce(ctx: AppState, tx: Tx, shift: repo.Shift) -> None:
+    if shift.shop_id is not None:
+        ctx.outbox.publish(tx, shop_room(shift.shop_id), "attendance_updated", shift)
+    ctx.outbox.publish(tx, mall_room(shift.mall_id), "attendance_updated", shift)
+
+
+async def attendance(
+    ctx: AppState,
+    *,
+    actor: Principal,
+    mall_id: uuid.UUID,
+    shop_id: uuid.UUID | None,
+    user_id: uuid.UUID | None,
+    first_day: dt.date | None,
+    last_day: dt.date | None,
+    after: Cursor,
+    limit: int,
+) -> list[repo.Shift]:
+    """Shifts begun on the days given (on the mall's clock), with minutes worked for closed ones."""
+    async with ctx.db.connection() as conn:
+        mall = await places.mall_of(conn, mall_id)
+        if mall is None:
+            raise NotFound("No such mall.")
+        zone = zoneinfo.ZoneInfo(mall.timezone)
+        last_day = last_day or dt.datetime.now(zone).date()
+        first_day = first_day or last_day - dt.timedelta(days=30)
+        if last_day < first_day:
+            raise Unprocessable("`to` may not be before `from`.", code="invalid_range")
+        shop_ids: list[uuid.UUID] | None = [shop_id] if shop_id is not None else None
+        if not actor.has(MALL_OVERSEERS, MALL, mall_id):
+            managed = actor.scope_ids("shop_manager", SHOP)
+            refused = Forbidden("You see your own shifts, and those of the shops you manage.")
+            if shop_id is not None:
+                if shop_id not in managed:
+                    raise refused
+            elif user_id is None and managed:
+                shop_ids = sorted(managed)
+            elif user_id in (None, actor.user_id):
+                user_id = actor.user_id
+            else:
+                raise refused
+        return await repo.list_shifts(
+            conn,
+            mall_id=mall_id,
+            shop_ids=shop_ids,
+            user_id=user_id,
+            since=dt.datetime.combine(first_day, dt.time(), zone),
+            until=dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), zone),
+            after=after,
+            limit=limit,
+        )
