@@ -8,6 +8,7 @@ from app.mall.attendance.routes import routes as attendance_routes
 from app.mall.cinema import repo as cinema_repo
 from app.mall.cinema.routes import routes as cinema_routes
 from app.mall.offers.routes import routes as offer_routes
+from app.mall.overview.routes import routes as overview_routes
 from app.mall.parking import repo as parking_repo
 from app.mall.parking.routes import routes as parking_routes
 from app.mall.places import service as places
@@ -20,7 +21,7 @@ from app.platform.security.scopes import ScopeType
 
 MODULE = DomainModule(
     name="mall",
-    routes=[*place_routes, *parking_routes, *cinema_routes, *offer_routes, *attendance_routes],
+    routes=[*place_routes, *parking_routes, *cinema_routes, *offer_routes, *attendance_routes, *overview_routes],
     roles=[
         Role("mall_admin", MALL, granted_by=("mall_admin",)),
         Role("security", MALL, granted_by=("mall_admin",)),

@@ -88,3 +88,16 @@ async def list_shifts(
         limit + 1,
     )
     return [Shift(**dict(r)) for r in rows]
+
+
+async def clocked_in_by_place(conn: asyncpg.Connection, mall_id: uuid.UUID) -> dict[str, list[str]]:
+    """Names of who is clocked in now, by shop id (or "mall" for the mall's own staff)."""
+    rows = await conn.fetch(
+        """SELECT coalesce(s.shop_id::text, 'mall') AS place, u.name FROM shifts s JOIN users u ON u.id = s.user_id
+           WHERE s.mall_id = $1 AND s.clock_out_at IS NULL ORDER BY place, u.name""",
+        mall_id,
+    )
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(row["place"], []).append(row["name"])
+    return found

@@ -112,3 +112,8 @@ async def attendance(
             after=after,
             limit=limit,
         )
+
+
+async def clocked_in_by_place(ctx: AppState, *, mall_id: uuid.UUID) -> dict[str, list[str]]:
+    async with ctx.db.connection() as conn:
+        return await repo.clocked_in_by_place(conn, mall_id)

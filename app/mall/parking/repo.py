@@ -122,3 +122,11 @@ async def list_visits(
         limit + 1,
     )
     return [_visit(r) for r in rows]
+
+
+async def inside_by_section(conn: asyncpg.Connection, mall_id: uuid.UUID) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT section, count(*) AS cars FROM car_visits WHERE mall_id = $1 AND exited_at IS NULL GROUP BY section",
+        mall_id,
+    )
+    return {r["section"]: r["cars"] for r in sorted(rows, key=lambda r: r["section"])}

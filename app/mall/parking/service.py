@@ -98,3 +98,9 @@ async def list_visits(
             after=after,
             limit=limit,
         )
+
+
+async def inside_by_section(ctx: AppState, *, mall_id: uuid.UUID) -> dict[str, int]:
+    """How many cars are inside now, per section."""
+    async with ctx.db.connection() as conn:
+        return await repo.inside_by_section(conn, mall_id)
