@@ -7,6 +7,8 @@ from app.mall.attendance import repo as attendance_repo
 from app.mall.attendance.routes import routes as attendance_routes
 from app.mall.cinema import repo as cinema_repo
 from app.mall.cinema.routes import routes as cinema_routes
+from app.mall.issues import repo as issues_repo
+from app.mall.issues.routes import routes as issue_routes
 from app.mall.offers.routes import routes as offer_routes
 from app.mall.overview.routes import routes as overview_routes
 from app.mall.parking import repo as parking_repo
@@ -21,7 +23,15 @@ from app.platform.security.scopes import ScopeType
 
 MODULE = DomainModule(
     name="mall",
-    routes=[*place_routes, *parking_routes, *cinema_routes, *offer_routes, *attendance_routes, *overview_routes],
+    routes=[
+        *place_routes,
+        *parking_routes,
+        *cinema_routes,
+        *offer_routes,
+        *attendance_routes,
+        *overview_routes,
+        *issue_routes,
+    ],
     roles=[
         Role("mall_admin", MALL, granted_by=("mall_admin",)),
         Role("security", MALL, granted_by=("mall_admin",)),
@@ -39,6 +49,7 @@ MODULE = DomainModule(
         Tag("cinema", "Cinemas, movies, showings and tickets"),
         Tag("offers", "Discounts at a mall's shops for a while"),
         Tag("attendance", "Staff clocking in and out, and the hours they worked"),
+        Tag("issues", "Issues reported in a mall, assigned to staff and moved along until closed"),
     ],
     events=[
         EventType("car_entered", (MALL,), parking_repo.CarVisit, "Security recorded a car coming in"),
@@ -46,6 +57,9 @@ MODULE = DomainModule(
         EventType("showing_updated", (MALL,), cinema_repo.Showing, "A showing was scheduled, or seats were sold"),
         EventType("ticket_checkout", (USER,), cinema_repo.TicketCheckout, "The user bought tickets"),
         EventType("attendance_updated", (SHOP, MALL), attendance_repo.Shift, "Someone clocked in or out"),
+        EventType("issue_reported", (MALL,), issues_repo.Issue, "Someone reported an issue"),
+        EventType("issue_updated", (MALL,), issues_repo.Issue, "An issue was assigned or moved"),
+        EventType("issue_assigned", (USER,), issues_repo.Issue, "An issue was assigned to the user"),
     ],
     seed_demo=demo.seed,
 )

@@ -76,9 +76,14 @@ async def _flows(api: Api, admin: User) -> list[str]:
     showing = await api.created("/v1/showings", showing, admin)
     await api.created("/v1/ticket-checkouts", {"showing_id": showing["id"], "tickets": 2}, newcomer)
     await api.created("/v1/attendance/clock-in", {"mall_id": mall["id"]}, security)
+    issue = await api.created(
+        "/v1/issues", {"mall_id": mall["id"], "issue_type": "spill", "details": "Juice"}, newcomer
+    )
+    assigned = await api.post(f"/v1/issues/{issue['id']}/assign", {"user_ids": [security.id]}, admin)
+    assert assigned.status_code == 200
     assert (await api.post("/v1/attendance/clock-out", {}, security)).status_code == 200
     flats = [f"flat:{flat}" for flat in society.flats]
-    return [*flats, f"society:{society.id}", f"user:{newcomer.id}", f"mall:{mall['id']}"]
+    return [*flats, f"society:{society.id}", f"user:{newcomer.id}", f"user:{security.id}", f"mall:{mall['id']}"]
 
 
 async def test_every_event_written_keeps_to_the_document(api: Api, admin: User, db) -> None:

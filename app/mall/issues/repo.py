@@ -1,0 +1,165 @@
+"""SQL for issues, their assignees and their history. A move names the state it expects to leave, so
+two staff moving one issue at once cannot both succeed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from app.platform.pagination import Cursor, keyset
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    from_state: str | None
+    to_state: str
+    actor_id: uuid.UUID | None
+    note: str | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    id: uuid.UUID
+    mall_id: uuid.UUID
+    issue_type: str
+    details: str
+    location: str | None
+    image_url: str | None
+    state: str
+    source: str
+    reported_by: uuid.UUID | None
+    assignees: list[uuid.UUID]
+    history: list[Move]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+_ISSUE = """i.id, i.mall_id, i.issue_type, i.details, i.location, i.image_url, i.state, i.source, i.reported_by,
+    ARRAY(SELECT a.user_id FROM issue_assignees a WHERE a.issue_id = i.id ORDER BY a.assigned_at, a.user_id)
+        AS assignees,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('from_state', h.from_state, 'to_state', h.to_state,
+            'actor_id', h.actor_id, 'note', h.note, 'at', h.at) ORDER BY h.id), '[]')
+     FROM issue_history h WHERE h.issue_id = i.id) AS history,
+    i.created_at, i.updated_at"""
+
+
+def _issue(row: asyncpg.Record) -> Issue:
+    values = dict(row)
+    values["history"] = [
+        Move(
+            h["from_state"],
+            h["to_state"],
+            uuid.UUID(h["actor_id"]) if h["actor_id"] else None,
+            h["note"],
+            dt.datetime.fromisoformat(h["at"]),
+        )
+        for h in values["history"]
+    ]
+    return Issue(**values)
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    mall_id: uuid.UUID,
+    issue_type: str,
+    details: str,
+    location: str | None,
+    image_url: str | None,
+    source: str,
+    reported_by: uuid.UUID,
+) -> Issue:
+    issue_id = await conn.fetchval(
+        """WITH i AS (INSERT INTO issues (mall_id, issue_type, details, location, image_url, source, reported_by)
+                      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, reported_by),
+                h AS (INSERT INTO issue_history (issue_id, to_state, actor_id) SELECT id, 'open', reported_by FROM i)
+           SELECT id FROM i""",
+        mall_id,
+        issue_type,
+        details,
+        location,
+        image_url,
+        source,
+        reported_by,
+    )
+    found = await get(conn, issue_id)
+    assert found is not None, "inserted in this transaction"
+    return found
+
+
+async def get(conn: asyncpg.Connection, issue_id: uuid.UUID) -> Issue | None:
+    row = await conn.fetchrow(f"SELECT {_ISSUE} FROM issues i WHERE i.id = $1", issue_id)
+    return _issue(row) if row else None
+
+
+async def move(
+    conn: asyncpg.Connection, *, issue_id: uuid.UUID, expected: str, to: str, actor_id: uuid.UUID, note: str | None
+) -> bool:
+    """Move the issue from `expected` to `to`, keeping the move; False if it was not in `expected`."""
+    return bool(
+        await conn.fetchval(
+            """WITH i AS (UPDATE issues SET state = $3, updated_at = now() WHERE id = $1 AND state = $2 RETURNING id),
+                    h AS (INSERT INTO issue_history (issue_id, from_state, to_state, actor_id, note)
+                          SELECT id, $2, $3, $4, $5 FROM i)
+               SELECT count(*) FROM i""",
+            issue_id,
+            expected,
+            to,
+            actor_id,
+            note,
+        )
+    )
+
+
+async def assign(
+    conn: asyncpg.Connection, *, issue_id: uuid.UUID, user_ids: list[uuid.UUID], by: uuid.UUID
+) -> list[uuid.UUID]:
+    """Add assignees; returns those who were not assigned before."""
+    rows = await conn.fetch(
+        """INSERT INTO issue_assignees (issue_id, user_id, assigned_by) SELECT $1, u, $3 FROM unnest($2::uuid[]) u
+           ON CONFLICT DO NOTHING RETURNING user_id""",
+        issue_id,
+        user_ids,
+        by,
+    )
+    return [r["user_id"] for r in rows]
+
+
+async def list_issues(
+    conn: asyncpg.Connection,
+    *,
+    mall_id: uuid.UUID,
+    state: str | None,
+    assigned_to: uuid.UUID | None,
+    reported_by: uuid.UUID | None,
+    after: Cursor,
+    limit: int,
+) -> list[Issue]:
+    """Newest first; `assigned_to` and `reported_by` (if given) are alternatives: either lets one through."""
+    rows = await conn.fetch(
+        f"""SELECT {_ISSUE} FROM issues i
+            WHERE i.mall_id = $1 AND ($2::text IS NULL OR i.state = $2)
+              AND ($3::uuid IS NULL AND $4::uuid IS NULL
+                   OR EXISTS (SELECT 1 FROM issue_assignees a WHERE a.issue_id = i.id AND a.user_id = $3)
+                   OR i.reported_by = $4)
+              AND ($5::timestamptz IS NULL OR (i.created_at, i.id) < ($5, $6))
+            ORDER BY i.created_at DESC, i.id DESC LIMIT $7""",
+        mall_id,
+        state,
+        assigned_to,
+        reported_by,
+        *keyset(after),
+        limit + 1,
+    )
+    return [_issue(r) for r in rows]
+
+
+async def open_by_state(conn: asyncpg.Connection, mall_id: uuid.UUID) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT state, count(*) AS n FROM issues WHERE mall_id = $1 AND state <> 'closed' GROUP BY state", mall_id
+    )
+    return {r["state"]: r["n"] for r in sorted(rows, key=lambda r: r["state"])}

@@ -1,0 +1,75 @@
+"""HTTP handlers for a mall's issues."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.identity.current import principal
+from app.mall.issues import repo, service
+from app.mall.issues.schemas import AssignIn, IssueIn, IssuesQuery, MoveIn
+from app.platform.http import json, parse_body, parse_query, path_uuid
+from app.platform.openapi import doc
+from app.platform.pagination import decode_cursor, page
+from app.platform.state import app_state
+
+
+@doc(
+    summary="Report an issue in a mall (anyone signed in)",
+    body=IssueIn,
+    response=repo.Issue,
+    status=201,
+    tag="issues",
+    errors=(404,),
+    links={"get_issue": "path.id", "assign_issue": "path.id", "move_issue": "path.id"},
+)
+async def report_issue(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, IssueIn)
+    return json(await service.report(app_state(request), actor=caller, data=data), 201)
+
+
+@doc(summary="A mall's issues: all for its admins and security, else yours", query=IssuesQuery, tag="issues")
+async def list_issues(request: Request) -> Response:
+    caller = await principal(request)
+    q = parse_query(request, IssuesQuery)
+    items = await service.list_issues(
+        app_state(request), actor=caller, mall_id=q.mall_id, state=q.state, after=decode_cursor(q.cursor), limit=q.limit
+    )
+    return json(page(items, q.limit, lambda i: (i.created_at, i.id)))
+
+
+@doc(summary="One issue, with who it is assigned to and every move", response=repo.Issue, tag="issues")
+async def get_issue(request: Request) -> Response:
+    caller = await principal(request)
+    return json(await service.get_issue(app_state(request), actor=caller, issue_id=path_uuid(request)))
+
+
+@doc(
+    summary="Assign an issue to staff (the mall's admins and security)",
+    body=AssignIn,
+    response=repo.Issue,
+    tag="issues",
+    errors=(409,),
+)
+async def assign_issue(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, AssignIn)
+    return json(await service.assign(app_state(request), actor=caller, issue_id=path_uuid(request), data=data))
+
+
+@doc(summary="Move an issue to another state", body=MoveIn, response=repo.Issue, tag="issues", errors=(409,))
+async def move_issue(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, MoveIn)
+    return json(await service.move(app_state(request), actor=caller, issue_id=path_uuid(request), data=data))
+
+
+routes = [
+    Route("/v1/issues", report_issue, methods=["POST"]),
+    Route("/v1/issues", list_issues, methods=["GET"]),
+    Route("/v1/issues/{id}", get_issue, methods=["GET"]),
+    Route("/v1/issues/{id}/assign", assign_issue, methods=["POST"]),
+    Route("/v1/issues/{id}/move", move_issue, methods=["POST"]),
+]

@@ -1,0 +1,150 @@
+"""Issues in a mall: anyone signed in reports one; the mall's admins and security assign it to staff
+and move it along `open → assigned → in_progress → resolved → closed` (or `reopened`); assignees
+move their own forward. Every move is kept with who made it; a move the machine does not allow is 409."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from app.identity import service as identity
+from app.mall.issues import repo
+from app.mall.issues.schemas import AssignIn, IssueIn, MoveIn
+from app.mall.places import service as places
+from app.mall.rooms import MALL, SHOP, mall_room
+from app.platform import audit
+from app.platform.http import Conflict, NotFound, Unprocessable
+from app.platform.pagination import Cursor
+from app.platform.realtime.rooms import user_room
+from app.platform.security.permissions import Principal, require
+from app.platform.state import AppState
+
+OVERSEERS = ("mall_admin", "security")
+SHOP_STAFF = ("employee", "shop_manager")
+MOVES = {
+    "open": {"assigned", "in_progress", "closed"},
+    "assigned": {"in_progress", "resolved"},
+    "in_progress": {"resolved"},
+    "resolved": {"closed", "reopened"},
+    "closed": {"reopened"},
+    "reopened": {"assigned", "in_progress", "closed"},
+}
+ASSIGNEE_MOVES = {("assigned", "in_progress"), ("in_progress", "resolved")}
+
+
+async def _works_at(conn: asyncpg.Connection, who: Principal, mall_id: uuid.UUID) -> bool:
+    """Whether `who` is on the mall's staff: its admins or security, or staff of one of its shops."""
+    if any(g.role in OVERSEERS and g.scope_type == MALL and g.scope_id == mall_id for g in who.grants):
+        return True
+    for shop_id in who.scope_ids(SHOP_STAFF, SHOP):
+        shop = await places.shop_of(conn, shop_id)
+        if shop is not None and shop.mall_id == mall_id:
+            return True
+    return False
+
+
+async def report(ctx: AppState, *, actor: Principal, data: IssueIn) -> repo.Issue:
+    async with ctx.db.transaction() as tx:
+        if await places.mall_of(tx.conn, data.mall_id) is None:
+            raise NotFound("No such mall.")
+        issue = await repo.insert(
+            tx.conn,
+            mall_id=data.mall_id,
+            issue_type=data.issue_type,
+            details=data.details,
+            location=data.location,
+            image_url=data.image_url,
+            source="staff" if await _works_at(tx.conn, actor, data.mall_id) else "customer",
+            reported_by=actor.user_id,
+        )
+        ctx.outbox.publish(tx, mall_room(data.mall_id), "issue_reported", issue)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="issue.reported", resource_type="issue", resource_id=issue.id
+        )
+        return issue
+
+
+def _may_see(actor: Principal, issue: repo.Issue) -> bool:
+    return (
+        actor.has(OVERSEERS, MALL, issue.mall_id)
+        or actor.user_id in issue.assignees
+        or actor.user_id == issue.reported_by
+    )
+
+
+async def get_issue(ctx: AppState, *, actor: Principal, issue_id: uuid.UUID) -> repo.Issue:
+    async with ctx.db.connection() as conn:
+        issue = await repo.get(conn, issue_id)
+    if issue is None or not _may_see(actor, issue):
+        raise NotFound("No such issue.")
+    return issue
+
+
+async def list_issues(
+    ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, state: str | None, after: Cursor, limit: int
+) -> list[repo.Issue]:
+    """The mall's admins and security see all; others the issues assigned to them or that they reported."""
+    mine = None if actor.has(OVERSEERS, MALL, mall_id) else actor.user_id
+    async with ctx.db.connection() as conn:
+        return await repo.list_issues(
+            conn, mall_id=mall_id, state=state, assigned_to=mine, reported_by=mine, after=after, limit=limit
+        )
+
+
+async def assign(ctx: AppState, *, actor: Principal, issue_id: uuid.UUID, data: AssignIn) -> repo.Issue:
+    async with ctx.db.transaction() as tx:
+        issue = await repo.get(tx.conn, issue_id)
+        if issue is None or not _may_see(actor, issue):
+            raise NotFound("No such issue.")
+        require(actor, OVERSEERS, MALL, issue.mall_id)
+        for user_id in data.user_ids:
+            try:
+                staff = await identity.principal_of(ctx.db, user_id)
+            except NotFound:
+                staff = None
+            if staff is None or not await _works_at(tx.conn, staff, issue.mall_id):
+                raise Unprocessable(
+                    "Issues are assigned to the mall's staff only.", code="not_staff", details={"user_id": user_id}
+                )
+        added = await repo.assign(tx.conn, issue_id=issue_id, user_ids=data.user_ids, by=actor.user_id)
+        if issue.state in ("open", "reopened"):
+            await repo.move(
+                tx.conn, issue_id=issue_id, expected=issue.state, to="assigned", actor_id=actor.user_id, note=data.note
+            )
+        updated = await repo.get(tx.conn, issue_id)
+        assert updated is not None, "read in this transaction"
+        for user_id in added:
+            ctx.outbox.publish(tx, user_room(user_id), "issue_assigned", updated)
+        ctx.outbox.publish(tx, mall_room(issue.mall_id), "issue_updated", updated)
+        return updated
+
+
+async def move(ctx: AppState, *, actor: Principal, issue_id: uuid.UUID, data: MoveIn) -> repo.Issue:
+    async with ctx.db.transaction() as tx:
+        issue = await repo.get(tx.conn, issue_id)
+        if issue is None or not _may_see(actor, issue):
+            raise NotFound("No such issue.")
+        own_move = actor.user_id in issue.assignees and (issue.state, data.to) in ASSIGNEE_MOVES
+        if not own_move:
+            require(actor, OVERSEERS, MALL, issue.mall_id)
+        if data.to not in MOVES[issue.state]:
+            raise Conflict(
+                f"An issue that is {issue.state} cannot become {data.to}.",
+                code="invalid_move",
+                details={"state": issue.state, "allowed": sorted(MOVES[issue.state])},
+            )
+        if not await repo.move(
+            tx.conn, issue_id=issue_id, expected=issue.state, to=data.to, actor_id=actor.user_id, note=data.note
+        ):
+            raise Conflict("The issue was moved meanwhile; read it again.", code="concurrent_change")
+        updated = await repo.get(tx.conn, issue_id)
+        assert updated is not None, "read in this transaction"
+        ctx.outbox.publish(tx, mall_room(issue.mall_id), "issue_updated", updated)
+        return updated
+
+
+async def open_by_state(ctx: AppState, *, mall_id: uuid.UUID) -> dict[str, int]:
+    """How many issues are in each state but closed."""
+    async with ctx.db.connection() as conn:
+        return await repo.open_by_state(conn, mall_id)
