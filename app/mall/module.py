@@ -60,6 +60,7 @@ MODULE = DomainModule(
         EventType("issue_reported", (MALL,), issues_repo.Issue, "Someone reported an issue"),
         EventType("issue_updated", (MALL,), issues_repo.Issue, "An issue was assigned or moved"),
         EventType("issue_assigned", (USER,), issues_repo.Issue, "An issue was assigned to the user"),
+        EventType("model_issue_detected", (MALL,), issues_repo.Issue, "A camera detected a new issue"),
     ],
     seed_demo=demo.seed,
 )

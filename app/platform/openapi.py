@@ -49,11 +49,13 @@ _REASONS = {
     503: "A service the answer depends on is unavailable; see `Retry-After`",
 }
 # Who may call: a bearer token, the same token in `x-access-token`, or the browser's sign-in cookie.
-SECURITY_SCHEMES = {
+SIGNED_IN = {
     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     "accessTokenHeader": {"type": "apiKey", "in": "header", "name": "x-access-token"},
     "cookie": {"type": "apiKey", "in": "cookie", "name": "gh_access"},
 }
+# Scripts without a person behind them (a mall's camera detections) show a key instead.
+SECURITY_SCHEMES = {**SIGNED_IN, "mallApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
 
 
 def doc(
@@ -64,13 +66,14 @@ def doc(
     response: type | None = None,
     status: int = 200,
     query: type[BaseModel] | None = None,
-    auth: bool = True,
+    auth: bool | str = True,
     tag: str | None = None,
     errors: Iterable[int] = (),
     also: Iterable[int] = (),
     links: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Attach the OpenAPI description of one handler; `errors` are the statuses its own rules answer
+    """Attach the OpenAPI description of one handler (`auth`: signed in, not, or the name of another
+    security scheme); `errors` are the statuses its own rules answer
     (404, 409, ...) beyond those its inputs and sign-in bring, `also` other successes with the same body
     (200 for a create that found the thing already there), `links` the operations that take the id this
     one answers with, each with the parameter it goes in (`{"get_mall": "path.id"}`): clients and the
@@ -126,24 +129,30 @@ def _takes_null(schema: JsonSchemaValue) -> bool:
     )
 
 
+# What pydantic trims: Unicode's White_Space, spelled out, since regex engines differ on what `\s` takes.
+_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_WS = f"[{_SPACE}]"
+_INK = f"[^{_SPACE}\\x00]"  # neither whitespace nor NUL
+
+
 def _trimmed(low: int, high: int | None, inner: str | None) -> str:
     """A pattern for text that, trimmed of whitespace, is `low`..`high` characters, or matches `inner` (which
     must begin and end with characters that are not whitespace, as trimmed text does)."""
     if inner is not None:
-        return rf"^\s*(?:{inner.removeprefix('^').removesuffix('$')})\s*$"
+        return rf"^{_WS}*(?:{inner.removeprefix('^').removesuffix('$')}){_WS}*$"
     if high is None:
-        core = r"[^\s\x00](?:[^\x00]*[^\s\x00])?" if low <= 1 else rf"[^\s\x00][^\x00]{{{low - 2},}}[^\s\x00]"
+        core = rf"{_INK}(?:[^\x00]*{_INK})?" if low <= 1 else rf"{_INK}[^\x00]{{{low - 2},}}{_INK}"
     elif high == 1:
-        core = r"[^\s\x00]" + ("" if low >= 1 else "?")
+        core = _INK + ("" if low >= 1 else "?")
     else:
         core = (
-            rf"(?:[^\s\x00](?:[^\x00]{{0,{high - 2}}}[^\s\x00])?)"
+            rf"(?:{_INK}(?:[^\x00]{{0,{high - 2}}}{_INK})?)"
             if low <= 1
-            else rf"[^\s\x00][^\x00]{{{low - 2},{high - 2}}}[^\s\x00]"
+            else rf"{_INK}[^\x00]{{{low - 2},{high - 2}}}{_INK}"
         )
     if low == 0:
         core = f"(?:{core})?"
-    return rf"^\s*{core}\s*$"
+    return rf"^{_WS}*{core}{_WS}*$"
 
 
 def add_schema(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
@@ -195,8 +204,14 @@ def _statuses(meta: dict[str, Any], has_path_params: bool) -> set[int]:
     if has_path_params:
         found.add(404)
     if meta["auth"]:
-        found |= {401, 403}
+        found |= {401, 403} if meta["auth"] is True else {401}
     return found
+
+
+def _security(auth: bool | str) -> list[dict[str, list[str]]]:
+    if auth is True:
+        return [{name: []} for name in SIGNED_IN]
+    return [{auth: []}] if auth else []
 
 
 def _operation(route: Route, meta: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +226,7 @@ def _operation(route: Route, meta: dict[str, Any], components: dict[str, Any]) -
         "operationId": route.endpoint.__name__,
         "summary": meta["summary"],
         "parameters": params,
-        "security": [{name: []} for name in SECURITY_SCHEMES] if meta["auth"] else [],
+        "security": _security(meta["auth"]),
     }
     if meta["tag"]:
         op["tags"] = [meta["tag"]]

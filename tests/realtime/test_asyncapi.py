@@ -81,6 +81,11 @@ async def _flows(api: Api, admin: User) -> list[str]:
     )
     assigned = await api.post(f"/v1/issues/{issue['id']}/assign", {"user_ids": [security.id]}, admin)
     assert assigned.status_code == 200
+    camera = await api.created(f"/v1/malls/{mall['id']}/api-keys", {"name": "Camera"}, admin)
+    seen = await api.client.post(
+        "/v1/model-issues", json={"issue_type": "smoke", "details": "Grey smoke"}, headers={"x-api-key": camera["key"]}
+    )
+    assert seen.status_code == 201
     assert (await api.post("/v1/attendance/clock-out", {}, security)).status_code == 200
     flats = [f"flat:{flat}" for flat in society.flats]
     return [*flats, f"society:{society.id}", f"user:{newcomer.id}", f"user:{security.id}", f"mall:{mall['id']}"]

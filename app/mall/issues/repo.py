@@ -32,6 +32,8 @@ class Issue:
     state: str
     source: str
     reported_by: uuid.UUID | None
+    detections: int
+    last_seen_at: dt.datetime | None
     assignees: list[uuid.UUID]
     history: list[Move]
     created_at: dt.datetime
@@ -39,6 +41,7 @@ class Issue:
 
 
 _ISSUE = """i.id, i.mall_id, i.issue_type, i.details, i.location, i.image_url, i.state, i.source, i.reported_by,
+    i.detections, i.last_seen_at,
     ARRAY(SELECT a.user_id FROM issue_assignees a WHERE a.issue_id = i.id ORDER BY a.assigned_at, a.user_id)
         AS assignees,
     (SELECT coalesce(jsonb_agg(jsonb_build_object('from_state', h.from_state, 'to_state', h.to_state,
@@ -163,3 +166,38 @@ async def open_by_state(conn: asyncpg.Connection, mall_id: uuid.UUID) -> dict[st
         "SELECT state, count(*) AS n FROM issues WHERE mall_id = $1 AND state <> 'closed' GROUP BY state", mall_id
     )
     return {r["state"]: r["n"] for r in sorted(rows, key=lambda r: r["state"])}
+
+
+async def detect(
+    conn: asyncpg.Connection,
+    *,
+    mall_id: uuid.UUID,
+    api_key_id: uuid.UUID,
+    issue_type: str,
+    details: str,
+    location: str | None,
+    image_url: str | None,
+) -> tuple[Issue, bool]:
+    """A camera's detection: a new issue, or one more sighting of the open one of that type and place.
+    Returns the issue and whether it is new."""
+    row = await conn.fetchrow(
+        """INSERT INTO issues AS i (mall_id, issue_type, details, location, image_url, source, api_key_id, last_seen_at)
+           VALUES ($1, $2, $3, $4, $5, 'model', $6, now())
+           ON CONFLICT (mall_id, issue_type, (coalesce(location, '')))
+               WHERE source = 'model' AND state NOT IN ('resolved', 'closed')
+           DO UPDATE SET detections = i.detections + 1, last_seen_at = now(), updated_at = now()
+           RETURNING i.id, (xmax = 0) AS created""",
+        mall_id,
+        issue_type,
+        details,
+        location,
+        image_url,
+        api_key_id,
+    )
+    if row["created"]:
+        await conn.execute(
+            "INSERT INTO issue_history (issue_id, to_state, note) VALUES ($1, 'open', 'detected')", row["id"]
+        )
+    found = await get(conn, row["id"])
+    assert found is not None, "written in this transaction"
+    return found, row["created"]

@@ -7,9 +7,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.identity.current import principal
-from app.mall.issues import repo, service
-from app.mall.issues.schemas import AssignIn, IssueIn, IssuesQuery, MoveIn
-from app.platform.http import json, parse_body, parse_query, path_uuid
+from app.mall.issues import keys, repo, service
+from app.mall.issues.schemas import ApiKeyIn, AssignIn, DetectionIn, IssueIn, IssuesQuery, MoveIn
+from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
 from app.platform.pagination import decode_cursor, page
 from app.platform.state import app_state
@@ -66,7 +66,58 @@ async def move_issue(request: Request) -> Response:
     return json(await service.move(app_state(request), actor=caller, issue_id=path_uuid(request), data=data))
 
 
+@doc(
+    summary="A camera script reports what it detected (with the mall's API key); 200 when it joins an open issue",
+    body=DetectionIn,
+    response=repo.Issue,
+    status=201,
+    also=(200,),
+    auth="mallApiKey",
+    tag="issues",
+)
+async def report_detection(request: Request) -> Response:
+    state = app_state(request)
+    key = await service.camera(state, request.headers.get("x-api-key"))  # before anything else is read
+    data = await parse_body(request, DetectionIn)
+    issue, created = await service.detect(state, key=key, data=data)
+    return json(issue, 201 if created else 200)
+
+
+@doc(
+    summary="Make an API key for a camera script (the mall's admins); the key is shown once",
+    body=ApiKeyIn,
+    response=keys.NewApiKey,
+    status=201,
+    tag="issues",
+)
+async def create_api_key(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, ApiKeyIn)
+    made = await service.create_key(app_state(request), actor=caller, mall_id=path_uuid(request), name=data.name)
+    return json(made, 201)
+
+
+@doc(summary="A mall's API keys, without the keys (its admins)", tag="issues")
+async def list_api_keys(request: Request) -> Response:
+    caller = await principal(request)
+    found = await service.list_keys(app_state(request), actor=caller, mall_id=path_uuid(request))
+    return json({"items": found, "next_cursor": None})
+
+
+@doc(summary="Revoke an API key (the mall's admins)", status=204, tag="issues")
+async def revoke_api_key(request: Request) -> Response:
+    caller = await principal(request)
+    await service.revoke_key(
+        app_state(request), actor=caller, mall_id=path_uuid(request), key_id=path_uuid(request, "key_id")
+    )
+    return no_content()
+
+
 routes = [
+    Route("/v1/model-issues", report_detection, methods=["POST"]),
+    Route("/v1/malls/{id}/api-keys", create_api_key, methods=["POST"]),
+    Route("/v1/malls/{id}/api-keys", list_api_keys, methods=["GET"]),
+    Route("/v1/malls/{id}/api-keys/{key_id}", revoke_api_key, methods=["DELETE"]),
     Route("/v1/issues", report_issue, methods=["POST"]),
     Route("/v1/issues", list_issues, methods=["GET"]),
     Route("/v1/issues/{id}", get_issue, methods=["GET"]),

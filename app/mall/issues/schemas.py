@@ -44,3 +44,18 @@ class IssuesQuery(BaseModel):
     state: State | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class DetectionIn(Body):
+    """What a camera saw; the same type at the same place joins the issue still open for it."""
+
+    issue_type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    details: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    image_url: ImageUrl | None = None
+
+
+class ApiKeyIn(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        description="What the key is for, e.g. the camera or script that holds it"
+    )

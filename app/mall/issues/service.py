@@ -9,12 +9,12 @@ import uuid
 import asyncpg
 
 from app.identity import service as identity
-from app.mall.issues import repo
-from app.mall.issues.schemas import AssignIn, IssueIn, MoveIn
+from app.mall.issues import keys, repo
+from app.mall.issues.schemas import AssignIn, DetectionIn, IssueIn, MoveIn
 from app.mall.places import service as places
 from app.mall.rooms import MALL, SHOP, mall_room
 from app.platform import audit
-from app.platform.http import Conflict, NotFound, Unprocessable
+from app.platform.http import Conflict, NotFound, Unauthorized, Unprocessable
 from app.platform.pagination import Cursor
 from app.platform.realtime.rooms import user_room
 from app.platform.security.permissions import Principal, require
@@ -148,3 +148,63 @@ async def open_by_state(ctx: AppState, *, mall_id: uuid.UUID) -> dict[str, int]:
     """How many issues are in each state but closed."""
     async with ctx.db.connection() as conn:
         return await repo.open_by_state(conn, mall_id)
+
+
+async def create_key(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, name: str) -> keys.NewApiKey:
+    """A key for a camera script of the mall (its admins); the key is shown in this answer only."""
+    async with ctx.db.transaction() as tx:
+        if await places.mall_of(tx.conn, mall_id) is None:
+            raise NotFound("No such mall.")
+        require(actor, "mall_admin", MALL, mall_id)
+        made = await keys.create(tx.conn, mall_id=mall_id, name=name, by=actor.user_id)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="api_key.created", resource_type="api_key", resource_id=made.id
+        )
+        return made
+
+
+async def list_keys(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID) -> list[keys.ApiKey]:
+    async with ctx.db.connection() as conn:
+        if await places.mall_of(conn, mall_id) is None:
+            raise NotFound("No such mall.")
+        require(actor, "mall_admin", MALL, mall_id)
+        return await keys.list_for(conn, mall_id)
+
+
+async def revoke_key(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    async with ctx.db.transaction() as tx:
+        require(actor, "mall_admin", MALL, mall_id)
+        if not await keys.revoke(tx.conn, mall_id=mall_id, key_id=key_id):
+            raise NotFound("No such API key.")
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="api_key.revoked", resource_type="api_key", resource_id=key_id
+        )
+
+
+async def camera(ctx: AppState, key: str | None) -> keys.ApiKey:
+    """The live API key a script shows; 401 for none, a wrong one or a revoked one."""
+    if not key:
+        raise Unauthorized("Send the mall's API key in x-api-key.", code="api_key_required")
+    async with ctx.db.connection() as conn:
+        found = await keys.use(conn, key)
+    if found is None:
+        raise Unauthorized("The API key is not valid.", code="invalid_api_key")
+    return found
+
+
+async def detect(ctx: AppState, *, key: keys.ApiKey, data: DetectionIn) -> tuple[repo.Issue, bool]:
+    """A camera's detection in the key's mall: a new issue (to the mall room, once) or one more sighting
+    of the one still open for that type and place. Returns the issue and whether it is new."""
+    async with ctx.db.transaction() as tx:
+        issue, created = await repo.detect(
+            tx.conn,
+            mall_id=key.mall_id,
+            api_key_id=key.id,
+            issue_type=data.issue_type,
+            details=data.details,
+            location=data.location,
+            image_url=data.image_url,
+        )
+        if created:
+            ctx.outbox.publish(tx, mall_room(key.mall_id), "model_issue_detected", issue)
+        return issue, created

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from app.platform.http import Body, Instant
 
-_SEPARATORS = re.compile(r"[\s.\-]")
+_SEPARATORS = re.compile(r"[ .\-]")
 
 
 def normalise_plate(plate: str) -> str:
@@ -20,7 +20,7 @@ def normalise_plate(plate: str) -> str:
 
 Plate = Annotated[
     str,
-    StringConstraints(max_length=40, pattern=r"^[\s.\-]*(?:[A-Za-z0-9][\s.\-]*){2,15}$"),
+    StringConstraints(max_length=40, pattern=r"^[ .\-]*(?:[A-Za-z0-9][ .\-]*){2,15}$"),
     AfterValidator(normalise_plate),
     Field(description="2 to 15 letters and digits; case, spaces, dots and dashes do not count"),
 ]
