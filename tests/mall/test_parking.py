@@ -138,3 +138,13 @@ async def test_a_car_that_stayed_pays_by_the_started_hour(api: Api, mall: Mall, 
         )
     left = await api.post(f"/v1/car-visits/{visit['id']}/exit", {}, mall.security)
     assert left.json()["cost"] == 8000 and left.json()["currency"] == "INR"
+
+
+async def test_a_retried_entry_with_its_key_is_the_same_entry(api: Api, mall: Mall) -> None:
+    body = {"mall_id": mall.id, "plate": f"IK{uuid.uuid4().hex[:6]}", "section": "A"}
+    headers = {"idempotency-key": f"gate-1-{uuid.uuid4()}"}
+    first = await api.post("/v1/car-visits", body, mall.security, headers=headers)
+    retry = await api.post("/v1/car-visits", body, mall.security, headers=headers)
+    assert first.status_code == retry.status_code == 201 and first.json()["id"] == retry.json()["id"]
+    without = await api.post("/v1/car-visits", body, mall.security)
+    assert without.status_code == 409, "a new attempt without the key is a second entry"

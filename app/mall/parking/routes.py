@@ -9,6 +9,7 @@ from starlette.routing import Route
 from app.identity.current import principal
 from app.mall.parking import repo, service
 from app.mall.parking.schemas import CarEntryIn, CarExitIn, CarVisitsQuery
+from app.platform import idempotency
 from app.platform.http import json, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
 from app.platform.pagination import decode_cursor, page
@@ -16,7 +17,7 @@ from app.platform.state import app_state
 
 
 @doc(
-    summary="A car enters (security)",
+    summary="A car enters (security; honours Idempotency-Key)",
     body=CarEntryIn,
     response=repo.CarVisit,
     status=201,
@@ -27,7 +28,14 @@ from app.platform.state import app_state
 async def enter_car(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, CarEntryIn)
-    return json(await service.enter(app_state(request), actor=caller, data=data), 201)
+    status, body = await service.enter(
+        app_state(request),
+        actor=caller,
+        data=data,
+        idempotency_key=idempotency.header_key(request),
+        raw_body=await request.body(),
+    )
+    return json(body, status)
 
 
 @doc(summary="The car of a visit leaves and pays (security)", response=repo.CarVisit, tag="parking", errors=(409,))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from app.mall.parking import repo
 from app.mall.parking.schemas import CarEntryIn, CarExitIn
 from app.mall.places import service as places
 from app.mall.rooms import MALL, mall_room
+from app.platform import idempotency
 from app.platform.http import Conflict, Forbidden, NotFound
 from app.platform.pagination import Cursor
 from app.platform.security.permissions import Principal
@@ -23,11 +25,24 @@ def _require_staff(actor: Principal, mall_id: uuid.UUID) -> None:
         raise Forbidden("Only the mall's security staff record its parking.")
 
 
-async def enter(ctx: AppState, *, actor: Principal, data: CarEntryIn) -> repo.CarVisit:
+_ENTER_SCOPE = "POST /v1/car-visits"
+
+
+async def enter(
+    ctx: AppState, *, actor: Principal, data: CarEntryIn, idempotency_key: str | None, raw_body: bytes
+) -> tuple[int, Any]:
     """A car comes in; 409 if it is inside already (the database decides, so two guards at two gates
-    cannot both let it in)."""
+    cannot both let it in). A retry with the same Idempotency-Key gets the first answer, not a 409."""
     _require_staff(actor, data.mall_id)
     async with ctx.db.transaction() as tx:
+        key: idempotency.Key | None = None
+        if idempotency_key is not None:
+            claimed = await idempotency.claim(
+                tx, user_id=actor.user_id, scope=_ENTER_SCOPE, key=idempotency_key, body=raw_body
+            )
+            if isinstance(claimed, idempotency.Replay):
+                return claimed.status, claimed.body
+            key = claimed
         visit = await repo.enter(
             tx.conn, mall_id=data.mall_id, plate=data.plate, colour=data.colour, section=data.section, by=actor.user_id
         )
@@ -41,7 +56,9 @@ async def enter(ctx: AppState, *, actor: Principal, data: CarEntryIn) -> repo.Ca
                 details={"visit_id": inside.id, "section": inside.section, "entered_at": inside.entered_at},
             )
         ctx.outbox.publish(tx, mall_room(data.mall_id), "car_entered", visit)
-        return visit
+        if key is not None:
+            await key.save(201, visit)
+        return 201, visit
 
 
 async def exit_by_id(ctx: AppState, *, actor: Principal, visit_id: uuid.UUID) -> repo.CarVisit:
