@@ -148,3 +148,24 @@ async def test_a_retried_entry_with_its_key_is_the_same_entry(api: Api, mall: Ma
     assert first.status_code == retry.status_code == 201 and first.json()["id"] == retry.json()["id"]
     without = await api.post("/v1/car-visits", body, mall.security)
     assert without.status_code == 409, "a new attempt without the key is a second entry"
+
+
+async def test_a_day_of_parking_counts_cars_and_revenue(api: Api, mall: Mall, db) -> None:
+    plates = [f"DY{uuid.uuid4().hex[:6]}" for _ in range(3)]
+    visits = [
+        await api.created("/v1/car-visits", {"mall_id": mall.id, "plate": p, "section": "A"}, mall.security)
+        for p in plates
+    ]
+    async with db.connection() as conn:  # one of them came in 90 minutes ago: 2 started hours at 4000
+        await conn.execute(
+            "UPDATE car_visits SET entered_at = now() - interval '90 minutes' WHERE id = $1", visits[0]["id"]
+        )
+    await api.post(f"/v1/car-visits/{visits[0]['id']}/exit", {}, mall.security)
+    today = await api.get("/v1/car-visits/day", mall.security, params={"mall_id": mall.id})
+    assert today.status_code == 200, today.text
+    body = today.json()
+    assert (body["inside_now"], body["exits"], body["revenue"], body["currency"]) == (2, 1, 8000, "INR")
+    assert body["entries"] in (2, 3), "the early one may have come in yesterday on the mall's clock"
+    long_ago = await api.get("/v1/car-visits/day", mall.security, params={"mall_id": mall.id, "date": "2001-01-01"})
+    assert (long_ago.json()["entries"], long_ago.json()["revenue"]) == (0, 0)
+    assert (await api.get("/v1/car-visits/day", mall.shopper, params={"mall_id": mall.id})).status_code == 403

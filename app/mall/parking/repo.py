@@ -130,3 +130,31 @@ async def inside_by_section(conn: asyncpg.Connection, mall_id: uuid.UUID) -> dic
         mall_id,
     )
     return {r["section"]: r["cars"] for r in sorted(rows, key=lambda r: r["section"])}
+
+
+@dataclass(frozen=True, slots=True)
+class ParkingDay:
+    """A day of a mall's parking on its own clock: cars inside now, entries and exits that day, what
+    the cars that left paid (minor units of `currency`)."""
+
+    mall_id: uuid.UUID
+    date: dt.date
+    inside_now: int
+    entries: int
+    exits: int
+    revenue: int
+    currency: str
+
+
+async def day(conn: asyncpg.Connection, *, mall_id: uuid.UUID, start: dt.datetime, end: dt.datetime) -> dict:
+    row = await conn.fetchrow(
+        """SELECT count(*) FILTER (WHERE exited_at IS NULL) AS inside_now,
+                  count(*) FILTER (WHERE entered_at >= $2 AND entered_at < $3) AS entries,
+                  count(*) FILTER (WHERE exited_at >= $2 AND exited_at < $3) AS exits,
+                  coalesce(sum(cost) FILTER (WHERE exited_at >= $2 AND exited_at < $3), 0)::bigint AS revenue
+           FROM car_visits WHERE mall_id = $1 AND (exited_at IS NULL OR exited_at >= $2 OR entered_at >= $2)""",
+        mall_id,
+        start,
+        end,
+    )
+    return dict(row)

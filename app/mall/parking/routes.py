@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from app.identity.current import principal
 from app.mall.parking import repo, service
-from app.mall.parking.schemas import CarEntryIn, CarExitIn, CarVisitsQuery
+from app.mall.parking.schemas import CarEntryIn, CarExitIn, CarVisitsQuery, ParkingDayQuery
 from app.platform import idempotency
 from app.platform.http import json, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
@@ -76,7 +76,21 @@ async def list_car_visits(request: Request) -> Response:
     return json(page(items, q.limit, lambda v: (v.entered_at, v.id)))
 
 
+@doc(
+    summary="A day of a mall's parking: cars inside now, entries, exits and revenue (security)",
+    query=ParkingDayQuery,
+    response=repo.ParkingDay,
+    tag="parking",
+    errors=(404,),
+)
+async def parking_day(request: Request) -> Response:
+    caller = await principal(request)
+    q = parse_query(request, ParkingDayQuery)
+    return json(await service.parking_day(app_state(request), actor=caller, mall_id=q.mall_id, date=q.date))
+
+
 routes = [
+    Route("/v1/car-visits/day", parking_day, methods=["GET"]),
     Route("/v1/car-visits", enter_car, methods=["POST"]),
     Route("/v1/car-visits", list_car_visits, methods=["GET"]),
     Route("/v1/car-visits/exit", exit_car_by_plate, methods=["POST"]),

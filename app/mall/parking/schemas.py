@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.platform.http import Body, Instant
+from app.platform.http import Body, Day, Instant
 
 _SEPARATORS = re.compile(r"[ .\-]")
 
@@ -56,3 +56,8 @@ class CarVisitsQuery(BaseModel):
     to: Instant | None = Field(default=None, description="entered before")
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class ParkingDayQuery(BaseModel):
+    mall_id: uuid.UUID
+    date: Day | None = Field(default=None, description="The day on the mall's clock; today when left out")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 from typing import Any
 
 from app.mall.parking import repo
@@ -121,3 +122,17 @@ async def inside_by_section(ctx: AppState, *, mall_id: uuid.UUID) -> dict[str, i
     """How many cars are inside now, per section."""
     async with ctx.db.connection() as conn:
         return await repo.inside_by_section(conn, mall_id)
+
+
+async def parking_day(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, date: dt.date | None) -> repo.ParkingDay:
+    """Occupancy and revenue of one day on the mall's clock (today when None), for its staff."""
+    _require_staff(actor, mall_id)
+    async with ctx.db.connection() as conn:
+        mall = await places.mall_of(conn, mall_id)
+        if mall is None:
+            raise NotFound("No such mall.")
+        zone = zoneinfo.ZoneInfo(mall.timezone)
+        date = date or dt.datetime.now(zone).date()
+        start = dt.datetime.combine(date, dt.time(), zone)
+        counts = await repo.day(conn, mall_id=mall_id, start=start, end=start + dt.timedelta(days=1))
+    return repo.ParkingDay(mall_id=mall_id, date=date, currency=mall.currency, **counts)
