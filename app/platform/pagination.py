@@ -11,13 +11,21 @@ import binascii
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.platform.http import Unprocessable
 
 Cursor = tuple[dt.datetime, uuid.UUID] | None
+
+
+class PageQuery(BaseModel):
+    """The query parameters of every list: a page size, and the cursor the last page gave."""
+
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 def keyset(cursor: Cursor) -> tuple[dt.datetime | None, uuid.UUID | None]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field
 
 from app.platform.http import Body, Day
+from app.platform.pagination import PageQuery
 
 
 class ClockInIn(Body):
@@ -26,7 +26,7 @@ class ClockInIn(Body):
     mall_id: uuid.UUID | None = None
 
 
-class AttendanceQuery(BaseModel):
+class AttendanceQuery(PageQuery):
     """Shifts that began on the days `from`..`to` (inclusive, on the mall's clock), newest first."""
 
     mall_id: uuid.UUID
@@ -34,5 +34,3 @@ class AttendanceQuery(BaseModel):
     user_id: uuid.UUID | None = None
     from_: Day | None = Field(default=None, alias="from", description="First day; 30 days ago when left out")
     to: Day | None = Field(default=None, description="Last day; today when left out")
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None

@@ -11,7 +11,6 @@ from app.mall.cinema import repo, service
 from app.mall.cinema.schemas import (
     ByMallQuery,
     CinemaIn,
-    ListQuery,
     MovieIn,
     ShowingIn,
     ShowingsQuery,
@@ -21,7 +20,7 @@ from app.mall.places import repo as places_repo
 from app.platform import idempotency
 from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
-from app.platform.pagination import decode_cursor, page
+from app.platform.pagination import PageQuery, decode_cursor, page
 from app.platform.state import app_state
 
 
@@ -151,10 +150,10 @@ async def checkout(request: Request) -> Response:
     return json(body, status)
 
 
-@doc(summary="The caller's ticket purchases, newest first", query=ListQuery, tag="cinema")
+@doc(summary="The caller's ticket purchases, newest first", query=PageQuery, tag="cinema")
 async def my_checkouts(request: Request) -> Response:
     caller = await principal(request)
-    q = parse_query(request, ListQuery)
+    q = parse_query(request, PageQuery)
     items = await service.my_checkouts(app_state(request), actor=caller, after=decode_cursor(q.cursor), limit=q.limit)
     return json(page(items, q.limit, lambda c: (c.created_at, c.id)))
 

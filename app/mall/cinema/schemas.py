@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.mall.places.schemas import Hours, ImageUrl, Money, Text200
 from app.platform.http import JSON_INTEGER, Body, Day, Instant
+from app.platform.pagination import PageQuery
 
 Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
@@ -61,12 +62,7 @@ class TicketCheckoutIn(Body):
     tickets: Annotated[int, Field(ge=1, le=20), JSON_INTEGER]
 
 
-class ListQuery(BaseModel):
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
-
-
-class ByMallQuery(ListQuery):
+class ByMallQuery(PageQuery):
     mall_id: uuid.UUID
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from app.mall.places.schemas import ImageUrl
 from app.platform.http import Body
+from app.platform.pagination import PageQuery
 
 State = Literal["open", "assigned", "in_progress", "resolved", "closed", "reopened"]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
@@ -39,11 +40,9 @@ class MoveIn(Body):
     note: Note | None = None
 
 
-class IssuesQuery(BaseModel):
+class IssuesQuery(PageQuery):
     mall_id: uuid.UUID
     state: State | None = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class DetectionIn(Body):

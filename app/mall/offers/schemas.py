@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from app.mall.places.schemas import Text200
 from app.platform.http import JSON_INTEGER, Body, Instant
+from app.platform.pagination import PageQuery
 
 
 class OfferIn(Body):
@@ -44,9 +45,7 @@ class OfferIn(Body):
         return self
 
 
-class OffersQuery(BaseModel):
+class OffersQuery(PageQuery):
     mall_id: uuid.UUID
     shop_id: uuid.UUID | None = None
     active: bool | None = Field(default=None, description="true: running now; false: not (yet, or any more)")
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None

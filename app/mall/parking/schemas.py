@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.platform.http import Body, Day, Instant
+from app.platform.pagination import PageQuery
 
 _SEPARATORS = re.compile(r"[ .\-]")
 
@@ -47,15 +48,13 @@ class CarExitIn(Body):
     plate: Plate
 
 
-class CarVisitsQuery(BaseModel):
+class CarVisitsQuery(PageQuery):
     mall_id: uuid.UUID
     plate: Plate | None = None
     inside: bool | None = Field(default=None, description="true: cars inside now; false: visits that ended")
     section: Section | None = None
     from_: Instant | None = Field(default=None, alias="from", description="entered at or after")
     to: Instant | None = Field(default=None, description="entered before")
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class ParkingDayQuery(BaseModel):

@@ -8,10 +8,10 @@ from starlette.routing import Route
 
 from app.identity.current import principal
 from app.mall.places import repo, service
-from app.mall.places.schemas import ListQuery, MallIn, MallPatch, ShopIn, ShopPatch, ShopsQuery
+from app.mall.places.schemas import MallIn, MallPatch, ShopIn, ShopPatch, ShopsQuery
 from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
-from app.platform.pagination import decode_cursor, page
+from app.platform.pagination import PageQuery, decode_cursor, page
 from app.platform.state import app_state
 
 
@@ -19,10 +19,10 @@ def _key(item: repo.Mall | repo.Shop) -> tuple:
     return item.created_at, item.id
 
 
-@doc(summary="Malls", query=ListQuery, tag="mall")
+@doc(summary="Malls", query=PageQuery, tag="mall")
 async def list_malls(request: Request) -> Response:
     await principal(request)
-    q = parse_query(request, ListQuery)
+    q = parse_query(request, PageQuery)
     items = await service.list_malls(app_state(request), after=decode_cursor(q.cursor), limit=q.limit)
     return json(page(items, q.limit, _key))
 

@@ -7,11 +7,12 @@ import uuid
 import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import WithJsonSchema
 
 from app.identity.schemas import Phone
 from app.platform.http import JSON_INTEGER, Body, read_as
+from app.platform.pagination import PageQuery
 
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
@@ -110,11 +111,6 @@ class ShopPatch(Body):
     image_url: ImageUrl | None = None
 
 
-class ListQuery(BaseModel):
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
-
-
-class ShopsQuery(ListQuery):
+class ShopsQuery(PageQuery):
     mall_id: uuid.UUID
     shop_type: ShopType | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from app.platform.http import JSON_INTEGER, Body
+from app.platform.pagination import PageQuery
 
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -35,22 +36,17 @@ class FlatIn(Body):
     floor: Annotated[int, Field(ge=-10, le=300), JSON_INTEGER] | None = None
 
 
-class ListQuery(BaseModel):
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
-
-
-class SocietiesQuery(ListQuery):
+class SocietiesQuery(PageQuery):
     city: City | None = None
 
 
-class ComplexesQuery(ListQuery):
+class ComplexesQuery(PageQuery):
     society_id: uuid.UUID
 
 
-class BlocksQuery(ListQuery):
+class BlocksQuery(PageQuery):
     complex_id: uuid.UUID
 
 
-class FlatsQuery(ListQuery):
+class FlatsQuery(PageQuery):
     block_id: uuid.UUID

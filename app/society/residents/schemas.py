@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field
 
 from app.identity.schemas import HISTORY_FROM
 from app.platform.http import Body, Instant
+from app.platform.pagination import PageQuery
 
 RequestStatus = Literal["pending", "approved", "rejected"]
 
@@ -18,10 +19,8 @@ class ResidentRequestIn(Body):
     relation: Literal["owner", "tenant"]
 
 
-class ResidentRequestsQuery(BaseModel):
+class ResidentRequestsQuery(PageQuery):
     status: RequestStatus | None = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class ApprovalIn(Body):

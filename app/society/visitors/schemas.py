@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from app.identity.schemas import Name, Phone
 from app.platform.http import Body, Day, Instant
+from app.platform.pagination import PageQuery
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 InviteCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9]{6,12}$")]
@@ -82,18 +83,13 @@ class DeviceIn(Body):
     platform: Literal["android", "ios", "web"]
 
 
-class Page(BaseModel):
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
-
-
-class VisitorsQuery(Page):
+class VisitorsQuery(PageQuery):
     flat_id: uuid.UUID | None = None
     society_id: uuid.UUID | None = None
     status: VisitorStatus | None = None
 
 
-class VisitsQuery(Page):
+class VisitsQuery(PageQuery):
     flat_id: uuid.UUID | None = None
     society_id: uuid.UUID | None = None
     from_: Instant | None = Field(default=None, alias="from")
