@@ -77,19 +77,24 @@ def request_hash(body: bytes) -> bytes:
 
 
 class Key:
-    """One claimed key within a transaction."""
+    """One claimed key within a transaction (or none, when the request sent no key)."""
 
-    def __init__(self, tx: Tx, user_id: uuid.UUID, scope: str, key: str) -> None:
+    def __init__(self, tx: Tx, user_id: uuid.UUID, scope: str, key: str | None) -> None:
         self._tx, self._user_id, self._scope, self._key = tx, user_id, scope, key
 
     async def save(self, status: int, body: Any) -> None:
-        """Remember the response, in the same transaction as the work."""
+        """Remember the response, in the same transaction as the work (nothing, without a key)."""
+        if self._key is None:
+            return
         stored = orjson.loads(dumps(body))
         await self._tx.conn.execute(_SAVE, self._user_id, self._scope, self._key, status, stored)
 
 
-async def claim(tx: Tx, *, user_id: uuid.UUID, scope: str, key: str, body: bytes) -> Key | Replay:
-    """Claim `key` for this request, or return the first response for a retry."""
+async def claim(tx: Tx, *, user_id: uuid.UUID, scope: str, key: str | None, body: bytes) -> Key | Replay:
+    """Claim `key` for this request, or return the first response for a retry; a request without a key
+    gets a Key that remembers nothing, so callers need no second path."""
+    if key is None:
+        return Key(tx, user_id, scope, None)
     digest = request_hash(body)
     conn: asyncpg.Connection = tx.conn
     if await conn.fetchval(_CLAIM, user_id, scope, key, digest):

@@ -155,14 +155,11 @@ async def checkout(
     """Buy tickets for a showing at its price; a retry with the same Idempotency-Key gets the first answer.
     409 `sold_out` when the seats are not there (or the showing has started)."""
     async with ctx.db.transaction() as tx:
-        key: idempotency.Key | None = None
-        if idempotency_key is not None:
-            claimed = await idempotency.claim(
-                tx, user_id=actor.user_id, scope=_CHECKOUT_SCOPE, key=idempotency_key, body=raw_body
-            )
-            if isinstance(claimed, idempotency.Replay):
-                return claimed.status, claimed.body
-            key = claimed
+        key = await idempotency.claim(
+            tx, user_id=actor.user_id, scope=_CHECKOUT_SCOPE, key=idempotency_key, body=raw_body
+        )
+        if isinstance(key, idempotency.Replay):
+            return key.status, key.body
         bought = await repo.buy(tx.conn, showing_id=data.showing_id, user_id=actor.user_id, tickets=data.tickets)
         if bought is None:
             showing = await repo.get_showing(tx.conn, data.showing_id)
@@ -175,8 +172,7 @@ async def checkout(
             )
         ctx.outbox.publish(tx, user_room(actor.user_id), "ticket_checkout", bought)
         ctx.outbox.publish(tx, mall_room(bought.showing.mall_id), "showing_updated", bought.showing)
-        if key is not None:
-            await key.save(201, bought)
+        await key.save(201, bought)
         return 201, bought
 
 

@@ -36,14 +36,9 @@ async def enter(
     cannot both let it in). A retry with the same Idempotency-Key gets the first answer, not a 409."""
     _require_staff(actor, data.mall_id)
     async with ctx.db.transaction() as tx:
-        key: idempotency.Key | None = None
-        if idempotency_key is not None:
-            claimed = await idempotency.claim(
-                tx, user_id=actor.user_id, scope=_ENTER_SCOPE, key=idempotency_key, body=raw_body
-            )
-            if isinstance(claimed, idempotency.Replay):
-                return claimed.status, claimed.body
-            key = claimed
+        key = await idempotency.claim(tx, user_id=actor.user_id, scope=_ENTER_SCOPE, key=idempotency_key, body=raw_body)
+        if isinstance(key, idempotency.Replay):
+            return key.status, key.body
         visit = await repo.enter(
             tx.conn, mall_id=data.mall_id, plate=data.plate, colour=data.colour, section=data.section, by=actor.user_id
         )
@@ -57,8 +52,7 @@ async def enter(
                 details={"visit_id": inside.id, "section": inside.section, "entered_at": inside.entered_at},
             )
         ctx.outbox.publish(tx, mall_room(data.mall_id), "car_entered", visit)
-        if key is not None:
-            await key.save(201, visit)
+        await key.save(201, visit)
         return 201, visit
 
 

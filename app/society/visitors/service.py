@@ -69,14 +69,11 @@ async def create_visitor(
         # Rights first: a stored response is replayed only to someone who may still make the request.
         if not actor.has("resident", "flat", data.flat_id):
             raise Forbidden("Only a resident of this flat invites visitors to it.")
-        key: idempotency.Key | None = None
-        if idempotency_key is not None:
-            claimed = await idempotency.claim(
-                tx, user_id=actor.user_id, scope=_CREATE_SCOPE, key=idempotency_key, body=raw_body
-            )
-            if isinstance(claimed, idempotency.Replay):
-                return claimed.status, claimed.body
-            key = claimed
+        key = await idempotency.claim(
+            tx, user_id=actor.user_id, scope=_CREATE_SCOPE, key=idempotency_key, body=raw_body
+        )
+        if isinstance(key, idempotency.Replay):
+            return key.status, key.body
         visitor = await _invite(tx.conn, actor, data, society_id)
         ctx.outbox.publish(tx, society_room(visitor.society_id), "expected_visitor", visitor)
         await audit.record(
@@ -86,8 +83,7 @@ async def create_visitor(
             resource_type="visitor",
             resource_id=visitor.id,
         )
-        if key is not None:
-            await key.save(201, visitor)
+        await key.save(201, visitor)
         return 201, visitor
 
 
