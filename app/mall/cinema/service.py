@@ -42,9 +42,7 @@ async def get_cinema(ctx: AppState, cinema_id: uuid.UUID) -> places_repo.Shop:
 async def create_movie(ctx: AppState, *, actor: Principal, data: MovieIn) -> repo.Movie:
     """A movie the mall shows (its admins)."""
     async with ctx.db.transaction() as tx:
-        if await places.mall_of(tx.conn, data.mall_id) is None:
-            raise NotFound("No such mall.")
-        require(actor, places.MALL_ADMINS, MALL, data.mall_id)
+        await places.require_mall_admin(tx.conn, actor, data.mall_id)
         movie = await repo.insert_movie(tx.conn, **data.model_dump())
         if movie is None:
             raise Conflict("The mall already has a movie of this name.", code="duplicate_name")

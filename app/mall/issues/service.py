@@ -153,9 +153,7 @@ async def open_by_state(ctx: AppState, *, mall_id: uuid.UUID) -> dict[str, int]:
 async def create_key(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, name: str) -> keys.NewApiKey:
     """A key for a camera script of the mall (its admins); the key is shown in this answer only."""
     async with ctx.db.transaction() as tx:
-        if await places.mall_of(tx.conn, mall_id) is None:
-            raise NotFound("No such mall.")
-        require(actor, "mall_admin", MALL, mall_id)
+        await places.require_mall_admin(tx.conn, actor, mall_id)
         made = await keys.create(tx.conn, mall_id=mall_id, name=name, by=actor.user_id)
         await audit.record(
             tx.conn, actor_id=actor.user_id, action="api_key.created", resource_type="api_key", resource_id=made.id
@@ -165,9 +163,7 @@ async def create_key(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, nam
 
 async def list_keys(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID) -> list[keys.ApiKey]:
     async with ctx.db.connection() as conn:
-        if await places.mall_of(conn, mall_id) is None:
-            raise NotFound("No such mall.")
-        require(actor, "mall_admin", MALL, mall_id)
+        await places.require_mall_admin(conn, actor, mall_id)
         return await keys.list_for(conn, mall_id)
 
 

@@ -18,9 +18,7 @@ from app.platform.state import AppState
 
 async def create_offer(ctx: AppState, *, actor: Principal, data: OfferIn) -> repo.Offer:
     async with ctx.db.transaction() as tx:
-        if await places.mall_of(tx.conn, data.mall_id) is None:
-            raise NotFound("No such mall.")
-        require(actor, places.MALL_ADMINS, MALL, data.mall_id)
+        await places.require_mall_admin(tx.conn, actor, data.mall_id)
         offer = await repo.insert(
             tx.conn,
             mall_id=data.mall_id,

@@ -64,9 +64,7 @@ async def update_mall(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, da
             "parking_daily_cap": data.parking.daily_cap,
         }
     async with ctx.db.transaction() as tx:
-        if not await repo.mall_exists(tx.conn, mall_id):
-            raise NotFound("No such mall.")
-        require(actor, MALL_ADMINS, MALL, mall_id)
+        await require_mall_admin(tx.conn, actor, mall_id)
         updated = await repo.update_mall(tx.conn, mall_id, changes)
         assert updated is not None, "the mall was found in this transaction"
         await audit.record(
@@ -102,9 +100,7 @@ def _shop_fields(data: ShopIn | ShopPatch, names: set[str]) -> dict[str, Any]:
 async def create_shop(ctx: AppState, *, actor: Principal, data: ShopIn) -> repo.Shop:
     """A shop in a mall the caller administers."""
     async with ctx.db.transaction() as tx:
-        if not await repo.mall_exists(tx.conn, data.mall_id):
-            raise NotFound("No such mall.")
-        require(actor, MALL_ADMINS, MALL, data.mall_id)
+        await require_mall_admin(tx.conn, actor, data.mall_id)
         shop = await repo.insert_shop(
             tx.conn, mall_id=data.mall_id, fields=_shop_fields(data, set(ShopIn.model_fields) - {"mall_id"})
         )
@@ -166,6 +162,14 @@ async def delete_shop(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID) ->
         await audit.record(
             tx.conn, actor_id=actor.user_id, action="shop.deleted", resource_type="shop", resource_id=shop_id
         )
+
+
+async def require_mall_admin(conn: asyncpg.Connection, actor: Principal, mall_id: uuid.UUID) -> None:
+    """404 for no such mall, 403 for anyone but its admins: the check every admin-only write of the mall
+    starts with, in the caller's transaction."""
+    if not await repo.mall_exists(conn, mall_id):
+        raise NotFound("No such mall.")
+    require(actor, MALL_ADMINS, MALL, mall_id)
 
 
 async def mall_of(conn: asyncpg.Connection, mall_id: uuid.UUID) -> repo.Mall | None:
