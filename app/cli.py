@@ -208,7 +208,7 @@ def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
         accounts = asyncio.run(run(ready))
     print(f"The demo data is ready. Every password is: {DEMO_PASSWORD}\n")
     for account in accounts:
-        print(f"  {account.role:<14} {account.email:<34} {account.where}")
+        print(f"  {account.role:<14} {account.sign_in:<34} {account.where}")
     return 0
 
 

@@ -6,6 +6,7 @@ from starlette.types import ASGIApp
 
 from app.identity.module import MODULE as IDENTITY
 from app.mall.module import MODULE as MALL
+from app.media.module import MODULE as MEDIA
 from app.platform.app import build_app, build_state
 from app.platform.config import Settings, load_settings
 from app.platform.modules import Installed
@@ -13,7 +14,7 @@ from app.platform.state import AppState
 from app.society.module import MODULE as SOCIETY
 
 # The installed domains, in dependency order (demo data is seeded in this order).
-DOMAINS = Installed.of([IDENTITY, SOCIETY, MALL])
+DOMAINS = Installed.of([IDENTITY, MEDIA, SOCIETY, MALL])
 
 
 def state(settings: Settings, *, serving: bool = True) -> AppState:

@@ -91,9 +91,10 @@ def services() -> AsyncIterator[Services]:
 
 
 @pytest.fixture(scope="session")
-def settings(services: Services) -> Settings:
+def settings(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         database_url=services.database_url,
+        data_dir=tmp_path_factory.mktemp("data"),  # uploaded images land here
         redis_url=services.redis_url,
         jwt_secret=JWT_SECRET,
         cookie_secure=False,
@@ -119,6 +120,7 @@ def settings(services: Services) -> Settings:
         socket_connects_per_second=10000.0,
         socket_connect_burst=10000,
         rate_limit_syncs="100000/minute",
+        rate_limit_uploads="100000/minute",
         migrate_on_start=False,
         db_pool_min=1,
         db_pool_max=10,

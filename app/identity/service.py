@@ -464,6 +464,7 @@ def profile(principal: Principal, user: repo.User) -> dict[str, object]:
         "roles": [{"role": g.role, "scope_type": g.scope_type, "scope_id": g.scope_id} for g in principal.grants],
         "flats": refs("flat"),
         "societies": refs("society"),
+        "malls": refs("mall"),
         "shops": refs("shop"),
     }
 

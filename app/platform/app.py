@@ -168,6 +168,7 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
                 "invite": settings.rate_limit_invites,
                 "resident_request": settings.rate_limit_resident_requests,
                 "sync": settings.rate_limit_syncs,
+                "upload": settings.rate_limit_uploads,
             },
         ),
         firebase=_firebase(settings),
@@ -226,7 +227,11 @@ def _platform_routes() -> list[BaseRoute]:
     ]
 
 
-def _http_app(starlette: Starlette, state: AppState) -> ASGIApp:
+# What a multipart form adds around a file: boundaries, part headers, a few small fields.
+MULTIPART_ENVELOPE = 64 * 1024
+
+
+def _http_app(starlette: Starlette, state: AppState, upload_paths: list[str]) -> ASGIApp:
     """Starlette inside CORS (when origins are configured) inside the request middleware."""
     settings = state.settings
     http_app: ASGIApp = starlette
@@ -240,7 +245,11 @@ def _http_app(starlette: Starlette, state: AppState) -> ASGIApp:
             expose_headers=["x-request-id", "retry-after"],
         )
     return RequestMiddleware(
-        http_app, client_ip=ClientIP(settings.trusted_proxies), max_body=settings.max_body_bytes, limits=state.limits
+        http_app,
+        client_ip=ClientIP(settings.trusted_proxies),
+        max_body=settings.max_body_bytes,
+        larger_bodies={path: settings.upload_max_bytes + MULTIPART_ENVELOPE for path in upload_paths},
+        limits=state.limits,
     )
 
 
@@ -270,4 +279,6 @@ def build_app(settings: Settings, installed: Installed) -> ASGIApp:
     starlette.state.asyncapi = asyncapi.build(
         installed.events(), state.rules.room_types, title="Gatehouse realtime", version=VERSION
     )
-    return socketio.ASGIApp(state.hub.sio, other_asgi_app=_http_app(starlette, state), socketio_path="socket.io")
+    return socketio.ASGIApp(
+        state.hub.sio, other_asgi_app=_http_app(starlette, state, installed.upload_paths()), socketio_path="socket.io"
+    )

@@ -54,7 +54,9 @@ class Settings:
     rate_limit_invites: str = _setting("10/hour")
     rate_limit_resident_requests: str = _setting("5/day")
     rate_limit_syncs: str = _setting("600/minute")
+    rate_limit_uploads: str = _setting("100/hour")
     max_body_bytes: int = _setting(1024 * 1024, minimum=1024)
+    upload_max_bytes: int = _setting(5 * 1024 * 1024, minimum=1024)
     socket_max_message_bytes: int = _setting(64 * 1024, minimum=1024)
     socket_connect_timeout: float = _setting(5.0)
     socket_events_per_second: float = _setting(10.0)
@@ -171,6 +173,7 @@ def _check_edge(settings: Settings) -> None:
     _check_rate("RATE_LIMIT_INVITES", settings.rate_limit_invites)
     _check_rate("RATE_LIMIT_RESIDENT_REQUESTS", settings.rate_limit_resident_requests)
     _check_rate("RATE_LIMIT_SYNCS", settings.rate_limit_syncs)
+    _check_rate("RATE_LIMIT_UPLOADS", settings.rate_limit_uploads)
     if settings.log_format not in {"auto", "json", "console"}:
         raise ConfigError(f"LOG_FORMAT must be auto, json or console, got {settings.log_format!r}")
 

@@ -1,5 +1,6 @@
-"""`Idempotency-Key` for creating POSTs: the same key and body replay the first
-response; the same key with another body is 422 `idempotency_key_reused`.
+"""`Idempotency-Key` for writes a client may retry: the same key and body replay
+the first response; the same key with another body is 422 `idempotency_key_reused`.
+A key belongs to its user and to the method and path it was sent to.
 
 The key is claimed inside the request's own transaction, so a concurrent retry
 waits on the first attempt's row and then replays its committed response, and
@@ -9,7 +10,9 @@ a rolled-back attempt leaves the key free.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,11 +49,16 @@ async def prune(conn: asyncpg.Connection, *, days: int) -> int:
             return removed
 
 
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
 def header_key(request: Request) -> str | None:
-    """The request's `Idempotency-Key`, if it sent one (400 for one that is empty or too long)."""
+    """The request's `Idempotency-Key`, if it sent one (400 unless 1 to 200 visible ASCII characters)."""
     key = request.headers.get("idempotency-key")
-    if key is not None and not 1 <= len(key) <= 200:
-        raise BadRequest("Idempotency-Key must be 1 to 200 characters.", code="invalid_idempotency_key")
+    if key is not None and not _KEY.match(key):
+        raise BadRequest(
+            "Idempotency-Key must be 1 to 200 visible ASCII characters (a UUID, say).", code="invalid_idempotency_key"
+        )
     return key
 
 
@@ -59,6 +67,26 @@ def insert_cte(name: str, rows: str) -> str:
     response jsonb), for a statement that does its work and keeps the key in one round trip. A key used before
     makes the statement fail on `idempotency_keys_pkey`; `replay` then answers."""
     return f"{name} AS (INSERT INTO idempotency_keys ({_COLUMNS}) {rows})"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A retryable write as it arrived: where it was sent (method and path), its Idempotency-Key (None
+    without one) and the hash of its body (empty without a key, since nothing compares it then)."""
+
+    scope: str
+    key: str | None
+    digest: bytes
+
+
+# For a write made by the server itself (demo data), which nothing retries.
+UNKEYED = Attempt(scope="", key=None, digest=b"")
+
+
+async def attempt(request: Request) -> Attempt:
+    key = header_key(request)
+    digest = request_hash(await request.body()) if key is not None else b""
+    return Attempt(f"{request.method} {request.url.path}", key, digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,22 +118,34 @@ class Key:
         await self._tx.conn.execute(_SAVE, self._user_id, self._scope, self._key, status, stored)
 
 
-async def claim(tx: Tx, *, user_id: uuid.UUID, scope: str, key: str | None, body: bytes) -> Key | Replay:
-    """Claim `key` for this request, or return the first response for a retry; a request without a key
+async def claim(tx: Tx, *, user_id: uuid.UUID, attempt: Attempt) -> Key | Replay:
+    """Claim the attempt's key, or return the first response for a retry; a request without a key
     gets a Key that remembers nothing, so callers need no second path."""
-    if key is None:
-        return Key(tx, user_id, scope, None)
-    digest = request_hash(body)
+    if attempt.key is None:
+        return Key(tx, user_id, attempt.scope, None)
     conn: asyncpg.Connection = tx.conn
-    if await conn.fetchval(_CLAIM, user_id, scope, key, digest):
-        return Key(tx, user_id, scope, key)
-    return await replay(conn, user_id=user_id, scope=scope, key=key, digest=digest)
+    if await conn.fetchval(_CLAIM, user_id, attempt.scope, attempt.key, attempt.digest):
+        return Key(tx, user_id, attempt.scope, attempt.key)
+    return await replay(conn, user_id=user_id, attempt=attempt)
 
 
-async def replay(conn: asyncpg.Connection, *, user_id: uuid.UUID, scope: str, key: str, digest: bytes) -> Replay:
+async def once(
+    tx: Tx, *, user_id: uuid.UUID, attempt: Attempt, status: int, work: Callable[[Tx], Awaitable[Any]]
+) -> tuple[int, Any]:
+    """Do `work` in `tx` and keep its answer under the attempt's key, or answer a retry as the first time.
+    Check the caller's rights before: a stored answer goes only to someone who may still ask."""
+    key = await claim(tx, user_id=user_id, attempt=attempt)
+    if isinstance(key, Replay):
+        return key.status, key.body
+    result = await work(tx)
+    await key.save(status, result)
+    return status, result
+
+
+async def replay(conn: asyncpg.Connection, *, user_id: uuid.UUID, attempt: Attempt) -> Replay:
     """The response first stored under a key already used; 422 when it was used with another body."""
-    stored = await conn.fetchrow(_STORED, user_id, scope, key)
-    if stored["request_hash"] != digest:
+    stored = await conn.fetchrow(_STORED, user_id, attempt.scope, attempt.key)
+    if stored["request_hash"] != attempt.digest:
         raise Unprocessable(
             "This Idempotency-Key was used with a different request body.", code="idempotency_key_reused"
         )

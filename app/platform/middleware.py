@@ -8,13 +8,14 @@ import ipaddress
 import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.platform import context, metrics
 from app.platform.http import ApiError, PayloadTooLarge, dumps, error_body, internal_error_body
+from app.platform.images import MEDIA_PREFIX
 from app.platform.ratelimit import RateLimits
 
 log = structlog.get_logger("gatehouse.http")
@@ -28,8 +29,9 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"same-site"),
     (b"cache-control", b"no-store"),
 ]
-# Paths outside the general rate limit: probes and the Socket.IO transport.
-_UNLIMITED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/socket.io")
+# Paths outside the general rate limit: probes, the Socket.IO transport, and stored images (files from disk
+# that a page shows many of, each cached for a year once fetched).
+_UNLIMITED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/socket.io", MEDIA_PREFIX)
 
 
 class ClientIP:
@@ -77,10 +79,19 @@ async def _send_json(send: Send, status: int, body: bytes, headers: list[tuple[b
 class RequestMiddleware:
     """Outermost layer: everything here runs once per HTTP request."""
 
-    def __init__(self, app: ASGIApp, *, client_ip: ClientIP, max_body: int, limits: RateLimits | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        client_ip: ClientIP,
+        max_body: int,
+        limits: RateLimits | None,
+        larger_bodies: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.client_ip = client_ip
         self.max_body = max_body
+        self.larger_bodies = dict(larger_bodies or {})  # exact path -> its own limit
         self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,7 +116,9 @@ class RequestMiddleware:
             if message["type"] == "http.response.start":
                 started_response[0] = True
                 status_holder[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), *extra_headers]
+                own = message.get("headers", [])
+                named = {name.lower() for name, _ in own}  # a response may set its own caching, say
+                message["headers"] = [*own, *(h for h in extra_headers if h[0] not in named)]
             await send(message)
 
         try:
@@ -143,11 +156,11 @@ class RequestMiddleware:
     async def _guarded(self, scope: Scope, receive: Receive, send: Send, ip: str, path: str) -> None:
         if self.limits is not None and not path.startswith(_UNLIMITED_PREFIXES):
             self.limits.check_general(ip)
+        max_body = self.larger_bodies.get(path, self.max_body)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            raise PayloadTooLarge(details={"max_bytes": self.max_body})
+        if declared is not None and declared.isdigit() and int(declared) > max_body:
+            raise PayloadTooLarge(details={"max_bytes": max_body})
         received = 0
-        max_body = self.max_body
 
         async def limited_receive() -> Message:
             nonlocal received

@@ -24,10 +24,11 @@ DEMO_PASSWORD = "demo-password-1"
 
 @dataclass(frozen=True, slots=True)
 class DemoAccount:
-    """Someone `gatehouse seed-demo` made, to print for the person trying the system."""
+    """Someone `gatehouse seed-demo` made, to print for the person trying the system: the e-mail to sign in
+    with (the password is DEMO_PASSWORD), or for a script, what it shows instead."""
 
     role: str
-    email: str
+    sign_in: str
     where: str
 
 
@@ -61,6 +62,8 @@ class DomainModule:
     schedules: Sequence[Schedule] = ()
     tags: Sequence[Tag] = ()
     events: Sequence[EventType] = ()
+    # Paths that take a file: their bodies may reach UPLOAD_MAX_BYTES rather than MAX_BODY_BYTES.
+    upload_paths: Sequence[str] = ()
     # Loads demo data (idempotently) and returns who can sign in; modules run in list order.
     seed_demo: Callable[[AppState], Awaitable[Sequence[DemoAccount]]] | None = None
     # The one module that knows users provides how sockets authenticate.
@@ -98,6 +101,9 @@ class Installed:
 
     def tags(self) -> list[Tag]:
         return [t for m in self.modules for t in m.tags]
+
+    def upload_paths(self) -> list[str]:
+        return [p for m in self.modules for p in m.upload_paths]
 
     def events(self) -> list[EventType]:
         found = [e for m in self.modules for e in m.events]

@@ -24,6 +24,17 @@ _PARAM = re.compile(r"{([^}:]+)(:[^}]+)?}")
 # turns it into an enum of them.
 VOCABULARY = "x-gatehouse-vocabulary"
 REF = "#/components/schemas/{model}"
+_UUID = {"type": "string", "format": "uuid"}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Send the same key with the same body again and get the first answer again, not a second "
+    "write; another body with a used key is 422 `idempotency_key_reused`. Keys are the caller's own and kept "
+    "for IDEMPOTENCY_RETENTION_DAYS.",
+    "schema": {"type": "string", "pattern": r"^[\x21-\x7e]{1,200}$"},
+}
+_NOT_MODIFIED = {"description": "Not modified: the copy named in If-None-Match is current"}
 ERROR = {
     "type": "object",
     "description": "Every error: a stable snake_case code to branch on, a message for people, details if any.",
@@ -63,7 +74,9 @@ def doc(
     summary: str,
     body: type[BaseModel] | None = None,
     body_optional: bool = False,
+    body_media: str = "application/json",
     response: type | None = None,
+    produces: Iterable[str] = (),
     status: int = 200,
     query: type[BaseModel] | None = None,
     auth: bool | str = True,
@@ -71,20 +84,28 @@ def doc(
     errors: Iterable[int] = (),
     also: Iterable[int] = (),
     links: dict[str, str] | None = None,
+    path_params: dict[str, dict[str, Any]] | None = None,
+    reasons: dict[int, str] | None = None,
+    retryable: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach the OpenAPI description of one handler (`auth`: signed in, not, or the name of another
     security scheme); `errors` are the statuses its own rules answer
     (404, 409, ...) beyond those its inputs and sign-in bring, `also` other successes with the same body
     (200 for a create that found the thing already there), `links` the operations that take the id this
     one answers with, each with the parameter it goes in (`{"get_mall": "path.id"}`): clients and the
-    stateful tests follow them from a create to what acts on it."""
+    stateful tests follow them from a create to what acts on it. A body other than JSON names its
+    `body_media`, a response other than JSON the types it `produces`; a path parameter other than a uuid
+    has its schema in `path_params`, and `reasons` words a status for this operation. A `retryable` write
+    takes an `Idempotency-Key`."""
 
     def attach(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__openapi__ = {  # type: ignore[attr-defined]
             "summary": summary,
             "body": body,
             "body_optional": body_optional,
+            "body_media": body_media,
             "response": response,
+            "produces": tuple(produces),
             "status": status,
             "query": query,
             "auth": auth,
@@ -92,6 +113,9 @@ def doc(
             "errors": tuple(errors),
             "also": tuple(also),
             "links": dict(links or {}),
+            "path_params": dict(path_params or {}),
+            "reasons": dict(reasons or {}),
+            "retryable": retryable,
         }
         return fn
 
@@ -188,9 +212,9 @@ def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> lis
     return params
 
 
-def _error(status: int) -> dict[str, Any]:
+def _error(status: int, reason: str | None = None) -> dict[str, Any]:
     return {
-        "description": _REASONS[status],
+        "description": reason or _REASONS[status],
         "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
     }
 
@@ -201,6 +225,8 @@ def _statuses(meta: dict[str, Any], has_path_params: bool) -> set[int]:
         found |= {400, 413, 415, 422}
     if meta["query"] is not None:
         found.add(422)
+    if meta["retryable"]:
+        found |= {400, 422}
     if has_path_params:
         found.add(404)
     if meta["auth"]:
@@ -217,11 +243,13 @@ def _security(auth: bool | str) -> list[dict[str, list[str]]]:
 def _operation(route: Route, meta: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
     path_params = [m.group(1) for m in _PARAM.finditer(route.path)]
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+        {"name": name, "in": "path", "required": True, "schema": meta["path_params"].get(name, _UUID)}
         for name in path_params
     ]
     if meta["query"] is not None:
         params += _query_parameters(meta["query"], components)
+    if meta["retryable"]:
+        params.append(IDEMPOTENCY_KEY)
     op: dict[str, Any] = {
         "operationId": route.endpoint.__name__,
         "summary": meta["summary"],
@@ -233,18 +261,23 @@ def _operation(route: Route, meta: dict[str, Any], components: dict[str, Any]) -
     if meta["body"] is not None:
         op["requestBody"] = {
             "required": not meta["body_optional"],
-            "content": {"application/json": {"schema": _schema(meta["body"], components)}},
+            "content": {meta["body_media"]: {"schema": _schema(meta["body"], components)}},
         }
     ok: dict[str, Any] = {"description": "Success"}
     if meta["response"] is not None:
         ok["content"] = {"application/json": {"schema": _schema(meta["response"], components)}}
+    if meta["produces"]:
+        ok["content"] = {media: {"schema": {"type": "string", "format": "binary"}} for media in meta["produces"]}
     if meta["links"]:
         ok["links"] = {
             target: {"operationId": target, "parameters": {parameter: "$response.body#/id"}}
             for target, parameter in meta["links"].items()
         }
-    op["responses"] = {str(status): ok for status in (meta["status"], *meta["also"])} | {
-        str(status): _error(status) for status in sorted(_statuses(meta, bool(path_params)))
+    op["responses"] = {
+        str(status): ok if status != 304 else _NOT_MODIFIED for status in (meta["status"], *meta["also"])
+    } | {
+        str(status): _error(status, meta["reasons"].get(status))
+        for status in sorted(_statuses(meta, bool(path_params)))
     }
     return op
 

@@ -21,7 +21,7 @@ async def test_signup_then_profile_shows_a_customer(api: Api) -> None:
     assert body["user"]["email"] == user.email
     assert body["user"]["phone"] == "+91 98450 12345"
     assert body["roles"] == [{"role": "customer", "scope_type": "global", "scope_id": None}]
-    assert body["flats"] == [] and body["societies"] == [] and body["shops"] == []
+    assert body["flats"] == [] and body["societies"] == [] and body["malls"] == [] and body["shops"] == []
 
 
 async def test_signup_with_a_taken_email_is_409_whatever_its_case(api: Api) -> None:

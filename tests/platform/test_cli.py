@@ -34,6 +34,7 @@ async def test_seed_demo_gives_a_working_society_and_can_run_twice(settings, api
     assert "guard@demo.example.com" in first.stdout and "resident1@demo.example.com" in first.stdout
     again = _gatehouse(settings, "seed-demo")
     assert again.returncode == 0, again.stderr
+    await _the_demo_mall_works(api, first.stdout, again.stdout)
     guard = await api.login("guard@demo.example.com", "demo-password-1")
     resident = await api.login("resident1@demo.example.com", "demo-password-1")
     me = (await api.get("/v1/profile/me", guard)).json()
@@ -46,6 +47,25 @@ async def test_seed_demo_gives_a_working_society_and_can_run_twice(settings, api
         assert (await socket.join("society", society["id"]))["ok"] is True
     finally:
         await socket.close()
+
+
+def _camera_key(stdout: str) -> str:
+    (line,) = [line for line in stdout.splitlines() if line.split()[:1] == ["camera"]]
+    return line.split()[1]
+
+
+async def _the_demo_mall_works(api: Api, first: str, again: str) -> None:
+    """The mall's people sign in, its programme and offer are there, and the camera key of the latest run
+    reports detections (an earlier run's key no longer does)."""
+    admin = await api.login("mall-admin@demo.example.com", "demo-password-1")
+    (mall,) = (await api.get("/v1/profile/me", admin)).json()["malls"]
+    overview = (await api.get(f"/v1/malls/{mall['id']}/overview", admin)).json()
+    assert overview["showings_today"] and overview["active_offers"]
+    detection = {"issue_type": "smoke", "details": "Seen by the demo camera", "location": "P2"}
+    latest = await api.client.post("/v1/model-issues", json=detection, headers={"x-api-key": _camera_key(again)})
+    assert latest.status_code in (200, 201), latest.text
+    stale = await api.client.post("/v1/model-issues", json=detection, headers={"x-api-key": _camera_key(first)})
+    assert stale.status_code == 401
 
 
 async def test_create_admin_makes_an_admin_who_can_sign_in(settings, api: Api) -> None:

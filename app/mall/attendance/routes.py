@@ -9,6 +9,7 @@ from starlette.routing import Route
 from app.identity.current import principal
 from app.mall.attendance import repo, service
 from app.mall.attendance.schemas import AttendanceQuery, ClockInIn
+from app.platform import idempotency
 from app.platform.http import json, parse_body, parse_query
 from app.platform.openapi import doc
 from app.platform.pagination import decode_cursor, page
@@ -16,6 +17,7 @@ from app.platform.state import app_state
 
 
 @doc(
+    retryable=True,
     summary="Clock in at a shop (its staff) or at the mall (its security)",
     body=ClockInIn,
     response=repo.Shift,
@@ -26,13 +28,17 @@ from app.platform.state import app_state
 async def clock_in(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, ClockInIn)
-    return json(await service.clock_in(app_state(request), actor=caller, data=data), 201)
+    status, body = await service.clock_in(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
 
 
-@doc(summary="Clock out of the open shift", response=repo.Shift, tag="attendance", errors=(409,))
+@doc(retryable=True, summary="Clock out of the open shift", response=repo.Shift, tag="attendance", errors=(409,))
 async def clock_out(request: Request) -> Response:
     caller = await principal(request)
-    return json(await service.clock_out(app_state(request), actor=caller))
+    status, body = await service.clock_out(app_state(request), actor=caller, attempt=await idempotency.attempt(request))
+    return json(body, status)
 
 
 @doc(summary="Shifts on a range of days, with minutes worked", query=AttendanceQuery, tag="attendance", errors=(404,))

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zoneinfo
+from typing import Any
 
 from app.mall.attendance import repo
 from app.mall.attendance.schemas import ClockInIn
 from app.mall.places import service as places
 from app.mall.rooms import MALL, SHOP, mall_room, shop_room
+from app.platform import idempotency
 from app.platform.db import Tx
 from app.platform.http import Conflict, Forbidden, NotFound, Unprocessable
 from app.platform.pagination import Cursor
@@ -22,7 +24,11 @@ MALL_STAFF = ("security",)
 MALL_OVERSEERS = ("mall_admin", "security")
 
 
-async def clock_in(ctx: AppState, *, actor: Principal, data: ClockInIn) -> repo.Shift:
+async def clock_in(
+    ctx: AppState, *, actor: Principal, data: ClockInIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
+    """Open a shift at a shop (its staff) or at the mall (its security); 409 with one open already, but a
+    retry with the same Idempotency-Key gets the first answer."""
     if (data.shop_id is None) == (data.mall_id is None):
         raise Unprocessable("Give either shop_id or mall_id.", code="one_place")
     async with ctx.db.transaction() as tx:
@@ -40,25 +46,34 @@ async def clock_in(ctx: AppState, *, actor: Principal, data: ClockInIn) -> repo.
             if not actor.has(MALL_STAFF, MALL, data.mall_id):
                 raise Forbidden("Only the mall's security staff clock in at the mall.")
             mall_id = data.mall_id
-        shift = await repo.clock_in(tx.conn, user_id=actor.user_id, mall_id=mall_id, shop_id=data.shop_id)
-        if shift is None:
-            open_shift = await repo.open_shift(tx.conn, actor.user_id)
-            raise Conflict(
-                "You are clocked in already.",
-                code="already_clocked_in",
-                details={"shift_id": open_shift.id if open_shift else None},
-            )
-        _announce(ctx, tx, shift)
-        return shift
+
+        async def work(tx: Tx) -> repo.Shift:
+            shift = await repo.clock_in(tx.conn, user_id=actor.user_id, mall_id=mall_id, shop_id=data.shop_id)
+            if shift is None:
+                open_shift = await repo.open_shift(tx.conn, actor.user_id)
+                raise Conflict(
+                    "You are clocked in already.",
+                    code="already_clocked_in",
+                    details={"shift_id": open_shift.id if open_shift else None},
+                )
+            _announce(ctx, tx, shift)
+            return shift
+
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
 
-async def clock_out(ctx: AppState, *, actor: Principal) -> repo.Shift:
-    async with ctx.db.transaction() as tx:
+async def clock_out(ctx: AppState, *, actor: Principal, attempt: idempotency.Attempt) -> tuple[int, Any]:
+    """Close the open shift; 409 without one, but a retry with the same Idempotency-Key gets the first answer."""
+
+    async def work(tx: Tx) -> repo.Shift:
         shift = await repo.clock_out(tx.conn, user_id=actor.user_id)
         if shift is None:
             raise Conflict("You are not clocked in.", code="not_clocked_in")
         _announce(ctx, tx, shift)
         return shift
+
+    async with ctx.db.transaction() as tx:
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=200, work=work)
 
 
 def _announce(ctx: AppState, tx: Tx, shift: repo.Shift) -> None:
@@ -93,12 +108,11 @@ async def attendance(
         if not actor.has(MALL_OVERSEERS, MALL, mall_id):
             managed = actor.scope_ids("shop_manager", SHOP)
             refused = Forbidden("You see your own shifts, and those of the shops you manage.")
-            if shop_id is not None:
-                if shop_id not in managed:
-                    raise refused
-            elif user_id is None and managed:
+            if shop_id is not None and shop_id in managed:
+                pass  # anyone's shifts at a shop they manage
+            elif shop_id is None and user_id is None and managed:
                 shop_ids = sorted(managed)
-            elif user_id in (None, actor.user_id):
+            elif user_id in (None, actor.user_id):  # their own, at one shop or anywhere
                 user_id = actor.user_id
             else:
                 raise refused

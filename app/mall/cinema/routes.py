@@ -35,6 +35,7 @@ async def list_cinemas(request: Request) -> Response:
 
 
 @doc(
+    retryable=True,
     summary="Open a cinema in a mall (its admins)",
     body=CinemaIn,
     response=places_repo.Shop,
@@ -46,7 +47,10 @@ async def list_cinemas(request: Request) -> Response:
 async def create_cinema(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, CinemaIn)
-    return json(await service.create_cinema(app_state(request), actor=caller, data=data), 201)
+    status, body = await service.create_cinema(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
 
 
 @doc(summary="One cinema", response=places_repo.Shop, tag="cinema")
@@ -66,6 +70,7 @@ async def list_movies(request: Request) -> Response:
 
 
 @doc(
+    retryable=True,
     summary="Add a movie (the mall's admins)",
     body=MovieIn,
     response=repo.Movie,
@@ -77,7 +82,10 @@ async def list_movies(request: Request) -> Response:
 async def create_movie(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, MovieIn)
-    return json(await service.create_movie(app_state(request), actor=caller, data=data), 201)
+    status, body = await service.create_movie(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
 
 
 @doc(summary="One movie", response=repo.Movie, tag="cinema")
@@ -102,6 +110,7 @@ async def list_showings_of_day(request: Request) -> Response:
 
 
 @doc(
+    retryable=True,
     summary="Schedule a showing (the mall's admins)",
     body=ShowingIn,
     response=repo.Showing,
@@ -113,7 +122,10 @@ async def list_showings_of_day(request: Request) -> Response:
 async def create_showing(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, ShowingIn)
-    return json(await service.create_showing(app_state(request), actor=caller, data=data), 201)
+    status, body = await service.create_showing(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
 
 
 @doc(summary="One showing, with the seats left", response=repo.Showing, tag="cinema")
@@ -130,7 +142,8 @@ async def delete_showing(request: Request) -> Response:
 
 
 @doc(
-    summary="Buy tickets for a showing (honours Idempotency-Key)",
+    retryable=True,
+    summary="Buy tickets for a showing",
     body=TicketCheckoutIn,
     response=repo.TicketCheckout,
     status=201,
@@ -144,8 +157,7 @@ async def checkout(request: Request) -> Response:
         app_state(request),
         actor=caller,
         data=data,
-        idempotency_key=idempotency.header_key(request),
-        raw_body=await request.body(),
+        attempt=await idempotency.attempt(request),
     )
     return json(body, status)
 

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.mall.places.schemas import Hours, ImageUrl, Money, Text200
+from app.mall.places.schemas import Hours, Money, Text200
 from app.platform.http import JSON_INTEGER, Body, Day, Instant
+from app.platform.images import ImageUrl
 from app.platform.pagination import PageQuery
 
 Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]

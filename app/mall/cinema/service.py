@@ -15,6 +15,7 @@ from app.mall.places import service as places
 from app.mall.places.schemas import ShopIn
 from app.mall.rooms import MALL, mall_room
 from app.platform import audit, idempotency
+from app.platform.db import Tx
 from app.platform.http import Conflict, NotFound
 from app.platform.pagination import Cursor
 from app.platform.realtime.rooms import user_room
@@ -24,8 +25,11 @@ from app.platform.state import AppState
 CINEMA = "cinema"
 
 
-async def create_cinema(ctx: AppState, *, actor: Principal, data: CinemaIn) -> places_repo.Shop:
-    return await places.create_shop(ctx, actor=actor, data=ShopIn(**data.model_dump(), shop_type=CINEMA))
+async def create_cinema(
+    ctx: AppState, *, actor: Principal, data: CinemaIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
+    shop = ShopIn(**data.model_dump(), shop_type=CINEMA)
+    return await places.create_shop(ctx, actor=actor, data=shop, attempt=attempt)
 
 
 async def list_cinemas(ctx: AppState, *, mall_id: uuid.UUID, after: Cursor, limit: int) -> list[places_repo.Shop]:
@@ -39,10 +43,12 @@ async def get_cinema(ctx: AppState, cinema_id: uuid.UUID) -> places_repo.Shop:
     return shop
 
 
-async def create_movie(ctx: AppState, *, actor: Principal, data: MovieIn) -> repo.Movie:
+async def create_movie(
+    ctx: AppState, *, actor: Principal, data: MovieIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
     """A movie the mall shows (its admins)."""
-    async with ctx.db.transaction() as tx:
-        await places.require_mall_admin(tx.conn, actor, data.mall_id)
+
+    async def work(tx: Tx) -> repo.Movie:
         movie = await repo.insert_movie(tx.conn, **data.model_dump())
         if movie is None:
             raise Conflict("The mall already has a movie of this name.", code="duplicate_name")
@@ -50,6 +56,10 @@ async def create_movie(ctx: AppState, *, actor: Principal, data: MovieIn) -> rep
             tx.conn, actor_id=actor.user_id, action="movie.created", resource_type="movie", resource_id=movie.id
         )
         return movie
+
+    async with ctx.db.transaction() as tx:
+        await places.require_mall_admin(tx.conn, actor, data.mall_id)
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
 
 async def list_movies(ctx: AppState, *, mall_id: uuid.UUID, after: Cursor, limit: int) -> list[repo.Movie]:
@@ -78,34 +88,44 @@ async def delete_movie(ctx: AppState, *, actor: Principal, movie_id: uuid.UUID) 
         )
 
 
-async def create_showing(ctx: AppState, *, actor: Principal, data: ShowingIn) -> repo.Showing:
+async def create_showing(
+    ctx: AppState, *, actor: Principal, data: ShowingIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
     """A movie at a start time in one of the mall's cinemas, with its seats (the mall's admins)."""
     async with ctx.db.transaction() as tx:
         cinema = await places_repo.get_shop(tx.conn, data.cinema_id)
         if cinema is None or cinema.shop_type != CINEMA:
             raise NotFound("No such cinema.")
         require(actor, places.MALL_ADMINS, MALL, cinema.mall_id)
-        movie = await repo.get_movie(tx.conn, data.movie_id)
-        if movie is None or movie.mall_id != cinema.mall_id:
-            raise NotFound("No such movie at this mall.")
-        mall = await places.mall_of(tx.conn, cinema.mall_id)
-        assert mall is not None, "the cinema's mall exists"
-        showing = await repo.insert_showing(
-            tx.conn,
-            mall_id=cinema.mall_id,
-            cinema_id=cinema.id,
-            movie=movie,
-            starts_at=data.starts_at,
-            seats=data.seats,
-            currency=mall.currency,
-        )
-        if showing is None:
-            raise Conflict("The cinema has a showing starting then.", code="duplicate_showing")
-        ctx.outbox.publish(tx, mall_room(cinema.mall_id), "showing_updated", showing)
-        await audit.record(
-            tx.conn, actor_id=actor.user_id, action="showing.created", resource_type="showing", resource_id=showing.id
-        )
-        return showing
+
+        async def work(tx: Tx) -> repo.Showing:
+            movie = await repo.get_movie(tx.conn, data.movie_id)
+            if movie is None or movie.mall_id != cinema.mall_id:
+                raise NotFound("No such movie at this mall.")
+            mall = await places.mall_of(tx.conn, cinema.mall_id)
+            assert mall is not None, "the cinema's mall exists"
+            showing = await repo.insert_showing(
+                tx.conn,
+                mall_id=cinema.mall_id,
+                cinema_id=cinema.id,
+                movie=movie,
+                starts_at=data.starts_at,
+                seats=data.seats,
+                currency=mall.currency,
+            )
+            if showing is None:
+                raise Conflict("The cinema has a showing starting then.", code="duplicate_showing")
+            ctx.outbox.publish(tx, mall_room(cinema.mall_id), "showing_updated", showing)
+            await audit.record(
+                tx.conn,
+                actor_id=actor.user_id,
+                action="showing.created",
+                resource_type="showing",
+                resource_id=showing.id,
+            )
+            return showing
+
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
 
 async def showings_on(
@@ -144,20 +164,13 @@ async def delete_showing(ctx: AppState, *, actor: Principal, showing_id: uuid.UU
         )
 
 
-_CHECKOUT_SCOPE = "POST /v1/ticket-checkouts"
-
-
 async def checkout(
-    ctx: AppState, *, actor: Principal, data: TicketCheckoutIn, idempotency_key: str | None, raw_body: bytes
+    ctx: AppState, *, actor: Principal, data: TicketCheckoutIn, attempt: idempotency.Attempt
 ) -> tuple[int, Any]:
     """Buy tickets for a showing at its price; a retry with the same Idempotency-Key gets the first answer.
     409 `sold_out` when the seats are not there (or the showing has started)."""
-    async with ctx.db.transaction() as tx:
-        key = await idempotency.claim(
-            tx, user_id=actor.user_id, scope=_CHECKOUT_SCOPE, key=idempotency_key, body=raw_body
-        )
-        if isinstance(key, idempotency.Replay):
-            return key.status, key.body
+
+    async def work(tx: Tx) -> repo.TicketCheckout:
         bought = await repo.buy(tx.conn, showing_id=data.showing_id, user_id=actor.user_id, tickets=data.tickets)
         if bought is None:
             showing = await repo.get_showing(tx.conn, data.showing_id)
@@ -170,8 +183,10 @@ async def checkout(
             )
         ctx.outbox.publish(tx, user_room(actor.user_id), "ticket_checkout", bought)
         ctx.outbox.publish(tx, mall_room(bought.showing.mall_id), "showing_updated", bought.showing)
-        await key.save(201, bought)
-        return 201, bought
+        return bought
+
+    async with ctx.db.transaction() as tx:
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
 
 async def my_checkouts(ctx: AppState, *, actor: Principal, after: Cursor, limit: int) -> list[repo.TicketCheckout]:

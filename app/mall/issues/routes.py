@@ -9,6 +9,7 @@ from starlette.routing import Route
 from app.identity.current import principal
 from app.mall.issues import keys, repo, service
 from app.mall.issues.schemas import ApiKeyIn, AssignIn, DetectionIn, IssueIn, IssuesQuery, MoveIn
+from app.platform import idempotency
 from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
 from app.platform.pagination import decode_cursor, page
@@ -16,6 +17,7 @@ from app.platform.state import app_state
 
 
 @doc(
+    retryable=True,
     summary="Report an issue in a mall (anyone signed in)",
     body=IssueIn,
     response=repo.Issue,
@@ -27,7 +29,10 @@ from app.platform.state import app_state
 async def report_issue(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, IssueIn)
-    return json(await service.report(app_state(request), actor=caller, data=data), 201)
+    status, body = await service.report(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
 
 
 @doc(summary="A mall's issues: all for its admins and security, else yours", query=IssuesQuery, tag="issues")
@@ -59,11 +64,25 @@ async def assign_issue(request: Request) -> Response:
     return json(await service.assign(app_state(request), actor=caller, issue_id=path_uuid(request), data=data))
 
 
-@doc(summary="Move an issue to another state", body=MoveIn, response=repo.Issue, tag="issues", errors=(409,))
+@doc(
+    retryable=True,
+    summary="Move an issue to another state",
+    body=MoveIn,
+    response=repo.Issue,
+    tag="issues",
+    errors=(409,),
+)
 async def move_issue(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, MoveIn)
-    return json(await service.move(app_state(request), actor=caller, issue_id=path_uuid(request), data=data))
+    status, body = await service.move(
+        app_state(request),
+        actor=caller,
+        issue_id=path_uuid(request),
+        data=data,
+        attempt=await idempotency.attempt(request),
+    )
+    return json(body, status)
 
 
 @doc(

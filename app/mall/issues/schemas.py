@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from app.mall.places.schemas import ImageUrl
 from app.platform.http import Body
+from app.platform.images import ImageUrl
 from app.platform.pagination import PageQuery
 
 State = Literal["open", "assigned", "in_progress", "resolved", "closed", "reopened"]

@@ -5,6 +5,7 @@ move their own forward. Every move is kept with who made it; a move the machine 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 
@@ -13,7 +14,8 @@ from app.mall.issues import keys, repo
 from app.mall.issues.schemas import AssignIn, DetectionIn, IssueIn, MoveIn
 from app.mall.places import service as places
 from app.mall.rooms import MALL, SHOP, mall_room
-from app.platform import audit
+from app.platform import audit, idempotency
+from app.platform.db import Tx
 from app.platform.http import Conflict, NotFound, Unauthorized, Unprocessable
 from app.platform.pagination import Cursor
 from app.platform.realtime.rooms import user_room
@@ -44,10 +46,10 @@ async def _works_at(conn: asyncpg.Connection, who: Principal, mall_id: uuid.UUID
     return False
 
 
-async def report(ctx: AppState, *, actor: Principal, data: IssueIn) -> repo.Issue:
-    async with ctx.db.transaction() as tx:
-        if await places.mall_of(tx.conn, data.mall_id) is None:
-            raise NotFound("No such mall.")
+async def report(ctx: AppState, *, actor: Principal, data: IssueIn, attempt: idempotency.Attempt) -> tuple[int, Any]:
+    """Anyone signed in reports an issue; a retry with the same Idempotency-Key is the same report."""
+
+    async def work(tx: Tx) -> repo.Issue:
         issue = await repo.insert(
             tx.conn,
             mall_id=data.mall_id,
@@ -63,6 +65,11 @@ async def report(ctx: AppState, *, actor: Principal, data: IssueIn) -> repo.Issu
             tx.conn, actor_id=actor.user_id, action="issue.reported", resource_type="issue", resource_id=issue.id
         )
         return issue
+
+    async with ctx.db.transaction() as tx:
+        if await places.mall_of(tx.conn, data.mall_id) is None:
+            raise NotFound("No such mall.")
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
 
 def _may_see(actor: Principal, issue: repo.Issue) -> bool:
@@ -120,28 +127,35 @@ async def assign(ctx: AppState, *, actor: Principal, issue_id: uuid.UUID, data: 
         return updated
 
 
-async def move(ctx: AppState, *, actor: Principal, issue_id: uuid.UUID, data: MoveIn) -> repo.Issue:
+async def move(
+    ctx: AppState, *, actor: Principal, issue_id: uuid.UUID, data: MoveIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
+    """Move an issue along; a retry with the same Idempotency-Key gets the first answer, not a 409."""
     async with ctx.db.transaction() as tx:
         issue = await repo.get(tx.conn, issue_id)
         if issue is None or not _may_see(actor, issue):
             raise NotFound("No such issue.")
-        own_move = actor.user_id in issue.assignees and (issue.state, data.to) in ASSIGNEE_MOVES
-        if not own_move:
-            require(actor, OVERSEERS, MALL, issue.mall_id)
-        if data.to not in MOVES[issue.state]:
-            raise Conflict(
-                f"An issue that is {issue.state} cannot become {data.to}.",
-                code="invalid_move",
-                details={"state": issue.state, "allowed": sorted(MOVES[issue.state])},
-            )
-        if not await repo.move(
-            tx.conn, issue_id=issue_id, expected=issue.state, to=data.to, actor_id=actor.user_id, note=data.note
-        ):
-            raise Conflict("The issue was moved meanwhile; read it again.", code="concurrent_change")
-        updated = await repo.get(tx.conn, issue_id)
-        assert updated is not None, "read in this transaction"
-        ctx.outbox.publish(tx, mall_room(issue.mall_id), "issue_updated", updated)
-        return updated
+
+        async def work(tx: Tx) -> repo.Issue:
+            own_move = actor.user_id in issue.assignees and (issue.state, data.to) in ASSIGNEE_MOVES
+            if not own_move:
+                require(actor, OVERSEERS, MALL, issue.mall_id)
+            if data.to not in MOVES[issue.state]:
+                raise Conflict(
+                    f"An issue that is {issue.state} cannot become {data.to}.",
+                    code="invalid_move",
+                    details={"state": issue.state, "allowed": sorted(MOVES[issue.state])},
+                )
+            if not await repo.move(
+                tx.conn, issue_id=issue_id, expected=issue.state, to=data.to, actor_id=actor.user_id, note=data.note
+            ):
+                raise Conflict("The issue was moved meanwhile; read it again.", code="concurrent_change")
+            updated = await repo.get(tx.conn, issue_id)
+            assert updated is not None, "read in this transaction"
+            ctx.outbox.publish(tx, mall_room(issue.mall_id), "issue_updated", updated)
+            return updated
+
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=200, work=work)
 
 
 async def open_by_state(ctx: AppState, *, mall_id: uuid.UUID) -> dict[str, int]:

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from app.identity.current import principal
 from app.mall.offers import repo, service
 from app.mall.offers.schemas import OfferIn, OffersQuery
+from app.platform import idempotency
 from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
 from app.platform.pagination import decode_cursor, page
@@ -31,6 +32,7 @@ async def list_offers(request: Request) -> Response:
 
 
 @doc(
+    retryable=True,
     summary="Put a discount on some of the mall's shops for a while (its admins)",
     body=OfferIn,
     response=repo.Offer,
@@ -42,7 +44,10 @@ async def list_offers(request: Request) -> Response:
 async def create_offer(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, OfferIn)
-    return json(await service.create_offer(app_state(request), actor=caller, data=data), 201)
+    status, body = await service.create_offer(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
 
 
 @doc(summary="One offer", response=repo.Offer, tag="offers")

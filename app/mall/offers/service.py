@@ -4,21 +4,24 @@ which are running now, at the mall or at one shop."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from app.mall.offers import repo
 from app.mall.offers.schemas import OfferIn
 from app.mall.places import service as places
 from app.mall.rooms import MALL
-from app.platform import audit
+from app.platform import audit, idempotency
+from app.platform.db import Tx
 from app.platform.http import NotFound, Unprocessable
 from app.platform.pagination import Cursor
 from app.platform.security.permissions import Principal, require
 from app.platform.state import AppState
 
 
-async def create_offer(ctx: AppState, *, actor: Principal, data: OfferIn) -> repo.Offer:
-    async with ctx.db.transaction() as tx:
-        await places.require_mall_admin(tx.conn, actor, data.mall_id)
+async def create_offer(
+    ctx: AppState, *, actor: Principal, data: OfferIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
+    async def work(tx: Tx) -> repo.Offer:
         offer = await repo.insert(
             tx.conn,
             mall_id=data.mall_id,
@@ -35,6 +38,10 @@ async def create_offer(ctx: AppState, *, actor: Principal, data: OfferIn) -> rep
             tx.conn, actor_id=actor.user_id, action="offer.created", resource_type="offer", resource_id=offer.id
         )
         return offer
+
+    async with ctx.db.transaction() as tx:
+        await places.require_mall_admin(tx.conn, actor, data.mall_id)
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
 
 async def list_offers(

@@ -17,7 +17,8 @@ from app.platform.state import app_state
 
 
 @doc(
-    summary="A car enters (security; honours Idempotency-Key)",
+    retryable=True,
+    summary="A car enters (security)",
     body=CarEntryIn,
     response=repo.CarVisit,
     status=201,
@@ -32,19 +33,28 @@ async def enter_car(request: Request) -> Response:
         app_state(request),
         actor=caller,
         data=data,
-        idempotency_key=idempotency.header_key(request),
-        raw_body=await request.body(),
+        attempt=await idempotency.attempt(request),
     )
     return json(body, status)
 
 
-@doc(summary="The car of a visit leaves and pays (security)", response=repo.CarVisit, tag="parking", errors=(409,))
+@doc(
+    retryable=True,
+    summary="The car of a visit leaves and pays (security)",
+    response=repo.CarVisit,
+    tag="parking",
+    errors=(409,),
+)
 async def exit_car(request: Request) -> Response:
     caller = await principal(request)
-    return json(await service.exit_by_id(app_state(request), actor=caller, visit_id=path_uuid(request)))
+    status, body = await service.exit_by_id(
+        app_state(request), actor=caller, visit_id=path_uuid(request), attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
 
 
 @doc(
+    retryable=True,
     summary="A car leaves by its plate and pays (security)",
     body=CarExitIn,
     response=repo.CarVisit,
@@ -54,7 +64,10 @@ async def exit_car(request: Request) -> Response:
 async def exit_car_by_plate(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, CarExitIn)
-    return json(await service.exit_by_plate(app_state(request), actor=caller, data=data))
+    status, body = await service.exit_by_plate(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
 
 
 @doc(summary="Car visits of a mall, newest first: inside now, by plate, by time", query=CarVisitsQuery, tag="parking")

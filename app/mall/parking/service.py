@@ -13,6 +13,7 @@ from app.mall.parking.schemas import CarEntryIn, CarExitIn
 from app.mall.places import service as places
 from app.mall.rooms import MALL, mall_room
 from app.platform import idempotency
+from app.platform.db import Tx
 from app.platform.http import Conflict, Forbidden, NotFound
 from app.platform.pagination import Cursor
 from app.platform.security.permissions import Principal
@@ -26,19 +27,12 @@ def _require_staff(actor: Principal, mall_id: uuid.UUID) -> None:
         raise Forbidden("Only the mall's security staff record its parking.")
 
 
-_ENTER_SCOPE = "POST /v1/car-visits"
-
-
-async def enter(
-    ctx: AppState, *, actor: Principal, data: CarEntryIn, idempotency_key: str | None, raw_body: bytes
-) -> tuple[int, Any]:
+async def enter(ctx: AppState, *, actor: Principal, data: CarEntryIn, attempt: idempotency.Attempt) -> tuple[int, Any]:
     """A car comes in; 409 if it is inside already (the database decides, so two guards at two gates
     cannot both let it in). A retry with the same Idempotency-Key gets the first answer, not a 409."""
     _require_staff(actor, data.mall_id)
-    async with ctx.db.transaction() as tx:
-        key = await idempotency.claim(tx, user_id=actor.user_id, scope=_ENTER_SCOPE, key=idempotency_key, body=raw_body)
-        if isinstance(key, idempotency.Replay):
-            return key.status, key.body
+
+    async def work(tx: Tx) -> repo.CarVisit:
         visit = await repo.enter(
             tx.conn, mall_id=data.mall_id, plate=data.plate, colour=data.colour, section=data.section, by=actor.user_id
         )
@@ -52,14 +46,21 @@ async def enter(
                 details={"visit_id": inside.id, "section": inside.section, "entered_at": inside.entered_at},
             )
         ctx.outbox.publish(tx, mall_room(data.mall_id), "car_entered", visit)
-        await key.save(201, visit)
-        return 201, visit
+        return visit
 
-
-async def exit_by_id(ctx: AppState, *, actor: Principal, visit_id: uuid.UUID) -> repo.CarVisit:
-    """The car of this visit leaves, and pays."""
-    malls = None if actor.is_admin else sorted(actor.scope_ids(PARKING_STAFF, MALL))
     async with ctx.db.transaction() as tx:
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
+
+
+async def exit_by_id(
+    ctx: AppState, *, actor: Principal, visit_id: uuid.UUID, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
+    """The car of this visit leaves, and pays; a retry with the same Idempotency-Key gets the first answer."""
+    malls = None if actor.is_admin else sorted(actor.scope_ids(PARKING_STAFF, MALL))
+    if malls == []:
+        raise NotFound("No such car visit.")
+
+    async def work(tx: Tx) -> repo.CarVisit:
         visit = await repo.exit_by_id(tx.conn, visit_id=visit_id, malls=malls, by=actor.user_id)
         if visit is None:
             found = await repo.get(tx.conn, visit_id)
@@ -69,11 +70,18 @@ async def exit_by_id(ctx: AppState, *, actor: Principal, visit_id: uuid.UUID) ->
         ctx.outbox.publish(tx, mall_room(visit.mall_id), "car_exited", visit)
         return visit
 
-
-async def exit_by_plate(ctx: AppState, *, actor: Principal, data: CarExitIn) -> repo.CarVisit:
-    """The car with this plate leaves, and pays; 409 if it is not inside."""
-    _require_staff(actor, data.mall_id)
     async with ctx.db.transaction() as tx:
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=200, work=work)
+
+
+async def exit_by_plate(
+    ctx: AppState, *, actor: Principal, data: CarExitIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
+    """The car with this plate leaves, and pays; 409 if it is not inside (but a retry with the same
+    Idempotency-Key gets the first answer)."""
+    _require_staff(actor, data.mall_id)
+
+    async def work(tx: Tx) -> repo.CarVisit:
         visit = await repo.exit_by_plate(tx.conn, mall_id=data.mall_id, plate=data.plate, by=actor.user_id)
         if visit is None:
             if await places.mall_of(tx.conn, data.mall_id) is None:
@@ -81,6 +89,9 @@ async def exit_by_plate(ctx: AppState, *, actor: Principal, data: CarExitIn) -> 
             raise Conflict("This car is not inside.", code="not_inside")
         ctx.outbox.publish(tx, mall_room(visit.mall_id), "car_exited", visit)
         return visit
+
+    async with ctx.db.transaction() as tx:
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=200, work=work)
 
 
 async def list_visits(

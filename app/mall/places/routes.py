@@ -9,6 +9,7 @@ from starlette.routing import Route
 from app.identity.current import principal
 from app.mall.places import repo, service
 from app.mall.places.schemas import MallIn, MallPatch, ShopIn, ShopPatch, ShopsQuery
+from app.platform import idempotency
 from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
 from app.platform.pagination import PageQuery, decode_cursor, page
@@ -28,6 +29,7 @@ async def list_malls(request: Request) -> Response:
 
 
 @doc(
+    retryable=True,
     summary="Open a mall (admins)",
     body=MallIn,
     response=repo.Mall,
@@ -44,7 +46,10 @@ async def list_malls(request: Request) -> Response:
 async def create_mall(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, MallIn)
-    return json(await service.create_mall(app_state(request), actor=caller, data=data), 201)
+    status, body = await service.create_mall(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
 
 
 @doc(summary="One mall, with its parking tariff", response=repo.Mall, tag="mall")
@@ -78,6 +83,7 @@ async def list_shops(request: Request) -> Response:
 
 
 @doc(
+    retryable=True,
     summary="Open a shop in a mall (its admins)",
     body=ShopIn,
     response=repo.Shop,
@@ -89,7 +95,10 @@ async def list_shops(request: Request) -> Response:
 async def create_shop(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, ShopIn)
-    return json(await service.create_shop(app_state(request), actor=caller, data=data), 201)
+    status, body = await service.create_shop(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
 
 
 @doc(summary="One shop", response=repo.Shop, tag="mall")

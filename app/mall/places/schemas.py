@@ -12,13 +12,12 @@ from pydantic.json_schema import WithJsonSchema
 
 from app.identity.schemas import Phone
 from app.platform.http import JSON_INTEGER, Body, read_as
+from app.platform.images import ImageUrl
 from app.platform.pagination import PageQuery
 
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Money = Annotated[int, Field(ge=0, le=10**12, description="Integer minor units of the mall's currency"), JSON_INTEGER]
-# An image: one this server stores (`/media/...`, from the uploads endpoint) or one served over https.
-ImageUrl = Annotated[str, StringConstraints(max_length=500, pattern=r"^(?:https://|/media/)[^\s\x00]+$")]
 ShopType = Literal["retail", "food", "cafe", "services", "entertainment", "cinema", "other"]
 
 

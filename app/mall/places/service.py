@@ -11,7 +11,8 @@ import asyncpg
 from app.mall.places import repo
 from app.mall.places.schemas import MallIn, MallPatch, ShopIn, ShopPatch
 from app.mall.rooms import MALL, SHOP
-from app.platform import audit
+from app.platform import audit, idempotency
+from app.platform.db import Tx
 from app.platform.http import Conflict, NotFound
 from app.platform.pagination import Cursor
 from app.platform.security.permissions import Principal, require, require_admin
@@ -21,10 +22,13 @@ from app.platform.state import AppState
 MALL_ADMINS = ("mall_admin",)
 
 
-async def create_mall(ctx: AppState, *, actor: Principal, data: MallIn) -> repo.Mall:
+async def create_mall(
+    ctx: AppState, *, actor: Principal, data: MallIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
     """A new mall (admins only)."""
     require_admin(actor)
-    async with ctx.db.transaction() as tx:
+
+    async def work(tx: Tx) -> repo.Mall:
         mall = await repo.insert_mall(
             tx.conn,
             name=data.name,
@@ -37,6 +41,9 @@ async def create_mall(ctx: AppState, *, actor: Principal, data: MallIn) -> repo.
             tx.conn, actor_id=actor.user_id, action="mall.created", resource_type="mall", resource_id=mall.id
         )
         return mall
+
+    async with ctx.db.transaction() as tx:
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
 
 async def list_malls(ctx: AppState, *, after: Cursor, limit: int) -> list[repo.Mall]:
@@ -97,10 +104,12 @@ def _shop_fields(data: ShopIn | ShopPatch, names: set[str]) -> dict[str, Any]:
     return fields
 
 
-async def create_shop(ctx: AppState, *, actor: Principal, data: ShopIn) -> repo.Shop:
+async def create_shop(
+    ctx: AppState, *, actor: Principal, data: ShopIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
     """A shop in a mall the caller administers."""
-    async with ctx.db.transaction() as tx:
-        await require_mall_admin(tx.conn, actor, data.mall_id)
+
+    async def work(tx: Tx) -> repo.Shop:
         shop = await repo.insert_shop(
             tx.conn, mall_id=data.mall_id, fields=_shop_fields(data, set(ShopIn.model_fields) - {"mall_id"})
         )
@@ -110,6 +119,10 @@ async def create_shop(ctx: AppState, *, actor: Principal, data: ShopIn) -> repo.
             tx.conn, actor_id=actor.user_id, action="shop.created", resource_type="shop", resource_id=shop.id
         )
         return shop
+
+    async with ctx.db.transaction() as tx:
+        await require_mall_admin(tx.conn, actor, data.mall_id)
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
 
 async def list_shops(

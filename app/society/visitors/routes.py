@@ -29,6 +29,7 @@ from app.society.visitors.schemas import (
 
 
 @doc(
+    retryable=True,
     summary="Register a walk-in (guard) or invite a visitor (resident, with expected_at)",
     body=VisitorIn,
     response=repo.Visitor,
@@ -39,11 +40,9 @@ from app.society.visitors.schemas import (
 )
 async def create_visitor(request: Request) -> Response:
     caller = await principal(request)
-    key = idempotency.header_key(request)
+    attempt = await idempotency.attempt(request)
     data = await parse_body(request, VisitorIn)
-    status, body = await service.create_visitor(
-        app_state(request), actor=caller, data=data, idempotency_key=key, raw_body=await request.body()
-    )
+    status, body = await service.create_visitor(app_state(request), actor=caller, data=data, attempt=attempt)
     return json(body, status)
 
 

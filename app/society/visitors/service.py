@@ -53,15 +53,12 @@ async def _visible(conn: asyncpg.Connection, actor: Principal, visitor_id: uuid.
     return visitor
 
 
-_CREATE_SCOPE = "POST /v1/visitors"
-
-
 async def create_visitor(
-    ctx: AppState, *, actor: Principal, data: VisitorIn, idempotency_key: str | None, raw_body: bytes
+    ctx: AppState, *, actor: Principal, data: VisitorIn, attempt: idempotency.Attempt
 ) -> tuple[int, Any]:
     """A guard's walk-in request (to the flat's residents) or a resident's invitation (to the gate)."""
     if data.expected_at is None:
-        return await _walk_in(ctx, actor, data, idempotency_key, raw_body)
+        return await _walk_in(ctx, actor, data, attempt)
     async with ctx.db.transaction() as tx:
         society_id = await hierarchy.society_of_flat(tx.conn, data.flat_id)
         if society_id is None:
@@ -69,9 +66,7 @@ async def create_visitor(
         # Rights first: a stored response is replayed only to someone who may still make the request.
         if not actor.has("resident", "flat", data.flat_id):
             raise Forbidden("Only a resident of this flat invites visitors to it.")
-        key = await idempotency.claim(
-            tx, user_id=actor.user_id, scope=_CREATE_SCOPE, key=idempotency_key, body=raw_body
-        )
+        key = await idempotency.claim(tx, user_id=actor.user_id, attempt=attempt)
         if isinstance(key, idempotency.Replay):
             return key.status, key.body
         visitor = await _invite(tx.conn, actor, data, society_id)
@@ -117,9 +112,7 @@ async def _refused_walk_in(conn: asyncpg.Connection, flat_id: uuid.UUID) -> ApiE
     return Forbidden("Only a guard of this society registers visitors at the gate.")
 
 
-async def _walk_in(
-    ctx: AppState, actor: Principal, data: VisitorIn, idempotency_key: str | None, raw_body: bytes
-) -> tuple[int, Any]:
+async def _walk_in(ctx: AppState, actor: Principal, data: VisitorIn, attempt: idempotency.Attempt) -> tuple[int, Any]:
     """The busiest write at the gate, in one statement (see `repo.register_walk_in`).
 
     The visitor's id and times are set here so its JSON is serialised once, for the response,
@@ -127,7 +120,6 @@ async def _walk_in(
     """
     now = dt.datetime.now(dt.UTC)
     fields = _new_walk_in(actor, data, now)
-    digest = idempotency.request_hash(raw_body) if idempotency_key is not None else b""
     room = flat_room(data.flat_id)
     async with ctx.db.connection() as conn:
         try:
@@ -147,15 +139,13 @@ async def _walk_in(
                 societies=list(actor.scope_ids("guard", "society")),
                 request_id=context.request_id.get(),
                 ip=context.client_ip.get(),
-                idempotency=None if idempotency_key is None else (_CREATE_SCOPE, idempotency_key, digest),
+                idempotency=None if attempt.key is None else (attempt.scope, attempt.key, attempt.digest),
                 room=room,
             )
         except asyncpg.UniqueViolationError as exc:
-            if idempotency_key is None or exc.constraint_name != "idempotency_keys_pkey":
+            if attempt.key is None or exc.constraint_name != "idempotency_keys_pkey":
                 raise
-            replay = await idempotency.replay(
-                conn, user_id=actor.user_id, scope=_CREATE_SCOPE, key=idempotency_key, digest=digest
-            )
+            replay = await idempotency.replay(conn, user_id=actor.user_id, attempt=attempt)
             return replay.status, replay.body
         if written is None:
             raise await _refused_walk_in(conn, data.flat_id)
