@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from app.identity import service
 from app.identity.repo import User
 from app.identity.schemas import SignupIn
@@ -30,6 +32,14 @@ async def account(ctx: AppState, email: str, name: str) -> User:
         ).user
     except Conflict:
         return (await service.login(ctx, email=email, password=DEMO_PASSWORD, device=_DEVICE)).user
+
+
+async def held_by(ctx: AppState, email: str, name: str, *, role: str, scope_type: str) -> uuid.UUID | None:
+    """The place where this demo person already holds `role`: how a second seed finds what the first made
+    (by its names it could find someone else's mall called the same)."""
+    user = await account(ctx, email, name)
+    held = sorted((await service.principal_of(ctx.db, user.id)).scope_ids(role, scope_type))
+    return held[0] if held else None
 
 
 async def seed(ctx: AppState) -> list[DemoAccount]:

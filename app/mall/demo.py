@@ -26,6 +26,7 @@ from app.platform.security.permissions import Principal
 from app.platform.state import AppState
 
 MALL_NAME = "City Mall"
+MALL_ADMIN = ("mall-admin@demo.example.com", "Priya (mall admin)")
 SHOPS = [
     ("Timepiece Gallery", "retail", "G-12", 0),
     ("Bean There Cafe", "cafe", "1-04", 1),
@@ -36,10 +37,10 @@ SHOPS = [
 async def seed(ctx: AppState) -> list[DemoAccount]:
     """Create (or find) the demo mall, its shops and its staff; returns who can sign in."""
     admin = await identity_demo.admin(ctx)
-    existing = [m for m in await places.list_malls(ctx, after=None, limit=100) if m.name == MALL_NAME]
+    found = await identity_demo.held_by(ctx, *MALL_ADMIN, role="mall_admin", scope_type=MALL)
     mall = (
-        existing[0]
-        if existing
+        await places.get_mall(ctx, found)
+        if found
         else (
             await places.create_mall(
                 ctx,
@@ -73,7 +74,7 @@ async def seed(ctx: AppState) -> list[DemoAccount]:
     await _programme(ctx, admin, mall.id)
     await _offer(ctx, admin, mall.id, shops["Bean There Cafe"].id)
     people = [
-        ("mall-admin@demo.example.com", "Priya (mall admin)", "mall_admin", MALL, mall.id, MALL_NAME),
+        (*MALL_ADMIN, "mall_admin", MALL, mall.id, MALL_NAME),
         ("security@demo.example.com", "Arjun (security)", "security", MALL, mall.id, f"{MALL_NAME} parking"),
         (
             "employee@demo.example.com",

@@ -13,23 +13,19 @@ from app.society.rooms import FLAT, SOCIETY
 
 SOCIETY_NAME = "Green Acres"
 CITY = "Bengaluru"
+SOCIETY_ADMIN = ("society-admin@demo.example.com", "Meera (society admin)")
 
 
 async def seed(ctx: AppState) -> list[DemoAccount]:
     """Create (or find) the demo society and its people; returns who can sign in."""
     admin = await identity_demo.admin(ctx)
-    existing = [
-        s for s in await society.list_societies(ctx, city=CITY, after=None, limit=100) if s.name == SOCIETY_NAME
-    ]
-    if existing:
-        home = existing[0]
-    else:
-        home = await society.create_society(ctx, actor=admin, data=SocietyIn(name=SOCIETY_NAME, city=CITY))
-    complexes = await society.list_complexes(ctx, society_id=home.id, after=None, limit=100)
+    found = await identity_demo.held_by(ctx, *SOCIETY_ADMIN, role="society_admin", scope_type=SOCIETY)
+    home = found or (await society.create_society(ctx, actor=admin, data=SocietyIn(name=SOCIETY_NAME, city=CITY))).id
+    complexes = await society.list_complexes(ctx, society_id=home, after=None, limit=100)
     tower = (
         complexes[0]
         if complexes
-        else await society.create_complex(ctx, actor=admin, data=ComplexIn(society_id=home.id, name="Tower A"))
+        else await society.create_complex(ctx, actor=admin, data=ComplexIn(society_id=home, name="Tower A"))
     )
     blocks = await society.list_blocks(ctx, complex_id=tower.id, after=None, limit=100)
     block = (
@@ -45,8 +41,8 @@ async def seed(ctx: AppState) -> list[DemoAccount]:
             )
 
     people = [
-        ("society-admin@demo.example.com", "Meera (society admin)", "society_admin", SOCIETY, home.id, SOCIETY_NAME),
-        ("guard@demo.example.com", "Ravi (guard)", "guard", SOCIETY, home.id, f"{SOCIETY_NAME} gate"),
+        (*SOCIETY_ADMIN, "society_admin", SOCIETY, home, SOCIETY_NAME),
+        ("guard@demo.example.com", "Ravi (guard)", "guard", SOCIETY, home, f"{SOCIETY_NAME} gate"),
         ("resident1@demo.example.com", "Asha (resident)", "resident", FLAT, flats["101"].id, "flat 101"),
         ("resident2@demo.example.com", "Vikram (resident)", "resident", FLAT, flats["101"].id, "flat 101"),
         ("resident3@demo.example.com", "Lena (resident)", "resident", FLAT, flats["102"].id, "flat 102"),

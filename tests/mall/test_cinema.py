@@ -135,3 +135,65 @@ async def test_a_showing_that_started_sells_nothing(api: Api, mall: Mall, db) ->
         await conn.execute("UPDATE showings SET starts_at = now() - interval '5 minutes' WHERE id = $1", showing["id"])
     late = await api.post("/v1/ticket-checkouts", {"showing_id": showing["id"], "tickets": 1}, mall.shopper)
     assert late.status_code == 409 and late.json()["error"]["code"] == "sold_out"
+
+
+async def _patch(api: Api, path: str, body: dict, user: User):
+    return await api.client.patch(path, json=body, headers=user.headers)
+
+
+async def test_the_programme_changes_and_the_mall_hears_of_it(api: Api, server, mall: Mall) -> None:
+    showing = await _showing(api, mall, seats=10)
+    cinema_path, movie_path = f"/v1/cinemas/{showing['cinema_id']}", f"/v1/movies/{showing['movie_id']}"
+    renamed = await _patch(api, cinema_path, {"name": "Screen Gold", "floor": 3}, mall.mall_admin)
+    assert renamed.status_code == 200, renamed.text
+    assert (renamed.json()["name"], renamed.json()["floor"], renamed.json()["shop_type"]) == (
+        "Screen Gold",
+        3,
+        "cinema",
+    )
+    assert (await _patch(api, cinema_path, {"shop_type": "retail"}, mall.mall_admin)).json()["shop_type"] == "cinema"
+
+    repriced = await _patch(api, movie_path, {"ticket_price": 30000, "genre": None}, mall.mall_admin)
+    assert repriced.status_code == 200 and repriced.json()["ticket_price"] == 30000 and repriced.json()["genre"] is None
+    kept = (await api.get(f"/v1/showings/{showing['id']}", mall.shopper)).json()
+    assert kept["ticket_price"] == 25000, "a scheduled showing keeps the price it was scheduled at"
+
+    await api.post("/v1/ticket-checkouts", {"showing_id": showing["id"], "tickets": 4}, mall.shopper)
+    room = await connect(server.url, mall.security.access_token)
+    try:
+        assert (await room.join("mall", mall.id))["ok"] is True
+        later = (dt.datetime.fromisoformat(showing["starts_at"]) + dt.timedelta(hours=1)).isoformat()
+        moved = await _patch(api, f"/v1/showings/{showing['id']}", {"starts_at": later, "seats": 6}, mall.mall_admin)
+        assert moved.status_code == 200, moved.text
+        assert (moved.json()["seats"], moved.json()["seats_left"]) == (6, 2)
+        (heard,) = await room.wait_for("showing_updated")
+        assert heard["data"]["starts_at"] == moved.json()["starts_at"]
+    finally:
+        await room.close()
+    too_few = await _patch(api, f"/v1/showings/{showing['id']}", {"seats": 3}, mall.mall_admin)
+    assert too_few.status_code == 409 and too_few.json()["error"]["details"] == {"seats_sold": 4}
+
+
+async def test_only_the_malls_admins_change_the_programme(api: Api, mall: Mall) -> None:
+    showing = await _showing(api, mall)
+    other = await _showing(api, mall)
+    for user in (mall.security, mall.shopper):
+        assert (await _patch(api, f"/v1/movies/{showing['movie_id']}", {"name": "Mine"}, user)).status_code == 403
+        assert (await _patch(api, f"/v1/showings/{showing['id']}", {"seats": 9}, user)).status_code == 403
+        assert (await _patch(api, f"/v1/cinemas/{showing['cinema_id']}", {"name": "Mine"}, user)).status_code == 403
+    other_movie = (await api.get(f"/v1/movies/{other['movie_id']}", mall.shopper)).json()
+    clash = await _patch(api, f"/v1/movies/{showing['movie_id']}", {"name": other_movie["name"]}, mall.mall_admin)
+    assert clash.status_code == 409 and clash.json()["error"]["code"] == "duplicate_name"
+    for body in ({"name": None}, {"duration_minutes": 0}, {"ticket_price": -1}, {"image_url": "ftp://x"}):
+        assert (await _patch(api, f"/v1/movies/{showing['movie_id']}", body, mall.mall_admin)).status_code == 422
+    assert (await _patch(api, f"/v1/showings/{showing['id']}", {"seats": None}, mall.mall_admin)).status_code == 422
+    shop = await api.created(
+        "/v1/shops", {"mall_id": mall.id, "name": "Not A Cinema", "shop_type": "retail"}, mall.mall_admin
+    )
+    assert (
+        await _patch(api, f"/v1/cinemas/{shop['id']}", {"name": "Now A Cinema"}, mall.mall_admin)
+    ).status_code == 404
+    assert (await api.client.delete(f"/v1/cinemas/{shop['id']}", headers=mall.mall_admin.headers)).status_code == 404
+    gone = await api.client.delete(f"/v1/cinemas/{showing['cinema_id']}", headers=mall.mall_admin.headers)
+    assert gone.status_code == 204
+    assert (await api.get(f"/v1/showings/{showing['id']}", mall.shopper)).status_code == 404, "its showings went too"

@@ -99,3 +99,47 @@ async def test_an_offer_covers_only_its_own_malls_shops(api: Api, admin, mall: M
     refused = await api.post("/v1/offers", body, mall.mall_admin)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "unknown_shop"
     assert (await api.post("/v1/offers", {**body, "mall_id": mall.other_id}, mall.mall_admin)).status_code == 403
+
+
+async def test_an_offer_is_extended_and_moved_to_other_shops(api: Api, admin, mall: Mall) -> None:
+    watches, cafe = await _shop(api, mall, "Extend Watches"), await _shop(api, mall, "Extend Cafe")
+    body = {
+        "mall_id": mall.id,
+        "title": "Short",
+        "discount_percent": 10,
+        "starts_at": _at(-1),
+        "ends_at": _at(1),
+        "shop_ids": [watches["id"]],
+    }
+    offer = await api.created("/v1/offers", body, mall.mall_admin)
+    path = f"/v1/offers/{offer['id']}"
+    changed = await api.client.patch(
+        path,
+        json={"ends_at": _at(48), "discount_percent": 25, "shop_ids": [cafe["id"]]},
+        headers=mall.mall_admin.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["discount_percent"] == 25 and changed.json()["shop_ids"] == [cafe["id"]]
+    assert changed.json()["title"] == "Short", "what was not sent stays"
+    at_cafe = await api.get(
+        "/v1/offers", mall.shopper, params={"mall_id": mall.id, "shop_id": cafe["id"], "active": "true"}
+    )
+    assert [o["id"] for o in at_cafe.json()["items"]] == [offer["id"]]
+    at_watches = await api.get("/v1/offers", mall.shopper, params={"mall_id": mall.id, "shop_id": watches["id"]})
+    assert at_watches.json()["items"] == []
+
+    backwards = await api.client.patch(path, json={"ends_at": _at(-2)}, headers=mall.mall_admin.headers)
+    assert backwards.status_code == 422 and backwards.json()["error"]["code"] == "invalid_range"
+    elsewhere = await api.created(
+        "/v1/shops",
+        {"mall_id": mall.other_id, "name": "Across Town", "shop_type": "retail"},
+        admin,
+    )
+    foreign = await api.client.patch(path, json={"shop_ids": [elsewhere["id"]]}, headers=mall.mall_admin.headers)
+    assert foreign.status_code == 422 and foreign.json()["error"]["code"] == "unknown_shop"
+    assert (await api.client.patch(path, json={"title": "Mine"}, headers=mall.security.headers)).status_code == 403
+    assert (
+        await api.client.patch(path, json={"discount_percent": 0}, headers=mall.mall_admin.headers)
+    ).status_code == 422
+    unchanged = (await api.get(path, mall.shopper)).json()
+    assert unchanged == changed.json(), "refused changes changed nothing"

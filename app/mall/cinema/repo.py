@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -91,6 +92,19 @@ async def list_movies(conn: asyncpg.Connection, *, mall_id: uuid.UUID, after: Cu
     return [Movie(**dict(r)) for r in rows]
 
 
+MOVIE_COLUMNS = ("name", "duration_minutes", "release_date", "description", "genre", "ticket_price", "image_url")
+
+
+async def update_movie(conn: asyncpg.Connection, movie_id: uuid.UUID, changes: dict[str, Any]) -> Movie | None:
+    """Set the given columns (from MOVIE_COLUMNS); None for no such movie. Raises UniqueViolationError for
+    a name the mall has."""
+    if not changes:
+        return await get_movie(conn, movie_id)
+    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+    row = await conn.fetchrow(f"UPDATE movies SET {sets} WHERE id = $1 RETURNING {_MOVIE}", movie_id, *changes.values())
+    return Movie(**dict(row)) if row else None
+
+
 async def delete_movie(conn: asyncpg.Connection, movie_id: uuid.UUID) -> bool:
     return await conn.execute("DELETE FROM movies WHERE id = $1", movie_id) != "DELETE 0"
 
@@ -142,6 +156,23 @@ async def showings_between(
         end,
     )
     return [_showing(r) for r in rows]
+
+
+async def update_showing(
+    conn: asyncpg.Connection, showing_id: uuid.UUID, *, starts_at: dt.datetime | None, seats: int | None
+) -> Showing | None:
+    """Move a showing or change its seats (what is None stays); None for no such showing. Raises
+    CheckViolationError for fewer seats than are sold, UniqueViolationError for a start the cinema has."""
+    row = await conn.fetchrow(
+        f"""WITH s AS (
+                UPDATE showings SET starts_at = coalesce($2, starts_at), seats = coalesce($3, seats)
+                WHERE id = $1 RETURNING *)
+            SELECT {_SHOWING} FROM s JOIN movies m ON m.id = s.movie_id""",
+        showing_id,
+        starts_at,
+        seats,
+    )
+    return _showing(row) if row else None
 
 
 async def delete_showing(conn: asyncpg.Connection, showing_id: uuid.UUID) -> bool:

@@ -11,8 +11,11 @@ from app.mall.cinema import repo, service
 from app.mall.cinema.schemas import (
     ByMallQuery,
     CinemaIn,
+    CinemaPatch,
     MovieIn,
+    MoviePatch,
     ShowingIn,
+    ShowingPatch,
     ShowingsQuery,
     TicketCheckoutIn,
 )
@@ -42,7 +45,12 @@ async def list_cinemas(request: Request) -> Response:
     status=201,
     tag="cinema",
     errors=(404, 409),
-    links={"get_cinema": "path.id", "list_showings_of_day": "query.cinema_id"},
+    links={
+        "get_cinema": "path.id",
+        "update_cinema": "path.id",
+        "delete_cinema": "path.id",
+        "list_showings_of_day": "query.cinema_id",
+    },
 )
 async def create_cinema(request: Request) -> Response:
     caller = await principal(request)
@@ -57,6 +65,26 @@ async def create_cinema(request: Request) -> Response:
 async def get_cinema(request: Request) -> Response:
     await principal(request)
     return json(await service.get_cinema(app_state(request), path_uuid(request)))
+
+
+@doc(
+    summary="Change a cinema (the mall's admins or its managers)",
+    body=CinemaPatch,
+    response=places_repo.Shop,
+    tag="cinema",
+    errors=(409,),
+)
+async def update_cinema(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, CinemaPatch)
+    return json(await service.update_cinema(app_state(request), actor=caller, cinema_id=path_uuid(request), data=data))
+
+
+@doc(summary="Close a cinema, with its showings (the mall's admins)", status=204, tag="cinema")
+async def delete_cinema(request: Request) -> Response:
+    caller = await principal(request)
+    await service.delete_cinema(app_state(request), actor=caller, cinema_id=path_uuid(request))
+    return no_content()
 
 
 @doc(summary="Movies a mall shows", query=ByMallQuery, tag="cinema")
@@ -77,7 +105,7 @@ async def list_movies(request: Request) -> Response:
     status=201,
     tag="cinema",
     errors=(404, 409),
-    links={"get_movie": "path.id", "delete_movie": "path.id"},
+    links={"get_movie": "path.id", "update_movie": "path.id", "delete_movie": "path.id"},
 )
 async def create_movie(request: Request) -> Response:
     caller = await principal(request)
@@ -92,6 +120,13 @@ async def create_movie(request: Request) -> Response:
 async def get_movie(request: Request) -> Response:
     await principal(request)
     return json(await service.get_movie(app_state(request), path_uuid(request)))
+
+
+@doc(summary="Change a movie (the mall's admins)", body=MoviePatch, response=repo.Movie, tag="cinema", errors=(409,))
+async def update_movie(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, MoviePatch)
+    return json(await service.update_movie(app_state(request), actor=caller, movie_id=path_uuid(request), data=data))
 
 
 @doc(summary="Take a movie off, with its showings (the mall's admins)", status=204, tag="cinema")
@@ -117,7 +152,7 @@ async def list_showings_of_day(request: Request) -> Response:
     status=201,
     tag="cinema",
     errors=(404, 409),
-    links={"get_showing": "path.id", "delete_showing": "path.id"},
+    links={"get_showing": "path.id", "update_showing": "path.id", "delete_showing": "path.id"},
 )
 async def create_showing(request: Request) -> Response:
     caller = await principal(request)
@@ -132,6 +167,21 @@ async def create_showing(request: Request) -> Response:
 async def get_showing(request: Request) -> Response:
     await principal(request)
     return json(await service.get_showing(app_state(request), path_uuid(request)))
+
+
+@doc(
+    summary="Move a showing or change its seats (the mall's admins)",
+    body=ShowingPatch,
+    response=repo.Showing,
+    tag="cinema",
+    errors=(409,),
+)
+async def update_showing(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, ShowingPatch)
+    return json(
+        await service.update_showing(app_state(request), actor=caller, showing_id=path_uuid(request), data=data)
+    )
 
 
 @doc(summary="Cancel a showing (the mall's admins)", status=204, tag="cinema")
@@ -174,13 +224,17 @@ routes = [
     Route("/v1/cinemas", list_cinemas, methods=["GET"]),
     Route("/v1/cinemas", create_cinema, methods=["POST"]),
     Route("/v1/cinemas/{id}", get_cinema, methods=["GET"]),
+    Route("/v1/cinemas/{id}", update_cinema, methods=["PATCH"]),
+    Route("/v1/cinemas/{id}", delete_cinema, methods=["DELETE"]),
     Route("/v1/movies", list_movies, methods=["GET"]),
     Route("/v1/movies", create_movie, methods=["POST"]),
     Route("/v1/movies/{id}", get_movie, methods=["GET"]),
+    Route("/v1/movies/{id}", update_movie, methods=["PATCH"]),
     Route("/v1/movies/{id}", delete_movie, methods=["DELETE"]),
     Route("/v1/showings", list_showings_of_day, methods=["GET"]),
     Route("/v1/showings", create_showing, methods=["POST"]),
     Route("/v1/showings/{id}", get_showing, methods=["GET"]),
+    Route("/v1/showings/{id}", update_showing, methods=["PATCH"]),
     Route("/v1/showings/{id}", delete_showing, methods=["DELETE"]),
     Route("/v1/ticket-checkouts", checkout, methods=["POST"]),
     Route("/v1/ticket-checkouts", my_checkouts, methods=["GET"]),

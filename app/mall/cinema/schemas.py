@@ -26,6 +26,16 @@ class CinemaIn(Body):
     image_url: ImageUrl | None = None
 
 
+class CinemaPatch(Body):
+    """Only the fields sent change; null clears the optional ones (a cinema stays a cinema)."""
+
+    name: Text200 = None  # type: ignore[assignment] - may be left out, never null
+    location: Location | None = None
+    floor: Annotated[int, Field(ge=-10, le=300), JSON_INTEGER] | None = None
+    hours: Hours | None = None
+    image_url: ImageUrl | None = None
+
+
 class MovieIn(Body):
     model_config = ConfigDict(
         json_schema_extra={
@@ -51,11 +61,31 @@ class MovieIn(Body):
     image_url: ImageUrl | None = None
 
 
+class MoviePatch(Body):
+    """Only the fields sent change; null clears the optional ones. A new ticket price is for showings
+    scheduled from now on: each showing keeps the price it was scheduled at."""
+
+    name: Text200 = None  # type: ignore[assignment] - may be left out, never null
+    duration_minutes: Annotated[int, Field(ge=1, le=600), JSON_INTEGER] = None  # type: ignore[assignment]
+    release_date: Day | None = None
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    genre: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+    ticket_price: Money = None  # type: ignore[assignment]
+    image_url: ImageUrl | None = None
+
+
 class ShowingIn(Body):
     cinema_id: uuid.UUID
     movie_id: uuid.UUID
     starts_at: Instant
     seats: Annotated[int, Field(ge=1, le=2000), JSON_INTEGER]
+
+
+class ShowingPatch(Body):
+    """A new start time or seat count; never fewer seats than are sold."""
+
+    starts_at: Instant = None  # type: ignore[assignment] - may be left out, never null
+    seats: Annotated[int, Field(ge=1, le=2000), JSON_INTEGER] = None  # type: ignore[assignment]
 
 
 class TicketCheckoutIn(Body):

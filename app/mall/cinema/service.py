@@ -8,11 +8,21 @@ import uuid
 import zoneinfo
 from typing import Any
 
+import asyncpg
+
 from app.mall.cinema import repo
-from app.mall.cinema.schemas import CinemaIn, MovieIn, ShowingIn, TicketCheckoutIn
+from app.mall.cinema.schemas import (
+    CinemaIn,
+    CinemaPatch,
+    MovieIn,
+    MoviePatch,
+    ShowingIn,
+    ShowingPatch,
+    TicketCheckoutIn,
+)
 from app.mall.places import repo as places_repo
 from app.mall.places import service as places
-from app.mall.places.schemas import ShopIn
+from app.mall.places.schemas import ShopIn, ShopPatch
 from app.mall.rooms import MALL, mall_room
 from app.platform import audit, idempotency
 from app.platform.db import Tx
@@ -62,6 +72,23 @@ async def create_movie(
         return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
 
+async def update_cinema(
+    ctx: AppState, *, actor: Principal, cinema_id: uuid.UUID, data: CinemaPatch
+) -> places_repo.Shop:
+    """A cinema changes as a shop does (its mall's admins or its managers); it stays a cinema."""
+    await get_cinema(ctx, cinema_id)
+    sent = {name: getattr(data, name) for name in data.model_fields_set}
+    return await places.update_shop(
+        ctx, actor=actor, shop_id=cinema_id, data=ShopPatch.model_construct(_fields_set=set(sent), **sent)
+    )
+
+
+async def delete_cinema(ctx: AppState, *, actor: Principal, cinema_id: uuid.UUID) -> None:
+    """Close a cinema, with its showings (its mall's admins)."""
+    await get_cinema(ctx, cinema_id)
+    await places.delete_shop(ctx, actor=actor, shop_id=cinema_id)
+
+
 async def list_movies(ctx: AppState, *, mall_id: uuid.UUID, after: Cursor, limit: int) -> list[repo.Movie]:
     async with ctx.db.connection() as conn:
         return await repo.list_movies(conn, mall_id=mall_id, after=after, limit=limit)
@@ -73,6 +100,30 @@ async def get_movie(ctx: AppState, movie_id: uuid.UUID) -> repo.Movie:
     if movie is None:
         raise NotFound("No such movie.")
     return movie
+
+
+async def update_movie(ctx: AppState, *, actor: Principal, movie_id: uuid.UUID, data: MoviePatch) -> repo.Movie:
+    """Change what was sent (the mall's admins)."""
+    changes = {name: getattr(data, name) for name in data.model_fields_set if name in repo.MOVIE_COLUMNS}
+    async with ctx.db.transaction() as tx:
+        movie = await repo.get_movie(tx.conn, movie_id)
+        if movie is None:
+            raise NotFound("No such movie.")
+        require(actor, places.MALL_ADMINS, MALL, movie.mall_id)
+        try:
+            updated = await repo.update_movie(tx.conn, movie_id, changes)
+        except asyncpg.UniqueViolationError:
+            raise Conflict("The mall already has a movie of this name.", code="duplicate_name") from None
+        assert updated is not None, "found in this transaction"
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="movie.updated",
+            resource_type="movie",
+            resource_id=movie_id,
+            details={"fields": sorted(changes)},
+        )
+        return updated
 
 
 async def delete_movie(ctx: AppState, *, actor: Principal, movie_id: uuid.UUID) -> None:
@@ -150,6 +201,36 @@ async def get_showing(ctx: AppState, showing_id: uuid.UUID) -> repo.Showing:
     if showing is None:
         raise NotFound("No such showing.")
     return showing
+
+
+async def update_showing(ctx: AppState, *, actor: Principal, showing_id: uuid.UUID, data: ShowingPatch) -> repo.Showing:
+    """Move a showing or change its seats (the mall's admins); the mall room hears of it."""
+    async with ctx.db.transaction() as tx:
+        showing = await repo.get_showing(tx.conn, showing_id)
+        if showing is None:
+            raise NotFound("No such showing.")
+        require(actor, places.MALL_ADMINS, MALL, showing.mall_id)
+        try:
+            updated = await repo.update_showing(tx.conn, showing_id, starts_at=data.starts_at, seats=data.seats)
+        except asyncpg.CheckViolationError:
+            raise Conflict(
+                "More seats are sold than that.",
+                code="seats_sold",
+                details={"seats_sold": showing.seats - showing.seats_left},
+            ) from None
+        except asyncpg.UniqueViolationError:
+            raise Conflict("The cinema has a showing starting then.", code="duplicate_showing") from None
+        assert updated is not None, "found in this transaction"
+        ctx.outbox.publish(tx, mall_room(showing.mall_id), "showing_updated", updated)
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="showing.updated",
+            resource_type="showing",
+            resource_id=showing_id,
+            details={"fields": sorted(data.model_fields_set)},
+        )
+        return updated
 
 
 async def delete_showing(ctx: AppState, *, actor: Principal, showing_id: uuid.UUID) -> None:

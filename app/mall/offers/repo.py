@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -86,6 +87,34 @@ async def list_offers(
         limit + 1,
     )
     return [Offer(**dict(r)) for r in rows]
+
+
+# The columns a change may set; `shop_ids` is the join table's.
+COLUMNS = ("title", "description", "discount_percent", "starts_at", "ends_at")
+
+
+async def update(
+    conn: asyncpg.Connection, offer: Offer, changes: dict[str, Any], shop_ids: list[uuid.UUID] | None
+) -> Offer | None:
+    """Set the given columns and, when given, the shops; None when a shop is not one of the offer's mall's
+    (nothing is changed then). Raises CheckViolationError when the offer would end before it starts."""
+    if shop_ids is not None:
+        wanted = sorted(set(shop_ids))
+        found = await conn.fetchval(
+            "SELECT count(*) FROM shops WHERE mall_id = $1 AND id = ANY($2::uuid[])", offer.mall_id, wanted
+        )
+        if found != len(wanted):
+            return None
+        await conn.execute(
+            """WITH gone AS (DELETE FROM offer_shops WHERE offer_id = $1 AND shop_id <> ALL($2::uuid[]))
+               INSERT INTO offer_shops (offer_id, shop_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING""",
+            offer.id,
+            wanted,
+        )
+    if changes:
+        sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+        await conn.execute(f"UPDATE offers SET {sets} WHERE id = $1", offer.id, *changes.values())
+    return await get(conn, offer.id)
 
 
 async def delete(conn: asyncpg.Connection, offer_id: uuid.UUID) -> bool:

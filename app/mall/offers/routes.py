@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from app.identity.current import principal
 from app.mall.offers import repo, service
-from app.mall.offers.schemas import OfferIn, OffersQuery
+from app.mall.offers.schemas import OfferIn, OfferPatch, OffersQuery
 from app.platform import idempotency
 from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
@@ -39,7 +39,7 @@ async def list_offers(request: Request) -> Response:
     status=201,
     tag="offers",
     errors=(404,),
-    links={"get_offer": "path.id", "delete_offer": "path.id"},
+    links={"get_offer": "path.id", "update_offer": "path.id", "delete_offer": "path.id"},
 )
 async def create_offer(request: Request) -> Response:
     caller = await principal(request)
@@ -56,6 +56,13 @@ async def get_offer(request: Request) -> Response:
     return json(await service.get_offer(app_state(request), path_uuid(request)))
 
 
+@doc(summary="Change an offer (the mall's admins)", body=OfferPatch, response=repo.Offer, tag="offers")
+async def update_offer(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, OfferPatch)
+    return json(await service.update_offer(app_state(request), actor=caller, offer_id=path_uuid(request), data=data))
+
+
 @doc(summary="End an offer early (the mall's admins)", status=204, tag="offers")
 async def delete_offer(request: Request) -> Response:
     caller = await principal(request)
@@ -67,5 +74,6 @@ routes = [
     Route("/v1/offers", list_offers, methods=["GET"]),
     Route("/v1/offers", create_offer, methods=["POST"]),
     Route("/v1/offers/{id}", get_offer, methods=["GET"]),
+    Route("/v1/offers/{id}", update_offer, methods=["PATCH"]),
     Route("/v1/offers/{id}", delete_offer, methods=["DELETE"]),
 ]

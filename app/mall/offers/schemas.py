@@ -45,6 +45,23 @@ class OfferIn(Body):
         return self
 
 
+class OfferPatch(Body):
+    """Only the fields sent change; `shop_ids` replaces the set. The offer must still end after it starts."""
+
+    title: Text200 = None  # type: ignore[assignment] - may be left out, never null
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    discount_percent: Annotated[int, Field(ge=1, le=100), JSON_INTEGER] = None  # type: ignore[assignment]
+    starts_at: Instant = None  # type: ignore[assignment]
+    ends_at: Instant = None  # type: ignore[assignment]
+    shop_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=100)] = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> OfferPatch:
+        if self.starts_at is not None and self.ends_at is not None and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be later than starts_at")
+        return self
+
+
 class OffersQuery(PageQuery):
     mall_id: uuid.UUID
     shop_id: uuid.UUID | None = None

@@ -6,8 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
+
 from app.mall.offers import repo
-from app.mall.offers.schemas import OfferIn
+from app.mall.offers.schemas import OfferIn, OfferPatch
 from app.mall.places import service as places
 from app.mall.rooms import MALL
 from app.platform import audit, idempotency
@@ -57,6 +59,39 @@ async def get_offer(ctx: AppState, offer_id: uuid.UUID) -> repo.Offer:
     if offer is None:
         raise NotFound("No such offer.")
     return offer
+
+
+async def update_offer(ctx: AppState, *, actor: Principal, offer_id: uuid.UUID, data: OfferPatch) -> repo.Offer:
+    """Change what was sent (the mall's admins): a running offer can be extended, or moved to other shops."""
+    changes = {name: getattr(data, name) for name in data.model_fields_set if name in repo.COLUMNS}
+    shop_ids = data.shop_ids if "shop_ids" in data.model_fields_set else None
+    async with ctx.db.transaction() as tx:
+        offer = await repo.get(tx.conn, offer_id)
+        if offer is None:
+            raise NotFound("No such offer.")
+        require(actor, places.MALL_ADMINS, MALL, offer.mall_id)
+        try:
+            updated = await repo.update(tx.conn, offer, changes, shop_ids)
+        except asyncpg.CheckViolationError:
+            raise Unprocessable(
+                "The offer would end before it starts.",
+                code="invalid_range",
+                details={
+                    "starts_at": changes.get("starts_at", offer.starts_at),
+                    "ends_at": changes.get("ends_at", offer.ends_at),
+                },
+            ) from None
+        if updated is None:
+            raise Unprocessable("Every shop must be one of the mall's.", code="unknown_shop")
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="offer.updated",
+            resource_type="offer",
+            resource_id=offer_id,
+            details={"fields": sorted(data.model_fields_set)},
+        )
+        return updated
 
 
 async def delete_offer(ctx: AppState, *, actor: Principal, offer_id: uuid.UUID) -> None:
