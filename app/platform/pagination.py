@@ -1,7 +1,8 @@
 """Keyset pagination: `{"items": [...], "next_cursor": ...}` lists, ordered by (created_at, id).
 
 A cursor is the (created_at, id) of the last item shown, base64 JSON; repositories
-take it as two query parameters (`keyset`).
+take it as two query parameters (`keyset`). A list sorted another way (a catalogue by
+price) makes its cursors with `encode_position` and reads them with `decode_position`.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ import base64
 import binascii
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import orjson
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.platform.http import Unprocessable
+from app.platform.http import Unprocessable, dumps
 
 Cursor = tuple[dt.datetime, uuid.UUID] | None
 
@@ -38,6 +39,10 @@ def encode_cursor(created_at: dt.datetime, item_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _invalid() -> Unprocessable:
+    return Unprocessable("The cursor is not valid.", code="invalid_cursor")
+
+
 def decode_cursor(cursor: str | None) -> Cursor:
     """The (created_at, id) position a cursor points after; 422 if it was tampered with."""
     if not cursor:
@@ -50,10 +55,29 @@ def decode_cursor(cursor: str | None) -> Cursor:
             raise ValueError("naive time")
         return moment.astimezone(dt.UTC), uuid.UUID(item_id)
     except (binascii.Error, ValueError, TypeError, OverflowError, orjson.JSONDecodeError):
-        raise Unprocessable("The cursor is not valid.", code="invalid_cursor") from None
+        raise _invalid() from None
 
 
-def page(items: Sequence[Any], limit: int, key: Any) -> dict[str, Any]:
+def encode_position(*values: Any) -> str:
+    """A cursor holding any JSON values (the sort, its key and the id of the last item shown, say)."""
+    return base64.urlsafe_b64encode(dumps(list(values))).decode().rstrip("=")
+
+
+def decode_position(cursor: str | None, *kinds: Callable[[Any], Any]) -> tuple[Any, ...] | None:
+    """The values of a cursor `encode_position` made, each read by its kind (int, str, uuid.UUID, a check that
+    raises ValueError...); None for the first page, 422 `invalid_cursor` for anything else."""
+    if not cursor:
+        return None
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(kinds):
+            raise ValueError("not a position")
+        return tuple(kind(value) for kind, value in zip(kinds, values, strict=True))
+    except (binascii.Error, ValueError, TypeError, OverflowError, orjson.JSONDecodeError):
+        raise _invalid() from None
+
+
+def page(items: Sequence[Any], limit: int, key: Any, encode: Callable[..., str] = encode_cursor) -> dict[str, Any]:
     """A list response; `items` holds up to limit+1 rows, the extra one proving there is more."""
     more = len(items) > limit
     shown = list(items[:limit])

@@ -20,6 +20,8 @@ from app.platform.security.scopes import Scope
 from app.platform.state import AppState
 
 MALL_ADMINS = ("mall_admin",)
+# The scope (and room) types of a mall and a shop, for the domains that stand on the mall's shops.
+MALL_SCOPE, SHOP_SCOPE = MALL, SHOP
 
 
 async def create_mall(

@@ -1,0 +1,278 @@
+"""SQL for a shop's catalogue: categories, products, their modifier groups and options, and search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: uuid.UUID
+    shop_id: uuid.UUID
+    name: str
+    position: int
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierOption:
+    id: uuid.UUID
+    name: str
+    price_delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierGroup:
+    id: uuid.UUID
+    name: str
+    min_choices: int
+    max_choices: int
+    options: list[ModifierOption]
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: uuid.UUID
+    shop_id: uuid.UUID
+    category_id: uuid.UUID | None
+    name: str
+    description: str | None
+    brand: str | None
+    price: int
+    currency: str
+    image_urls: list[str]
+    active: bool
+    stock: int | None
+    made_to_order: bool
+    in_stock: bool
+    rating: float | None
+    rating_count: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    modifier_groups: list[ModifierGroup] = field(default_factory=list)
+
+
+_CATEGORY = "id, shop_id, name, position, created_at"
+_PRODUCT = """p.id, p.shop_id, p.category_id, p.name, p.description, p.brand, p.price, p.currency, p.image_urls,
+    p.active, p.stock, p.stock IS NULL AS made_to_order, (p.stock IS NULL OR p.stock > 0) AS in_stock,
+    CASE WHEN p.rating_count > 0 THEN p.rating::float8 END AS rating, p.rating_count, p.created_at, p.updated_at"""
+# The columns a product's change may set (the rest are the server's).
+PRODUCT_COLUMNS = ("category_id", "name", "description", "brand", "price", "image_urls", "active", "stock")
+
+
+def _product(row: asyncpg.Record) -> Product:
+    return Product(**{k: row[k] for k in Product.__slots__ if k != "modifier_groups"})  # type: ignore[attr-defined]
+
+
+async def insert_category(conn: asyncpg.Connection, *, shop_id: uuid.UUID, name: str, position: int) -> Category | None:
+    """The new category; None when the shop has one of that name."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO product_categories (shop_id, name, position) VALUES ($1, $2, $3)
+            ON CONFLICT (shop_id, name) DO NOTHING RETURNING {_CATEGORY}""",
+        shop_id,
+        name,
+        position,
+    )
+    return Category(**dict(row)) if row else None
+
+
+async def get_category(conn: asyncpg.Connection, category_id: uuid.UUID) -> Category | None:
+    row = await conn.fetchrow(f"SELECT {_CATEGORY} FROM product_categories WHERE id = $1", category_id)
+    return Category(**dict(row)) if row else None
+
+
+async def categories_of(conn: asyncpg.Connection, shop_id: uuid.UUID) -> list[Category]:
+    rows = await conn.fetch(
+        f"SELECT {_CATEGORY} FROM product_categories WHERE shop_id = $1 ORDER BY position, name, id", shop_id
+    )
+    return [Category(**dict(r)) for r in rows]
+
+
+async def update_category(conn: asyncpg.Connection, category_id: uuid.UUID, changes: dict[str, Any]) -> Category:
+    """Raises UniqueViolationError for a name the shop has."""
+    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+    row = await conn.fetchrow(
+        f"UPDATE product_categories SET {sets} WHERE id = $1 RETURNING {_CATEGORY}", category_id, *changes.values()
+    )
+    return Category(**dict(row))
+
+
+async def delete_category(conn: asyncpg.Connection, category_id: uuid.UUID) -> None:
+    """Its products stay, without a category."""
+    await conn.execute("DELETE FROM product_categories WHERE id = $1", category_id)
+
+
+async def insert_product(
+    conn: asyncpg.Connection, *, shop_id: uuid.UUID, currency: str, fields: dict[str, Any]
+) -> uuid.UUID:
+    columns = ["shop_id", "currency", *fields]
+    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    return await conn.fetchval(
+        f"INSERT INTO products ({', '.join(columns)}) VALUES ({placeholders}) RETURNING id",
+        shop_id,
+        currency,
+        *fields.values(),
+    )
+
+
+async def update_product(conn: asyncpg.Connection, product_id: uuid.UUID, changes: dict[str, Any]) -> None:
+    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+    await conn.execute(
+        f"UPDATE products SET {sets}{', ' if sets else ''}updated_at = now() WHERE id = $1",
+        product_id,
+        *changes.values(),
+    )
+
+
+async def delete_product(conn: asyncpg.Connection, product_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM products WHERE id = $1", product_id)
+
+
+async def set_groups(conn: asyncpg.Connection, product_id: uuid.UUID, groups: Sequence[Any]) -> None:
+    """Make the product's choices exactly `groups` (objects with name, min_choices, max_choices and options
+    with name and price_delta): a group or an option that keeps its name keeps its id, the rest are new,
+    and those no longer named are removed."""
+    kept_groups = []
+    for position, group in enumerate(groups):
+        group_id = await conn.fetchval(
+            """INSERT INTO modifier_groups (product_id, name, min_choices, max_choices, position)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (product_id, name) DO UPDATE
+                   SET min_choices = excluded.min_choices, max_choices = excluded.max_choices,
+                       position = excluded.position
+               RETURNING id""",
+            product_id,
+            group.name,
+            group.min_choices,
+            group.max_choices,
+            position,
+        )
+        kept_groups.append(group_id)
+        await conn.execute(
+            """WITH wanted AS (
+                   SELECT * FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS w (name, price_delta, position)),
+               gone AS (DELETE FROM modifier_options WHERE group_id = $1 AND name <> ALL($2::text[]))
+               INSERT INTO modifier_options (group_id, name, price_delta, position)
+               SELECT $1, name, price_delta, position FROM wanted
+               ON CONFLICT (group_id, name) DO UPDATE
+                   SET price_delta = excluded.price_delta, position = excluded.position""",
+            group_id,
+            [o.name for o in group.options],
+            [o.price_delta for o in group.options],
+        )
+    await conn.execute(
+        "DELETE FROM modifier_groups WHERE product_id = $1 AND id <> ALL($2::uuid[])", product_id, kept_groups
+    )
+
+
+async def _with_groups(conn: asyncpg.Connection, products: list[Product]) -> list[Product]:
+    """The products with their choices, read for all of them in one query."""
+    if not products:
+        return products
+    rows = await conn.fetch(
+        """SELECT g.product_id, g.id AS group_id, g.name AS group_name, g.min_choices, g.max_choices,
+                  o.id AS option_id, o.name AS option_name, o.price_delta
+           FROM modifier_groups g JOIN modifier_options o ON o.group_id = g.id
+           WHERE g.product_id = ANY($1::uuid[])
+           ORDER BY g.product_id, g.position, o.position""",
+        [p.id for p in products],
+    )
+    groups: dict[uuid.UUID, dict[uuid.UUID, ModifierGroup]] = {}
+    for r in rows:
+        of_product = groups.setdefault(r["product_id"], {})
+        group = of_product.get(r["group_id"])
+        if group is None:
+            group = of_product[r["group_id"]] = ModifierGroup(
+                r["group_id"], r["group_name"], r["min_choices"], r["max_choices"], []
+            )
+        group.options.append(ModifierOption(r["option_id"], r["option_name"], r["price_delta"]))
+    return [replace(p, modifier_groups=list(groups.get(p.id, {}).values())) for p in products]
+
+
+async def get_product(conn: asyncpg.Connection, product_id: uuid.UUID) -> Product | None:
+    row = await conn.fetchrow(f"SELECT {_PRODUCT} FROM products p WHERE p.id = $1", product_id)
+    return (await _with_groups(conn, [_product(row)]))[0] if row else None
+
+
+async def products_by_id(conn: asyncpg.Connection, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Product]:
+    rows = await conn.fetch(f"SELECT {_PRODUCT} FROM products p WHERE p.id = ANY($1::uuid[])", list(product_ids))
+    return {p.id: p for p in await _with_groups(conn, [_product(r) for r in rows])}
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """How a list is sorted: the SQL of its key, the direction, and the key's SQL type for the cursor."""
+
+    key: str
+    descending: bool
+    sql_type: str
+
+
+# The words of a search, each as a prefix ("choc" finds "chocolate"), all required. Lexemes come from
+# to_tsvector and are quoted, so nothing a client types is read as tsquery syntax.
+_QUERY = """(SELECT to_tsquery('simple', string_agg(quote_literal(w) || ':*', ' & '))
+             FROM unnest(tsvector_to_array(to_tsvector('simple', $2::text))) AS w)"""
+ORDERS = {
+    "relevance": Order(f"ts_rank(p.search, {_QUERY})::float8", True, "float8"),
+    "name": Order("p.name", False, "text"),
+    "price": Order("p.price", False, "bigint"),
+    "-price": Order("p.price", True, "bigint"),
+    "newest": Order("p.created_at", True, "timestamptz"),
+    "rating": Order("p.rating::float8", True, "float8"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A product as a list shows it, with the key it was sorted by (what the next page's cursor holds)."""
+
+    product: Product
+    key: Any
+
+
+async def search(
+    conn: asyncpg.Connection,
+    *,
+    shop_id: uuid.UUID,
+    words: str | None,
+    category_id: uuid.UUID | None,
+    min_price: int | None,
+    max_price: int | None,
+    in_stock: bool | None,
+    active: bool | None,
+    order: Order,
+    after: tuple[Any, uuid.UUID] | None,
+    limit: int,
+) -> list[Found]:
+    """One page of a shop's products: full-text search (GIN index on `search`), filters, any of ORDERS."""
+    direction, compare = ("DESC", "<") if order.descending else ("ASC", ">")
+    rows = await conn.fetch(
+        f"""SELECT {_PRODUCT}, {order.key} AS sort_key FROM products p
+            WHERE p.shop_id = $1
+              AND ($2::text IS NULL OR p.search @@ {_QUERY})
+              AND ($3::uuid IS NULL OR p.category_id = $3)
+              AND ($4::bigint IS NULL OR p.price >= $4)
+              AND ($5::bigint IS NULL OR p.price <= $5)
+              AND ($6::boolean IS NULL OR (p.stock IS NULL OR p.stock > 0) = $6)
+              AND ($7::boolean IS NULL OR p.active = $7)
+              AND ($8::{order.sql_type} IS NULL OR ({order.key}, p.id) {compare} ($8::{order.sql_type}, $9::uuid))
+            ORDER BY {order.key} {direction}, p.id {direction}
+            LIMIT $10""",
+        shop_id,
+        words,
+        category_id,
+        min_price,
+        max_price,
+        in_stock,
+        active,
+        *(after if after is not None else (None, None)),
+        limit + 1,
+    )
+    products = await _with_groups(conn, [_product(r) for r in rows])
+    return [Found(p, r["sort_key"]) for p, r in zip(products, rows, strict=True)]

@@ -1,0 +1,120 @@
+"""HTTP handlers for a shop's catalogue."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.commerce.catalogue import repo, service
+from app.commerce.catalogue.schemas import CategoryIn, CategoryPatch, ProductIn, ProductPatch, ProductsQuery
+from app.identity.current import principal
+from app.platform import idempotency
+from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
+from app.platform.openapi import doc
+from app.platform.state import app_state
+
+
+@doc(summary="A shop's categories, in their order", tag="catalogue")
+async def list_categories(request: Request) -> Response:
+    await principal(request)
+    items = await service.categories(app_state(request), shop_id=path_uuid(request))
+    return json({"items": items, "next_cursor": None})
+
+
+@doc(
+    summary="Add a category (the shop's managers)",
+    body=CategoryIn,
+    response=repo.Category,
+    status=201,
+    tag="catalogue",
+    errors=(409,),
+)
+async def create_category(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, CategoryIn)
+    category = await service.create_category(app_state(request), actor=caller, shop_id=path_uuid(request), data=data)
+    return json(category, 201)
+
+
+@doc(summary="Rename or move a category", body=CategoryPatch, response=repo.Category, tag="catalogue", errors=(409,))
+async def update_category(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, CategoryPatch)
+    category = await service.update_category(
+        app_state(request),
+        actor=caller,
+        shop_id=path_uuid(request),
+        category_id=path_uuid(request, "category_id"),
+        data=data,
+    )
+    return json(category)
+
+
+@doc(summary="Remove a category (its products stay, without one)", status=204, tag="catalogue")
+async def delete_category(request: Request) -> Response:
+    caller = await principal(request)
+    await service.delete_category(
+        app_state(request), actor=caller, shop_id=path_uuid(request), category_id=path_uuid(request, "category_id")
+    )
+    return no_content()
+
+
+@doc(summary="Browse and search a shop's products", query=ProductsQuery, tag="catalogue", errors=(404,))
+async def list_products(request: Request) -> Response:
+    caller = await principal(request)
+    q = parse_query(request, ProductsQuery)
+    return json(await service.search(app_state(request), actor=caller, q=q))
+
+
+@doc(
+    retryable=True,
+    summary="Add a product, with its choices and stock (the shop's managers)",
+    body=ProductIn,
+    response=repo.Product,
+    status=201,
+    tag="catalogue",
+    errors=(404,),
+    links={"get_product": "path.id", "update_product": "path.id", "delete_product": "path.id"},
+)
+async def create_product(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, ProductIn)
+    status, body = await service.create_product(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
+
+
+@doc(summary="One product, with its choices", response=repo.Product, tag="catalogue")
+async def get_product(request: Request) -> Response:
+    caller = await principal(request)
+    return json(await service.get_product(app_state(request), actor=caller, product_id=path_uuid(request)))
+
+
+@doc(summary="Change a product (the shop's managers)", body=ProductPatch, response=repo.Product, tag="catalogue")
+async def update_product(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, ProductPatch)
+    product = await service.update_product(app_state(request), actor=caller, product_id=path_uuid(request), data=data)
+    return json(product)
+
+
+@doc(summary="Remove a product (the shop's managers)", status=204, tag="catalogue")
+async def delete_product(request: Request) -> Response:
+    caller = await principal(request)
+    await service.delete_product(app_state(request), actor=caller, product_id=path_uuid(request))
+    return no_content()
+
+
+routes = [
+    Route("/v1/shops/{id}/categories", list_categories, methods=["GET"]),
+    Route("/v1/shops/{id}/categories", create_category, methods=["POST"]),
+    Route("/v1/shops/{id}/categories/{category_id}", update_category, methods=["PATCH"]),
+    Route("/v1/shops/{id}/categories/{category_id}", delete_category, methods=["DELETE"]),
+    Route("/v1/products", list_products, methods=["GET"]),
+    Route("/v1/products", create_product, methods=["POST"]),
+    Route("/v1/products/{id}", get_product, methods=["GET"]),
+    Route("/v1/products/{id}", update_product, methods=["PATCH"]),
+    Route("/v1/products/{id}", delete_product, methods=["DELETE"]),
+]

@@ -1,0 +1,231 @@
+"""A shop's catalogue: its managers keep categories and products (with their choices and stock); anyone
+signed in browses and searches the active ones, the shop's staff all of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import asyncpg
+
+from app.commerce.catalogue import repo
+from app.commerce.catalogue.schemas import CategoryIn, CategoryPatch, ProductIn, ProductPatch, ProductsQuery
+from app.mall.places import service as places
+from app.platform import audit, idempotency
+from app.platform.db import Tx
+from app.platform.http import Conflict, NotFound, Unprocessable
+from app.platform.pagination import decode_position, encode_position
+from app.platform.security.permissions import Principal, require
+from app.platform.state import AppState
+
+MANAGERS = ("shop_manager",)
+STAFF = ("shop_manager", "employee")
+
+
+async def _shop(conn: asyncpg.Connection, shop_id: uuid.UUID) -> Any:
+    shop = await places.shop_of(conn, shop_id)
+    if shop is None:
+        raise NotFound("No such shop.")
+    return shop
+
+
+async def _category_of_shop(conn: asyncpg.Connection, category_id: uuid.UUID | None, shop_id: uuid.UUID) -> None:
+    if category_id is None:
+        return
+    category = await repo.get_category(conn, category_id)
+    if category is None or category.shop_id != shop_id:
+        raise Unprocessable(
+            "The category must be one of the shop's.",
+            code="unknown_category",
+            details=[{"field": "category_id", "message": "not a category of this shop", "type": "unknown"}],
+        )
+
+
+async def create_category(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID, data: CategoryIn) -> repo.Category:
+    async with ctx.db.transaction() as tx:
+        await _shop(tx.conn, shop_id)
+        require(actor, MANAGERS, places.SHOP_SCOPE, shop_id)
+        category = await repo.insert_category(tx.conn, shop_id=shop_id, name=data.name, position=data.position)
+        if category is None:
+            raise Conflict("The shop has a category of this name.", code="duplicate_name")
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="category.created",
+            resource_type="category",
+            resource_id=category.id,
+        )
+        return category
+
+
+async def categories(ctx: AppState, *, shop_id: uuid.UUID) -> list[repo.Category]:
+    async with ctx.db.connection() as conn:
+        await _shop(conn, shop_id)
+        return await repo.categories_of(conn, shop_id)
+
+
+async def _own_category(conn: asyncpg.Connection, actor: Principal, shop_id: uuid.UUID, category_id: uuid.UUID) -> None:
+    category = await repo.get_category(conn, category_id)
+    if category is None or category.shop_id != shop_id:
+        raise NotFound("No such category.")
+    require(actor, MANAGERS, places.SHOP_SCOPE, shop_id)
+
+
+async def update_category(
+    ctx: AppState, *, actor: Principal, shop_id: uuid.UUID, category_id: uuid.UUID, data: CategoryPatch
+) -> repo.Category:
+    changes = {name: getattr(data, name) for name in data.model_fields_set}
+    async with ctx.db.transaction() as tx:
+        await _own_category(tx.conn, actor, shop_id, category_id)
+        if not changes:
+            category = await repo.get_category(tx.conn, category_id)
+            assert category is not None, "found in this transaction"
+            return category
+        try:
+            return await repo.update_category(tx.conn, category_id, changes)
+        except asyncpg.UniqueViolationError:
+            raise Conflict("The shop has a category of this name.", code="duplicate_name") from None
+
+
+async def delete_category(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID, category_id: uuid.UUID) -> None:
+    async with ctx.db.transaction() as tx:
+        await _own_category(tx.conn, actor, shop_id, category_id)
+        await repo.delete_category(tx.conn, category_id)
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="category.deleted",
+            resource_type="category",
+            resource_id=category_id,
+        )
+
+
+async def create_product(
+    ctx: AppState, *, actor: Principal, data: ProductIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
+    """A product of a shop the caller manages, priced in its mall's currency."""
+
+    async def work(tx: Tx) -> repo.Product:
+        mall = await places.mall_of(tx.conn, shop.mall_id)
+        assert mall is not None, "a shop's mall exists"
+        await _category_of_shop(tx.conn, data.category_id, data.shop_id)
+        fields = data.model_dump(include=set(repo.PRODUCT_COLUMNS))
+        product_id = await repo.insert_product(tx.conn, shop_id=data.shop_id, currency=mall.currency, fields=fields)
+        await repo.set_groups(tx.conn, product_id, data.modifier_groups)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="product.created", resource_type="product", resource_id=product_id
+        )
+        product = await repo.get_product(tx.conn, product_id)
+        assert product is not None, "written in this transaction"
+        return product
+
+    async with ctx.db.transaction() as tx:
+        shop = await _shop(tx.conn, data.shop_id)
+        require(actor, MANAGERS, places.SHOP_SCOPE, data.shop_id)
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
+
+
+def _sees_all(actor: Principal, shop_id: uuid.UUID) -> bool:
+    return actor.has(STAFF, places.SHOP_SCOPE, shop_id)
+
+
+async def get_product(ctx: AppState, *, actor: Principal, product_id: uuid.UUID) -> repo.Product:
+    async with ctx.db.connection() as conn:
+        product = await repo.get_product(conn, product_id)
+    if product is None or not (product.active or _sees_all(actor, product.shop_id)):
+        raise NotFound("No such product.")
+    return product
+
+
+async def products_by_id(conn: asyncpg.Connection, product_ids: list[uuid.UUID]) -> dict[uuid.UUID, repo.Product]:
+    """For the cart and orders, which price what they hold from the catalogue as it is now."""
+    return await repo.products_by_id(conn, product_ids)
+
+
+async def update_product(ctx: AppState, *, actor: Principal, product_id: uuid.UUID, data: ProductPatch) -> repo.Product:
+    changes = {name: getattr(data, name) for name in data.model_fields_set if name in repo.PRODUCT_COLUMNS}
+    async with ctx.db.transaction() as tx:
+        product = await repo.get_product(tx.conn, product_id)
+        if product is None or not (product.active or _sees_all(actor, product.shop_id)):
+            raise NotFound("No such product.")
+        require(actor, MANAGERS, places.SHOP_SCOPE, product.shop_id)
+        if "category_id" in changes:
+            await _category_of_shop(tx.conn, data.category_id, product.shop_id)
+        await repo.update_product(tx.conn, product_id, changes)
+        if "modifier_groups" in data.model_fields_set:
+            await repo.set_groups(tx.conn, product_id, data.modifier_groups)
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="product.updated",
+            resource_type="product",
+            resource_id=product_id,
+            details={"fields": sorted(data.model_fields_set)},
+        )
+        updated = await repo.get_product(tx.conn, product_id)
+        assert updated is not None, "found in this transaction"
+        return updated
+
+
+async def delete_product(ctx: AppState, *, actor: Principal, product_id: uuid.UUID) -> None:
+    async with ctx.db.transaction() as tx:
+        product = await repo.get_product(tx.conn, product_id)
+        if product is None or not (product.active or _sees_all(actor, product.shop_id)):
+            raise NotFound("No such product.")
+        require(actor, MANAGERS, places.SHOP_SCOPE, product.shop_id)
+        await repo.delete_product(tx.conn, product_id)
+        await audit.record(
+            tx.conn, actor_id=actor.user_id, action="product.deleted", resource_type="product", resource_id=product_id
+        )
+
+
+def _instant(value: Any) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("naive time")
+    return moment
+
+
+# How each sort's key is read back from a cursor.
+_KEY_KINDS = {"bigint": int, "text": str, "float8": float, "timestamptz": _instant}
+
+
+def _same(expected: str) -> Any:
+    def check(value: Any) -> str:
+        if value != expected:
+            raise ValueError("a cursor of another sort")
+        return value
+
+    return check
+
+
+async def search(ctx: AppState, *, actor: Principal, q: ProductsQuery) -> dict[str, Any]:
+    """One page of a shop's products, as `{"items", "next_cursor"}`; a cursor holds the sort it was made for."""
+    sort = q.sort or ("relevance" if q.q else "name")
+    if sort == "relevance" and not q.q:
+        sort = "name"  # nothing to be relevant to
+    order = repo.ORDERS[sort]
+    position = decode_position(q.cursor, _same(sort), _KEY_KINDS[order.sql_type], uuid.UUID)
+    active = q.active if _sees_all(actor, q.shop_id) else True
+    async with ctx.db.connection() as conn:
+        await _shop(conn, q.shop_id)
+        found = await repo.search(
+            conn,
+            shop_id=q.shop_id,
+            words=q.q,
+            category_id=q.category_id,
+            min_price=q.min_price,
+            max_price=q.max_price,
+            in_stock=q.in_stock,
+            active=active,
+            order=order,
+            after=position[1:] if position else None,  # type: ignore[arg-type]
+            limit=q.limit,
+        )
+    shown = found[: q.limit]
+    last = shown[-1] if len(found) > q.limit else None
+    return {
+        "items": [f.product for f in shown],
+        "next_cursor": encode_position(sort, last.key, last.product.id) if last else None,
+    }

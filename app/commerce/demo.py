@@ -1,0 +1,114 @@
+"""Demo data for `gatehouse seed-demo`: the demo mall's cafe gets a menu with choices (made to order), its
+watch shop a stocked catalogue, and both a manager."""
+
+from __future__ import annotations
+
+import uuid
+
+from app.commerce.catalogue import service as catalogue
+from app.commerce.catalogue.schemas import CategoryIn, GroupIn, OptionIn, ProductIn, ProductsQuery
+from app.identity import demo as identity_demo
+from app.identity import service as identity
+from app.identity.schemas import RoleAssignmentIn
+from app.mall import demo as mall_demo
+from app.mall.places import service as places
+from app.platform.idempotency import UNKEYED
+from app.platform.modules import DemoAccount
+from app.platform.security.permissions import Principal
+from app.platform.state import AppState
+
+CAFE, WATCHES = "Bean There Cafe", "Timepiece Gallery"
+SIZE = GroupIn(
+    name="Size",
+    min_choices=1,
+    max_choices=1,
+    options=[
+        OptionIn(name="Small"),
+        OptionIn(name="Regular", price_delta=3000),
+        OptionIn(name="Large", price_delta=6000),
+    ],
+)
+MILK = GroupIn(
+    name="Milk",
+    min_choices=0,
+    max_choices=1,
+    options=[
+        OptionIn(name="Oat", price_delta=4000),
+        OptionIn(name="Almond", price_delta=4000),
+        OptionIn(name="Skimmed"),
+    ],
+)
+EXTRAS = GroupIn(
+    name="Extras",
+    min_choices=0,
+    max_choices=2,
+    options=[OptionIn(name="Extra shot", price_delta=5000), OptionIn(name="Vanilla syrup", price_delta=3000)],
+)
+STRAP = GroupIn(
+    name="Strap",
+    min_choices=1,
+    max_choices=1,
+    options=[OptionIn(name="Steel"), OptionIn(name="Leather", price_delta=150000)],
+)
+# (category, name, description, brand, price in paise, stock or None for made to order, choices)
+MENU = {
+    CAFE: [
+        ("Coffee", "Cappuccino", "Espresso with steamed milk and foam", None, 18000, None, [SIZE, MILK, EXTRAS]),
+        ("Coffee", "Cold brew", "Steeped for eighteen hours", None, 22000, None, [SIZE, EXTRAS]),
+        ("Tea", "Masala chai", "Assam tea with cardamom, ginger and clove", None, 9000, None, [SIZE, MILK]),
+        ("Bakery", "Butter croissant", "Baked every morning", None, 12000, 24, []),
+    ],
+    WATCHES: [
+        ("Automatic", "Seiko 5 Sports", "Automatic, 100 m water resistant", "Seiko", 2450000, 3, [STRAP]),
+        ("Quartz", "Casio Classic", "Steel case, day and date", "Casio", 350000, 10, []),
+        ("Quartz", "Titan Edge", "One of the slimmest watches made", "Titan", 1250000, 1, [STRAP]),
+    ],
+}
+MANAGER = ("shop-manager@demo.example.com", "Farah (shop manager)")
+
+
+async def seed(ctx: AppState) -> list[DemoAccount]:
+    admin = await identity_demo.admin(ctx)
+    mall_id = await identity_demo.held_by(ctx, *mall_demo.MALL_ADMIN, role="mall_admin", scope_type=places.MALL_SCOPE)
+    assert mall_id is not None, "the mall's demo data is seeded first"
+    shops = {s.name: s for s in await places.list_shops(ctx, mall_id=mall_id, shop_type=None, after=None, limit=100)}
+    manager = await identity_demo.account(ctx, *MANAGER)
+    for name, items in MENU.items():
+        shop_id = shops[name].id
+        await identity.grant_role(
+            ctx,
+            actor=admin,
+            data=RoleAssignmentIn(
+                user_id=manager.id, role="shop_manager", scope_type=places.SHOP_SCOPE, scope_id=shop_id
+            ),
+        )
+        await _stock(ctx, admin, shop_id, items)
+    return [DemoAccount("shop_manager", MANAGER[0], f"{CAFE} and {WATCHES}")]
+
+
+async def _stock(ctx: AppState, admin: Principal, shop_id: uuid.UUID, items: list) -> None:
+    """The shop's categories and products, unless it has products already."""
+    listed = await catalogue.search(ctx, actor=admin, q=ProductsQuery(shop_id=shop_id, limit=1))
+    if listed["items"]:
+        return
+    categories = {}
+    for position, name in enumerate(dict.fromkeys(item[0] for item in items)):
+        categories[name] = await catalogue.create_category(
+            ctx, actor=admin, shop_id=shop_id, data=CategoryIn(name=name, position=position)
+        )
+    for category, name, description, brand, price, stock, groups in items:
+        await catalogue.create_product(
+            ctx,
+            actor=admin,
+            data=ProductIn(
+                shop_id=shop_id,
+                category_id=categories[category].id,
+                name=name,
+                description=description,
+                brand=brand,
+                price=price,
+                stock=stock,
+                modifier_groups=groups,
+            ),
+            attempt=UNKEYED,
+        )
