@@ -1,15 +1,32 @@
-"""The commerce domain: the shops' catalogues (and, as it grows, carts, orders, payments and stock),
-for every shop of the mall; it stands on the mall domain's shops and rooms."""
+"""The commerce domain: the shops' catalogues, carts, orders and payments, for every shop of the mall; it
+stands on the mall domain's shops (and its offers), through the mall's services."""
 
 from __future__ import annotations
 
 from app.commerce import demo
+from app.commerce.cart.routes import routes as cart_routes
 from app.commerce.catalogue.routes import routes as catalogue_routes
-from app.platform.modules import DomainModule, Tag
+from app.commerce.config.routes import routes as config_routes
+from app.commerce.orders import repo as orders_repo
+from app.commerce.orders.routes import routes as order_routes
+from app.mall.places.service import SHOP_SCOPE
+from app.platform.modules import DomainModule, EventType, Tag
+from app.platform.realtime.rooms import USER
 
 MODULE = DomainModule(
     name="commerce",
-    routes=[*catalogue_routes],
-    tags=[Tag("catalogue", "A shop's categories and products: choices, stock, search")],
+    routes=[*catalogue_routes, *cart_routes, *order_routes, *config_routes],
+    tags=[
+        Tag("catalogue", "A shop's categories and products: choices, stock, search"),
+        Tag("cart", "What a customer means to order at a shop, priced as it is now"),
+        Tag("orders", "Orders priced by the server, stock taken with them, followed live; payments; configuration"),
+    ],
+    events=[
+        EventType(
+            "order_created", (SHOP_SCOPE, USER), orders_repo.Order, "An order was placed (to its shop and customer)"
+        ),
+        EventType("order_status_changed", (SHOP_SCOPE, USER), orders_repo.Order, "An order moved on, or was cancelled"),
+        EventType("payment_received", (SHOP_SCOPE, USER), orders_repo.Order, "An order was paid"),
+    ],
     seed_demo=demo.seed,
 )

@@ -87,8 +87,26 @@ async def _flows(api: Api, admin: User) -> list[str]:
     )
     assert seen.status_code == 201
     assert (await api.post("/v1/attendance/clock-out", {}, security)).status_code == 200
+    shop = await api.created("/v1/shops", {"mall_id": mall["id"], "name": "Cafe", "shop_type": "cafe"}, admin)
+    size = {"name": "Size", "min_choices": 1, "options": [{"name": "Large", "price_delta": 50}]}
+    coffee = {"shop_id": shop["id"], "name": "Coffee", "price": 100, "stock": 5, "modifier_groups": [size]}
+    coffee = await api.created("/v1/products", coffee, admin)
+    large = coffee["modifier_groups"][0]["options"][0]["id"]
+    line = {"product_id": coffee["id"], "option_ids": [large], "quantity": 2}
+    assert (await api.post("/v1/cart/items", line, newcomer)).status_code == 200
+    order = await api.created("/v1/orders", {"shop_id": shop["id"]}, newcomer)
+    paid = await api.post(f"/v1/orders/{order['id']}/payments", {"method": "card", "amount": order["total"]}, admin)
+    assert paid.status_code == 201
+    assert (await api.post(f"/v1/orders/{order['id']}/status", {"to": "preparing"}, admin)).status_code == 200
     flats = [f"flat:{flat}" for flat in society.flats]
-    return [*flats, f"society:{society.id}", f"user:{newcomer.id}", f"user:{security.id}", f"mall:{mall['id']}"]
+    return [
+        *flats,
+        f"society:{society.id}",
+        f"user:{newcomer.id}",
+        f"user:{security.id}",
+        f"mall:{mall['id']}",
+        f"shop:{shop['id']}",
+    ]
 
 
 async def test_every_event_written_keeps_to_the_document(api: Api, admin: User, db) -> None:

@@ -89,6 +89,17 @@ async def list_offers(
     return [Offer(**dict(r)) for r in rows]
 
 
+async def best_running_at(conn: asyncpg.Connection, shop_id: uuid.UUID) -> Offer | None:
+    """The running offer with the largest discount at a shop (the newest, between equals)."""
+    row = await conn.fetchrow(
+        f"""SELECT {_OFFER} FROM offers o JOIN offer_shops s ON s.offer_id = o.id
+            WHERE s.shop_id = $1 AND now() >= o.starts_at AND now() < o.ends_at
+            ORDER BY o.discount_percent DESC, o.created_at DESC LIMIT 1""",
+        shop_id,
+    )
+    return Offer(**dict(row)) if row else None
+
+
 # The columns a change may set; `shop_ids` is the join table's.
 COLUMNS = ("title", "description", "discount_percent", "starts_at", "ends_at")
 

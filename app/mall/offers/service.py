@@ -53,6 +53,11 @@ async def list_offers(
         return await repo.list_offers(conn, mall_id=mall_id, shop_id=shop_id, active=active, after=after, limit=limit)
 
 
+async def best_running_at(conn: asyncpg.Connection, shop_id: uuid.UUID) -> repo.Offer | None:
+    """The discount a shop's prices get now, for the domains that price what the shops sell."""
+    return await repo.best_running_at(conn, shop_id)
+
+
 async def get_offer(ctx: AppState, offer_id: uuid.UUID) -> repo.Offer:
     async with ctx.db.connection() as conn:
         offer = await repo.get(conn, offer_id)

@@ -10,7 +10,7 @@ import asyncpg
 
 from app.mall.places import repo
 from app.mall.places.schemas import MallIn, MallPatch, ShopIn, ShopPatch
-from app.mall.rooms import MALL, SHOP
+from app.mall.rooms import MALL, SHOP, shop_room
 from app.platform import audit, idempotency
 from app.platform.db import Tx
 from app.platform.http import Conflict, NotFound
@@ -22,6 +22,11 @@ from app.platform.state import AppState
 MALL_ADMINS = ("mall_admin",)
 # The scope (and room) types of a mall and a shop, for the domains that stand on the mall's shops.
 MALL_SCOPE, SHOP_SCOPE = MALL, SHOP
+
+
+def room_of_shop(shop_id: uuid.UUID) -> str:
+    """The room of a shop's staff (and its mall's admins), for the domains that tell them things."""
+    return shop_room(shop_id)
 
 
 async def create_mall(

@@ -1,0 +1,55 @@
+"""The commerce configuration (the tax rate, as of now): global values with per-shop overrides; anyone
+signed in reads what applies, admins change it, and every change is audited."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from app.commerce.config import repo
+from app.commerce.config.schemas import ConfigPatch
+from app.mall.places import service as places
+from app.platform import audit
+from app.platform.http import NotFound, Unprocessable
+from app.platform.security.permissions import Principal, require_admin
+from app.platform.state import AppState
+
+
+async def settings_at(conn: asyncpg.Connection, shop_id: uuid.UUID | None) -> repo.Settings:
+    """What applies at a shop, for the orders priced there."""
+    return await repo.effective(conn, shop_id)
+
+
+async def read(ctx: AppState, *, shop_id: uuid.UUID | None) -> repo.Settings:
+    async with ctx.db.connection() as conn:
+        if shop_id is not None and await places.shop_of(conn, shop_id) is None:
+            raise NotFound("No such shop.")
+        return await repo.effective(conn, shop_id)
+
+
+async def change(ctx: AppState, *, actor: Principal, data: ConfigPatch) -> repo.Settings:
+    require_admin(actor)
+    async with ctx.db.transaction() as tx:
+        if data.shop_id is None:
+            if "tax_rate_bp" in data.model_fields_set:
+                if data.tax_rate_bp is None:
+                    raise Unprocessable(
+                        "The global tax rate cannot be left unset.",
+                        details=[{"field": "tax_rate_bp", "message": "required globally", "type": "missing"}],
+                    )
+                await repo.set_global(tx.conn, tax_rate_bp=data.tax_rate_bp, by=actor.user_id)
+        else:
+            if await places.shop_of(tx.conn, data.shop_id) is None:
+                raise NotFound("No such shop.")
+            if "tax_rate_bp" in data.model_fields_set:
+                await repo.set_for_shop(tx.conn, shop_id=data.shop_id, tax_rate_bp=data.tax_rate_bp, by=actor.user_id)
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="commerce_config.changed",
+            resource_type="shop" if data.shop_id else "config",
+            resource_id=data.shop_id,
+            details=data.model_dump(mode="json", exclude_unset=True),
+        )
+        return await repo.effective(tx.conn, data.shop_id)

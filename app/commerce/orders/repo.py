@@ -1,0 +1,233 @@
+"""SQL for orders: writing one with its lines, taking and returning stock, moving its status, payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import asyncpg
+
+from app.platform.http import dumps
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOption:
+    id: uuid.UUID
+    name: str
+    price_delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItem:
+    product_id: uuid.UUID | None
+    name: str
+    options: list[OrderOption]
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: uuid.UUID
+    shop_id: uuid.UUID
+    customer_id: uuid.UUID | None
+    placed_by: uuid.UUID | None
+    channel: str
+    status: str
+    currency: str
+    subtotal: int
+    offer_id: uuid.UUID | None
+    discount_percent: int
+    discount: int
+    tax_rate_bp: int
+    tax: int
+    total: int
+    note: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    items: list[OrderItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class NewLine:
+    """A line to write: the product's state and price as the order takes them."""
+
+    product_id: uuid.UUID
+    name: str
+    options: list[dict[str, Any]]
+    quantity: int
+    unit_price: int
+    stock_taken: bool
+
+
+_ORDER = """id, shop_id, customer_id, placed_by, channel, status, currency, subtotal, offer_id, discount_percent,
+    discount, tax_rate_bp, tax, total, note, created_at, updated_at"""
+
+
+def _order(row: asyncpg.Record) -> Order:
+    return Order(**{k: row[k] for k in Order.__slots__ if k != "items"})  # type: ignore[attr-defined]
+
+
+async def take_stock(conn: asyncpg.Connection, wanted: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
+    """Take `wanted` units of each counted product, all or nothing; returns what is short (product -> units
+    left) and takes nothing then. Rows are locked in id order, so two orders never wait on each other in a
+    circle, and a row is re-read after the wait, so stock never goes below zero."""
+    ids = sorted(wanted)
+    rows = await conn.fetch(
+        "SELECT id, stock FROM products WHERE id = ANY($1::uuid[]) AND stock IS NOT NULL ORDER BY id FOR UPDATE", ids
+    )
+    short = {r["id"]: r["stock"] for r in rows if r["stock"] < wanted[r["id"]]}
+    if short:
+        return short
+    await conn.execute(
+        """UPDATE products p SET stock = p.stock - w.quantity, updated_at = now()
+           FROM unnest($1::uuid[], $2::integer[]) AS w (id, quantity) WHERE p.id = w.id""",
+        [r["id"] for r in rows],
+        [wanted[r["id"]] for r in rows],
+    )
+    return {}
+
+
+async def return_stock(conn: asyncpg.Connection, order_id: uuid.UUID) -> None:
+    """Put back the units a cancelled order took (of the products still sold)."""
+    await conn.execute(
+        """UPDATE products p SET stock = p.stock + t.quantity, updated_at = now()
+           FROM (SELECT product_id, sum(quantity)::integer AS quantity FROM order_items
+                 WHERE order_id = $1 AND stock_taken AND product_id IS NOT NULL GROUP BY product_id) t
+           WHERE p.id = t.product_id AND p.stock IS NOT NULL""",
+        order_id,
+    )
+
+
+async def insert(
+    conn: asyncpg.Connection, *, fields: dict[str, Any], lines: Sequence[NewLine], actor_id: uuid.UUID
+) -> uuid.UUID:
+    columns = list(fields)
+    order_id = await conn.fetchval(
+        f"""INSERT INTO orders ({", ".join(columns)}) VALUES ({", ".join(f"${i}" for i in range(1, len(columns) + 1))})
+            RETURNING id""",
+        *fields.values(),
+    )
+    await conn.execute(
+        """INSERT INTO order_items (order_id, position, product_id, name, options, quantity, unit_price, line_total,
+                                    stock_taken)
+           SELECT $1, l.position, l.product_id, l.name, l.options::jsonb, l.quantity, l.unit_price,
+                  l.unit_price * l.quantity, l.stock_taken
+           FROM unnest($2::integer[], $3::uuid[], $4::text[], $5::text[], $6::integer[], $7::bigint[], $8::boolean[])
+                AS l (position, product_id, name, options, quantity, unit_price, stock_taken)""",
+        order_id,
+        list(range(len(lines))),
+        [line.product_id for line in lines],
+        [line.name for line in lines],
+        [dumps(line.options).decode() for line in lines],  # JSON text: a list of lists reads as a 2-D array
+        [line.quantity for line in lines],
+        [line.unit_price for line in lines],
+        [line.stock_taken for line in lines],
+    )
+    await conn.execute(
+        "INSERT INTO order_moves (order_id, from_status, to_status, actor_id) VALUES ($1, NULL, 'pending', $2)",
+        order_id,
+        actor_id,
+    )
+    return order_id
+
+
+async def _with_items(conn: asyncpg.Connection, orders: list[Order]) -> list[Order]:
+    if not orders:
+        return orders
+    rows = await conn.fetch(
+        """SELECT order_id, product_id, name, options, quantity, unit_price, line_total FROM order_items
+           WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, position""",
+        [o.id for o in orders],
+    )
+    items: dict[uuid.UUID, list[OrderItem]] = {}
+    for r in rows:
+        options = [OrderOption(uuid.UUID(o["id"]), o["name"], o["price_delta"]) for o in r["options"]]
+        items.setdefault(r["order_id"], []).append(
+            OrderItem(r["product_id"], r["name"], options, r["quantity"], r["unit_price"], r["line_total"])
+        )
+    return [replace(o, items=items.get(o.id, [])) for o in orders]
+
+
+async def get(conn: asyncpg.Connection, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
+    row = await conn.fetchrow(f"SELECT {_ORDER} FROM orders WHERE id = $1{' FOR UPDATE' if lock else ''}", order_id)
+    return (await _with_items(conn, [_order(row)]))[0] if row else None
+
+
+async def list_orders(
+    conn: asyncpg.Connection,
+    *,
+    shop_id: uuid.UUID | None,
+    customer_id: uuid.UUID | None,
+    status: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Order]:
+    """Newest first, of a shop or of a customer (or both)."""
+    rows = await conn.fetch(
+        f"""SELECT {_ORDER} FROM orders
+            WHERE ($1::uuid IS NULL OR shop_id = $1) AND ($2::uuid IS NULL OR customer_id = $2)
+              AND ($3::text IS NULL OR status = $3)
+              AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
+              AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7))
+            ORDER BY created_at DESC, id DESC LIMIT $8""",
+        shop_id,
+        customer_id,
+        status,
+        since,
+        until,
+        *(after if after is not None else (None, None)),
+        limit + 1,
+    )
+    return await _with_items(conn, [_order(r) for r in rows])
+
+
+async def move(
+    conn: asyncpg.Connection, *, order_id: uuid.UUID, expected: str, to: str, actor_id: uuid.UUID, note: str | None
+) -> bool:
+    """Move the order from `expected` to `to`, keeping the move; False when it was not `expected` any more."""
+    moved = await conn.fetchval(
+        """WITH o AS (UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2 RETURNING id)
+           INSERT INTO order_moves (order_id, from_status, to_status, actor_id, note)
+           SELECT id, $2, $3, $4, $5 FROM o RETURNING true""",
+        order_id,
+        expected,
+        to,
+        actor_id,
+        note,
+    )
+    return bool(moved)
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    method: str
+    amount: int
+    currency: str
+    recorded_by: uuid.UUID | None
+    created_at: dt.datetime
+
+
+async def insert_payment(
+    conn: asyncpg.Connection, *, order: Order, method: str, amount: int, by: uuid.UUID
+) -> Payment | None:
+    """None when the order has a payment already."""
+    row = await conn.fetchrow(
+        """INSERT INTO payments (order_id, method, amount, currency, recorded_by) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (order_id) DO NOTHING
+           RETURNING id, order_id, method, amount, currency, recorded_by, created_at""",
+        order.id,
+        method,
+        amount,
+        order.currency,
+        by,
+    )
+    return Payment(**dict(row)) if row else None

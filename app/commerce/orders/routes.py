@@ -1,0 +1,99 @@
+"""HTTP handlers for orders and their payments."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.commerce.orders import repo, service
+from app.commerce.orders.schemas import OrderIn, OrdersQuery, PaymentIn, StatusIn
+from app.identity.current import principal
+from app.platform import idempotency
+from app.platform.http import json, parse_body, parse_query, path_uuid
+from app.platform.openapi import doc
+from app.platform.state import app_state
+
+
+@doc(
+    retryable=True,
+    summary="Order your cart at a shop, or (its staff) ring up `items` at the counter",
+    body=OrderIn,
+    response=repo.Order,
+    status=201,
+    tag="orders",
+    errors=(404, 409),
+    links={"get_order": "path.id", "move_order": "path.id", "pay_order": "path.id"},
+)
+async def place_order(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, OrderIn)
+    status, body = await service.place(
+        app_state(request), actor=caller, data=data, attempt=await idempotency.attempt(request)
+    )
+    return json(body, status)
+
+
+@doc(summary="Your orders, or a shop's for its staff; newest first", query=OrdersQuery, tag="orders", errors=(404,))
+async def list_orders(request: Request) -> Response:
+    caller = await principal(request)
+    q = parse_query(request, OrdersQuery)
+    return json(await service.list_orders(app_state(request), actor=caller, q=q))
+
+
+@doc(summary="One order, with the prices it was made with", response=repo.Order, tag="orders")
+async def get_order(request: Request) -> Response:
+    caller = await principal(request)
+    return json(await service.get_order(app_state(request), actor=caller, order_id=path_uuid(request)))
+
+
+@doc(
+    retryable=True,
+    summary="Move an order: staff through the kitchen, a customer to cancelled while it is pending",
+    body=StatusIn,
+    response=repo.Order,
+    tag="orders",
+    errors=(409,),
+)
+async def move_order(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, StatusIn)
+    status, body = await service.move(
+        app_state(request),
+        actor=caller,
+        order_id=path_uuid(request),
+        data=data,
+        attempt=await idempotency.attempt(request),
+    )
+    return json(body, status)
+
+
+@doc(
+    retryable=True,
+    summary="Record a cash or card payment of the order's total (the shop's staff)",
+    body=PaymentIn,
+    response=repo.Payment,
+    status=201,
+    tag="orders",
+    errors=(409,),
+)
+async def pay_order(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, PaymentIn)
+    status, body = await service.pay(
+        app_state(request),
+        actor=caller,
+        order_id=path_uuid(request),
+        data=data,
+        attempt=await idempotency.attempt(request),
+    )
+    return json(body, status)
+
+
+routes = [
+    Route("/v1/orders", place_order, methods=["POST"]),
+    Route("/v1/orders", list_orders, methods=["GET"]),
+    Route("/v1/orders/{id}", get_order, methods=["GET"]),
+    Route("/v1/orders/{id}/status", move_order, methods=["POST"]),
+    Route("/v1/orders/{id}/payments", pay_order, methods=["POST"]),
+]

@@ -1,0 +1,56 @@
+"""Request models for orders and their payments. Prices are never taken from a client: a line names a
+product, its options and how many, and a price sent along is refused (422)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from app.platform.http import JSON_INTEGER, Body, Day
+from app.platform.pagination import PageQuery
+
+Status = Literal["pending", "paid", "preparing", "ready", "completed", "cancelled"]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class OrderLineIn(Body):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: uuid.UUID
+    option_ids: Annotated[list[uuid.UUID], Field(max_length=50)] = []
+    quantity: Annotated[int, Field(ge=1, le=99), JSON_INTEGER] = 1
+
+
+class OrderIn(Body):
+    """An order at a shop: of the caller's cart there, or (the shop's staff, at the counter) of `items`,
+    for a walk-in customer or for `customer_id`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shop_id: uuid.UUID
+    items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=100)] | None = None
+    customer_id: uuid.UUID | None = None
+    note: Note | None = None
+
+
+class StatusIn(Body):
+    to: Status
+    note: Note | None = None
+
+
+class PaymentIn(Body):
+    """A payment taken at the counter; it must be the order's total."""
+
+    method: Literal["cash", "card"]
+    amount: Annotated[int, Field(ge=1, le=10**13), JSON_INTEGER]
+
+
+class OrdersQuery(PageQuery):
+    """Your orders; or, for a shop's staff with `shop_id`, the shop's. Newest first."""
+
+    shop_id: uuid.UUID | None = None
+    status: Status | None = None
+    from_: Day | None = Field(default=None, alias="from", description="First day (UTC)")
+    to: Day | None = Field(default=None, description="Last day (UTC)")

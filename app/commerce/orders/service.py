@@ -1,0 +1,285 @@
+"""Orders: a customer orders their cart, or the counter rings up a walk-in; the server prices every line
+(options, the mall's running offer, the tax rate configured), takes the stock in the same transaction
+(never below zero: of many orders for the last units, exactly as many succeed as there are units), and
+the order keeps the prices it was made with. Staff move it through the kitchen; a customer may cancel it
+while it is pending; a cancelled order gives its stock back. The shop's room and the customer hear of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from typing import Any
+
+import asyncpg
+
+from app.commerce import pricing
+from app.commerce.cart import repo as cart_repo
+from app.commerce.catalogue import service as catalogue
+from app.commerce.config import service as config
+from app.commerce.orders import repo
+from app.commerce.orders.schemas import OrderIn, OrderLineIn, OrdersQuery, PaymentIn, StatusIn
+from app.mall.offers import service as offers
+from app.mall.places import service as places
+from app.platform import audit, idempotency
+from app.platform.db import Tx
+from app.platform.http import Conflict, Forbidden, NotFound, Unprocessable
+from app.platform.pagination import decode_cursor, page
+from app.platform.realtime.rooms import user_room
+from app.platform.security.permissions import Principal
+from app.platform.state import AppState
+
+STAFF = ("shop_manager", "employee")
+# Who may move an order from one status to another.
+STAFF_MOVES = {
+    ("pending", "cancelled"),
+    ("paid", "preparing"),
+    ("paid", "cancelled"),
+    ("preparing", "ready"),
+    ("ready", "completed"),
+}
+CUSTOMER_MOVES = {("pending", "cancelled")}
+
+
+def _is_staff(actor: Principal, shop_id: uuid.UUID) -> bool:
+    return actor.has(STAFF, places.SHOP_SCOPE, shop_id)
+
+
+def _field_error(message: str, field: str, code: str, kind: str = "invalid") -> Unprocessable:
+    return Unprocessable(message, code=code, details=[{"field": field, "message": message, "type": kind}])
+
+
+def _announce(ctx: AppState, tx: Tx, event: str, order: repo.Order) -> None:
+    ctx.outbox.publish(tx, places.room_of_shop(order.shop_id), event, order)
+    if order.customer_id is not None:
+        ctx.outbox.publish(tx, user_room(order.customer_id), event, order)
+
+
+async def _lines_from_cart(tx: Tx, actor: Principal, shop_id: uuid.UUID) -> list[OrderLineIn]:
+    lines = await cart_repo.lines(tx.conn, user_id=actor.user_id, shop_id=shop_id)
+    if not lines:
+        raise Conflict("Your cart at this shop is empty.", code="cart_empty")
+    return [
+        OrderLineIn(product_id=line.product_id, option_ids=line.option_ids, quantity=line.quantity) for line in lines
+    ]
+
+
+async def _priced(tx: Tx, shop_id: uuid.UUID, lines: list[OrderLineIn]) -> list[repo.NewLine]:
+    """Each line as the catalogue has it now; 422 naming the line for a product not sold here or a choice
+    it does not offer."""
+    products = await catalogue.products_by_id(tx.conn, [line.product_id for line in lines])
+    priced = []
+    for n, line in enumerate(lines):
+        product = products.get(line.product_id)
+        if product is None or product.shop_id != shop_id or not product.active:
+            raise _field_error("No such product on sale at this shop.", f"items.{n}.product_id", "unknown_product")
+        options, wrong = pricing.choose(product, line.option_ids)
+        if wrong:
+            raise _field_error(" ".join(wrong), f"items.{n}.option_ids", "invalid_choice")
+        priced.append(
+            repo.NewLine(
+                product_id=product.id,
+                name=product.name,
+                options=[{"id": o.id, "name": o.name, "price_delta": o.price_delta} for o in options],
+                quantity=line.quantity,
+                unit_price=pricing.unit_price(product, options),
+                stock_taken=product.stock is not None,
+            )
+        )
+    return priced
+
+
+async def _take_stock(tx: Tx, lines: list[repo.NewLine]) -> None:
+    wanted: dict[uuid.UUID, int] = {}
+    for line in lines:
+        if line.stock_taken:
+            wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    short = await repo.take_stock(tx.conn, wanted) if wanted else {}
+    if short:
+        raise Conflict(
+            "Some items are not in stock in those numbers.",
+            code="out_of_stock",
+            details={
+                "items": [
+                    {"product_id": product_id, "wanted": wanted[product_id], "left": left}
+                    for product_id, left in sorted(short.items())
+                ]
+            },
+        )
+
+
+async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idempotency.Attempt) -> tuple[int, Any]:
+    """Make an order: 201 with it, the same answer for a retry with the same Idempotency-Key."""
+    counter = data.items is not None
+    if data.customer_id is not None and not counter:
+        raise _field_error("A customer is named only on a counter order (with `items`).", "customer_id", "not_counter")
+    if counter and not _is_staff(actor, data.shop_id):
+        raise Forbidden("Only the shop's staff ring up orders at the counter.")
+
+    async def work(tx: Tx) -> repo.Order:
+        shop = await places.shop_of(tx.conn, data.shop_id)
+        if shop is None:
+            raise NotFound("No such shop.")
+        mall = await places.mall_of(tx.conn, shop.mall_id)
+        assert mall is not None, "a shop's mall exists"
+        wanted = data.items if data.items is not None else await _lines_from_cart(tx, actor, data.shop_id)
+        lines = await _priced(tx, data.shop_id, wanted)
+        await _take_stock(tx, lines)
+        subtotal = sum(line.unit_price * line.quantity for line in lines)
+        offer = await offers.best_running_at(tx.conn, data.shop_id)
+        percent = offer.discount_percent if offer else 0
+        discount = pricing.share(subtotal, percent * 100)
+        rate = (await config.settings_at(tx.conn, data.shop_id)).tax_rate_bp
+        tax = pricing.share(subtotal - discount, rate)
+        order_id = await repo.insert(
+            tx.conn,
+            fields={
+                "shop_id": data.shop_id,
+                "customer_id": data.customer_id if counter else actor.user_id,
+                "placed_by": actor.user_id,
+                "channel": "counter" if counter else "online",
+                "currency": mall.currency,
+                "subtotal": subtotal,
+                "offer_id": offer.id if offer else None,
+                "discount_percent": percent,
+                "discount": discount,
+                "tax_rate_bp": rate,
+                "tax": tax,
+                "total": subtotal - discount + tax,
+                "note": data.note,
+            },
+            lines=lines,
+            actor_id=actor.user_id,
+        )
+        if not counter:
+            await cart_repo.clear(tx.conn, user_id=actor.user_id, shop_id=data.shop_id)
+        order = await repo.get(tx.conn, order_id)
+        assert order is not None, "written in this transaction"
+        _announce(ctx, tx, "order_created", order)
+        return order
+
+    async with ctx.db.transaction() as tx:
+        try:
+            return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
+        except asyncpg.ForeignKeyViolationError:
+            raise _field_error("No such customer.", "customer_id", "unknown_customer") from None
+
+
+def _may_see(actor: Principal, order: repo.Order) -> bool:
+    return order.customer_id == actor.user_id or _is_staff(actor, order.shop_id)
+
+
+async def get_order(ctx: AppState, *, actor: Principal, order_id: uuid.UUID) -> repo.Order:
+    async with ctx.db.connection() as conn:
+        order = await repo.get(conn, order_id)
+    if order is None or not _may_see(actor, order):
+        raise NotFound("No such order.")
+    return order
+
+
+async def list_orders(ctx: AppState, *, actor: Principal, q: OrdersQuery) -> dict[str, Any]:
+    """A shop's orders for its staff (with `shop_id`), else the caller's own; days on the shop's mall's clock,
+    or in UTC for a customer's own across shops."""
+    zone: dt.tzinfo = dt.UTC
+    async with ctx.db.connection() as conn:
+        if q.shop_id is not None:
+            shop = await places.shop_of(conn, q.shop_id)
+            if shop is None:
+                raise NotFound("No such shop.")
+            mall = await places.mall_of(conn, shop.mall_id)
+            assert mall is not None, "a shop's mall exists"
+            zone = zoneinfo.ZoneInfo(mall.timezone)
+        if q.from_ is not None and q.to is not None and q.to < q.from_:
+            raise _field_error("`to` may not be before `from`.", "to", "invalid_range")
+        staff = q.shop_id is not None and _is_staff(actor, q.shop_id)
+        items = await repo.list_orders(
+            conn,
+            shop_id=q.shop_id,
+            customer_id=None if staff else actor.user_id,
+            status=q.status,
+            since=dt.datetime.combine(q.from_, dt.time(), zone) if q.from_ else None,
+            until=dt.datetime.combine(q.to + dt.timedelta(days=1), dt.time(), zone) if q.to else None,
+            after=decode_cursor(q.cursor),
+            limit=q.limit,
+        )
+    return page(items, q.limit, lambda o: (o.created_at, o.id))
+
+
+async def move(
+    ctx: AppState, *, actor: Principal, order_id: uuid.UUID, data: StatusIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
+    """Move an order along (409 `invalid_move` for a move its status does not allow, 403 for one the caller
+    may not make); a cancellation gives the stock back."""
+    async with ctx.db.transaction() as tx:
+        order = await repo.get(tx.conn, order_id, lock=True)
+        if order is None or not _may_see(actor, order):
+            raise NotFound("No such order.")
+
+        async def work(tx: Tx) -> repo.Order:
+            step = (order.status, data.to)
+            allowed = (_is_staff(actor, order.shop_id) and step in STAFF_MOVES) or (
+                order.customer_id == actor.user_id and step in CUSTOMER_MOVES
+            )
+            if step not in STAFF_MOVES:
+                raise Conflict(
+                    f"An order that is {order.status} cannot become {data.to}.",
+                    code="invalid_move",
+                    details={
+                        "status": order.status,
+                        "allowed": sorted(to for (at, to) in STAFF_MOVES if at == order.status),
+                    },
+                )
+            if not allowed:
+                raise Forbidden("You may not make this move.")
+            moved = await repo.move(
+                tx.conn, order_id=order_id, expected=order.status, to=data.to, actor_id=actor.user_id, note=data.note
+            )
+            assert moved, "the order is locked in this transaction"
+            if data.to == "cancelled":
+                await repo.return_stock(tx.conn, order_id)
+            updated = await repo.get(tx.conn, order_id)
+            assert updated is not None, "found in this transaction"
+            _announce(ctx, tx, "order_status_changed", updated)
+            return updated
+
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=200, work=work)
+
+
+async def pay(
+    ctx: AppState, *, actor: Principal, order_id: uuid.UUID, data: PaymentIn, attempt: idempotency.Attempt
+) -> tuple[int, Any]:
+    """Staff record a cash or card payment of a pending order's total; the order is paid."""
+    async with ctx.db.transaction() as tx:
+        order = await repo.get(tx.conn, order_id, lock=True)
+        if order is None or not _may_see(actor, order):
+            raise NotFound("No such order.")
+        if not _is_staff(actor, order.shop_id):
+            raise Forbidden("Only the shop's staff record payments.")
+
+        async def work(tx: Tx) -> repo.Payment:
+            if order.status != "pending":
+                raise Conflict(f"The order is {order.status}, not waiting for payment.", code="not_payable")
+            if data.amount != order.total:
+                raise Unprocessable(
+                    "The amount must be the order's total.",
+                    code="amount_mismatch",
+                    details=[{"field": "amount", "message": f"the total is {order.total}", "type": "amount_mismatch"}],
+                )
+            payment = await repo.insert_payment(
+                tx.conn, order=order, method=data.method, amount=data.amount, by=actor.user_id
+            )
+            assert payment is not None, "a pending order has no payment"
+            await repo.move(
+                tx.conn, order_id=order_id, expected="pending", to="paid", actor_id=actor.user_id, note=None
+            )
+            await audit.record(
+                tx.conn, actor_id=actor.user_id, action="payment.recorded", resource_type="order", resource_id=order_id
+            )
+            updated = await repo.get(tx.conn, order_id)
+            assert updated is not None, "found in this transaction"
+            _announce(ctx, tx, "payment_received", updated)
+            _announce(ctx, tx, "order_status_changed", updated)
+            return payment
+
+        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
