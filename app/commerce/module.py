@@ -9,13 +9,15 @@ from app.commerce.catalogue.routes import routes as catalogue_routes
 from app.commerce.config.routes import routes as config_routes
 from app.commerce.orders import repo as orders_repo
 from app.commerce.orders.routes import routes as order_routes
+from app.commerce.reviews.routes import routes as review_routes
+from app.commerce.sales.routes import routes as sales_routes
 from app.mall.places.service import SHOP_SCOPE
 from app.platform.modules import DomainModule, EventType, Tag
 from app.platform.realtime.rooms import USER
 
 MODULE = DomainModule(
     name="commerce",
-    routes=[*catalogue_routes, *cart_routes, *order_routes, *config_routes],
+    routes=[*catalogue_routes, *review_routes, *cart_routes, *order_routes, *sales_routes, *config_routes],
     tags=[
         Tag("catalogue", "A shop's categories and products: choices, stock, search"),
         Tag("cart", "What a customer means to order at a shop, priced as it is now"),

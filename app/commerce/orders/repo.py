@@ -205,6 +205,16 @@ async def move(
     return bool(moved)
 
 
+async def received(conn: asyncpg.Connection, *, customer_id: uuid.UUID, product_id: uuid.UUID) -> bool:
+    """Whether the customer has a completed order with this product in it."""
+    return await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM orders o JOIN order_items i ON i.order_id = o.id
+                          WHERE o.customer_id = $1 AND o.status = 'completed' AND i.product_id = $2)""",
+        customer_id,
+        product_id,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Payment:
     id: uuid.UUID

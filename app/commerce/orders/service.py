@@ -166,6 +166,11 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
             raise _field_error("No such customer.", "customer_id", "unknown_customer") from None
 
 
+async def received(conn: asyncpg.Connection, *, customer_id: uuid.UUID, product_id: uuid.UUID) -> bool:
+    """For reviews: only a customer who received a product reviews it."""
+    return await repo.received(conn, customer_id=customer_id, product_id=product_id)
+
+
 def _may_see(actor: Principal, order: repo.Order) -> bool:
     return order.customer_id == actor.user_id or _is_staff(actor, order.shop_id)
 

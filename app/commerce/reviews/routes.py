@@ -1,0 +1,45 @@
+"""HTTP handlers for product reviews."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.commerce.reviews import repo, service
+from app.commerce.reviews.schemas import ReviewIn
+from app.identity.current import principal
+from app.platform.http import json, parse_body, parse_query, path_uuid
+from app.platform.openapi import doc
+from app.platform.pagination import PageQuery, decode_cursor
+from app.platform.state import app_state
+
+
+@doc(summary="A product's reviews, newest first", query=PageQuery, tag="catalogue")
+async def list_reviews(request: Request) -> Response:
+    caller = await principal(request)
+    q = parse_query(request, PageQuery)
+    found = await service.reviews(
+        app_state(request), actor=caller, product_id=path_uuid(request), after=decode_cursor(q.cursor), limit=q.limit
+    )
+    return json(found)
+
+
+@doc(
+    summary="Review a product you received (once)",
+    body=ReviewIn,
+    response=repo.Review,
+    status=201,
+    tag="catalogue",
+    errors=(409,),
+)
+async def review_product(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, ReviewIn)
+    return json(await service.review(app_state(request), actor=caller, product_id=path_uuid(request), data=data), 201)
+
+
+routes = [
+    Route("/v1/products/{id}/reviews", list_reviews, methods=["GET"]),
+    Route("/v1/products/{id}/reviews", review_product, methods=["POST"]),
+]
