@@ -7,6 +7,8 @@ import uuid
 
 from app.commerce.catalogue import service as catalogue
 from app.commerce.catalogue.schemas import CategoryIn, GroupIn, OptionIn, ProductIn, ProductsQuery
+from app.commerce.inventory import service as inventory
+from app.commerce.inventory.schemas import ItemIn, RecipeIn, RecipeLineIn
 from app.identity import demo as identity_demo
 from app.identity import service as identity
 from app.identity.schemas import RoleAssignmentIn
@@ -65,6 +67,23 @@ MENU = {
     ],
 }
 MANAGER = ("shop-manager@demo.example.com", "Farah (shop manager)")
+# The cafe's ingredients (name, unit, on hand, reorder threshold) and what its drinks use of them
+# (product, option or None, ingredient, amount).
+PANTRY = [
+    ("Milk", "ml", 20000, 3000),
+    ("Oat milk", "ml", 5000, 1000),
+    ("Coffee beans", "g", 5000, 1000),
+    ("Tea leaves", "g", 1000, 200),
+]
+RECIPES = [
+    ("Cappuccino", None, "Milk", 150),
+    ("Cappuccino", None, "Coffee beans", 18),
+    ("Cappuccino", "Oat", "Oat milk", 150),
+    ("Cold brew", None, "Coffee beans", 25),
+    ("Masala chai", None, "Tea leaves", 8),
+    ("Masala chai", None, "Milk", 100),
+    ("Masala chai", "Oat", "Oat milk", 100),
+]
 
 
 async def seed(ctx: AppState) -> list[DemoAccount]:
@@ -96,8 +115,9 @@ async def _stock(ctx: AppState, admin: Principal, shop_id: uuid.UUID, items: lis
         categories[name] = await catalogue.create_category(
             ctx, actor=admin, shop_id=shop_id, data=CategoryIn(name=name, position=position)
         )
+    made = {}
     for category, name, description, brand, price, stock, groups in items:
-        await catalogue.create_product(
+        _, made[name] = await catalogue.create_product(
             ctx,
             actor=admin,
             data=ProductIn(
@@ -112,3 +132,25 @@ async def _stock(ctx: AppState, admin: Principal, shop_id: uuid.UUID, items: lis
             ),
             attempt=UNKEYED,
         )
+    if any(product in made for product, *_ in RECIPES):
+        await _pantry(ctx, admin, shop_id, made)
+
+
+async def _pantry(ctx: AppState, admin: Principal, shop_id: uuid.UUID, menu: dict) -> None:
+    """The cafe's ingredients, and the recipes of its drinks."""
+    pantry = {}
+    for name, unit, quantity, threshold in PANTRY:
+        pantry[name] = await inventory.create_item(
+            ctx,
+            actor=admin,
+            shop_id=shop_id,
+            data=ItemIn(name=name, unit=unit, quantity=quantity, reorder_threshold=threshold, supplier="Nilgiri Dairy"),
+        )
+    for product in dict.fromkeys(r[0] for r in RECIPES):
+        options = {o.name: o.id for g in menu[product].modifier_groups for o in g.options}
+        lines = [
+            RecipeLineIn(item_id=pantry[item].id, amount=amount, option_id=options[option] if option else None)
+            for name, option, item, amount in RECIPES
+            if name == product
+        ]
+        await inventory.set_recipe(ctx, actor=admin, product_id=menu[product].id, data=RecipeIn(lines=lines))

@@ -7,6 +7,8 @@ from app.commerce import demo
 from app.commerce.cart.routes import routes as cart_routes
 from app.commerce.catalogue.routes import routes as catalogue_routes
 from app.commerce.config.routes import routes as config_routes
+from app.commerce.inventory import repo as inventory_repo
+from app.commerce.inventory.routes import routes as inventory_routes
 from app.commerce.orders import repo as orders_repo
 from app.commerce.orders.routes import routes as order_routes
 from app.commerce.reviews.routes import routes as review_routes
@@ -17,11 +19,20 @@ from app.platform.realtime.rooms import USER
 
 MODULE = DomainModule(
     name="commerce",
-    routes=[*catalogue_routes, *review_routes, *cart_routes, *order_routes, *sales_routes, *config_routes],
+    routes=[
+        *catalogue_routes,
+        *review_routes,
+        *cart_routes,
+        *order_routes,
+        *inventory_routes,
+        *sales_routes,
+        *config_routes,
+    ],
     tags=[
         Tag("catalogue", "A shop's categories and products: choices, stock, search"),
         Tag("cart", "What a customer means to order at a shop, priced as it is now"),
         Tag("orders", "Orders priced by the server, stock taken with them, followed live; payments; configuration"),
+        Tag("inventory", "A shop's ingredients, the recipes that use them, and the ledger of every change"),
     ],
     events=[
         EventType(
@@ -29,6 +40,7 @@ MODULE = DomainModule(
         ),
         EventType("order_status_changed", (SHOP_SCOPE, USER), orders_repo.Order, "An order moved on, or was cancelled"),
         EventType("payment_received", (SHOP_SCOPE, USER), orders_repo.Order, "An order was paid"),
+        EventType("stock_low", (SHOP_SCOPE,), inventory_repo.Item, "An ingredient fell to its reorder threshold"),
     ],
     seed_demo=demo.seed,
 )

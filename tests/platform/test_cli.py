@@ -66,6 +66,15 @@ async def _the_demo_mall_works(api: Api, first: str, again: str) -> None:
     assert latest.status_code in (200, 201), latest.text
     stale = await api.client.post("/v1/model-issues", json=detection, headers={"x-api-key": _camera_key(first)})
     assert stale.status_code == 401
+    manager = await api.login("shop-manager@demo.example.com", "demo-password-1")
+    menus = {
+        shop["id"]: (await api.get("/v1/products", manager, params={"shop_id": shop["id"], "q": "cappuccino"})).json()
+        for shop in (await api.get("/v1/profile/me", manager)).json()["shops"]
+    }
+    ((cafe, menu),) = [(shop_id, found["items"]) for shop_id, found in menus.items() if found["items"]]
+    assert [g["name"] for g in menu[0]["modifier_groups"]] == ["Size", "Milk", "Extras"]
+    pantry = (await api.get(f"/v1/shops/{cafe}/inventory", manager)).json()["items"]
+    assert {i["name"] for i in pantry} == {"Milk", "Oat milk", "Coffee beans", "Tea leaves"}
 
 
 async def test_create_admin_makes_an_admin_who_can_sign_in(settings, api: Api) -> None:

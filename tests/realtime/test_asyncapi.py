@@ -98,6 +98,8 @@ async def _flows(api: Api, admin: User) -> list[str]:
     paid = await api.post(f"/v1/orders/{order['id']}/payments", {"method": "card", "amount": order["total"]}, admin)
     assert paid.status_code == 201
     assert (await api.post(f"/v1/orders/{order['id']}/status", {"to": "preparing"}, admin)).status_code == 200
+    low = {"name": "Milk", "unit": "ml", "quantity": 50, "reorder_threshold": 100}
+    await api.created(f"/v1/shops/{shop['id']}/inventory", low, admin)
     flats = [f"flat:{flat}" for flat in society.flats]
     return [
         *flats,

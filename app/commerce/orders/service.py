@@ -18,6 +18,7 @@ from app.commerce import pricing
 from app.commerce.cart import repo as cart_repo
 from app.commerce.catalogue import service as catalogue
 from app.commerce.config import service as config
+from app.commerce.inventory import service as inventory
 from app.commerce.orders import repo
 from app.commerce.orders.schemas import OrderIn, OrderLineIn, OrdersQuery, PaymentIn, StatusIn
 from app.mall.offers import service as offers
@@ -152,6 +153,11 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
             lines=lines,
             actor_id=actor.user_id,
         )
+        made_to_order = [
+            (line.product_id, [o["id"] for o in line.options], line.quantity) for line in lines if not line.stock_taken
+        ]
+        if made_to_order:
+            await inventory.take_for_order(ctx, tx, lines=made_to_order, order_id=order_id, actor_id=actor.user_id)
         if not counter:
             await cart_repo.clear(tx.conn, user_id=actor.user_id, shop_id=data.shop_id)
         order = await repo.get(tx.conn, order_id)
@@ -243,6 +249,7 @@ async def move(
             assert moved, "the order is locked in this transaction"
             if data.to == "cancelled":
                 await repo.return_stock(tx.conn, order_id)
+                await inventory.return_for_order(ctx, tx, order_id=order_id, actor_id=actor.user_id)
             updated = await repo.get(tx.conn, order_id)
             assert updated is not None, "found in this transaction"
             _announce(ctx, tx, "order_status_changed", updated)
