@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.commerce import demo
 from app.commerce.cart.routes import routes as cart_routes
+from app.commerce.catalogue import repo as catalogue_repo
 from app.commerce.catalogue.routes import routes as catalogue_routes
 from app.commerce.config.routes import routes as config_routes
 from app.commerce.inventory import repo as inventory_repo
@@ -35,6 +36,7 @@ MODULE = DomainModule(
         Tag("inventory", "A shop's ingredients, the recipes that use them, and the ledger of every change"),
     ],
     events=[
+        EventType("product_updated", (SHOP_SCOPE,), catalogue_repo.Product, "A product was added or changed"),
         EventType(
             "order_created", (SHOP_SCOPE, USER), orders_repo.Order, "An order was placed (to its shop and customer)"
         ),

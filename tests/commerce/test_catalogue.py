@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.commerce.conftest import Shop, product_body
-from tests.helpers import Api, User
+from tests.helpers import Api, User, connect, settle
 
 SIZE = {
     "name": "Size",
@@ -181,3 +181,20 @@ async def test_a_product_created_twice_on_a_retry_is_one_product(api: Api, shop:
     assert {a.status_code for a in answers} == {201} and len({a.json()["id"] for a in answers}) == 1
     listed = await api.get("/v1/products", shop.customer, params={"shop_id": shop.id, "q": "scone"})
     assert len(listed.json()["items"]) == 1
+
+
+async def test_the_shops_screens_hear_of_product_changes(api: Api, server, shop: Shop) -> None:
+    counter = await connect(server.url, shop.employee.access_token)
+    outsider = await connect(server.url, shop.other_manager.access_token)
+    try:
+        assert (await counter.join("shop", shop.id))["ok"] is True
+        assert (await outsider.join("shop", shop.id))["ok"] is False
+        scone = await api.created("/v1/products", product_body(shop.id, "Scone", 6000, stock=4), shop.manager)
+        await _patch(api, f"/v1/products/{scone['id']}", {"price": 6500}, shop.manager)
+        heard = await counter.wait_for("product_updated", count=2)
+        assert [e["data"]["price"] for e in heard] == [6000, 6500]
+        await settle()
+        assert outsider.of("product_updated") == []
+    finally:
+        await counter.close()
+        await outsider.close()

@@ -118,6 +118,7 @@ async def create_product(
         )
         product = await repo.get_product(tx.conn, product_id)
         assert product is not None, "written in this transaction"
+        ctx.outbox.publish(tx, places.room_of_shop(product.shop_id), "product_updated", product)
         return product
 
     async with ctx.db.transaction() as tx:
@@ -165,6 +166,7 @@ async def update_product(ctx: AppState, *, actor: Principal, product_id: uuid.UU
         )
         updated = await repo.get_product(tx.conn, product_id)
         assert updated is not None, "found in this transaction"
+        ctx.outbox.publish(tx, places.room_of_shop(updated.shop_id), "product_updated", updated)
         return updated
 
 
