@@ -10,6 +10,7 @@ from app.commerce.catalogue.routes import routes as catalogue_routes
 from app.commerce.config.routes import routes as config_routes
 from app.commerce.inventory import repo as inventory_repo
 from app.commerce.inventory.routes import routes as inventory_routes
+from app.commerce.loyalty.routes import routes as loyalty_routes
 from app.commerce.orders import repo as orders_repo
 from app.commerce.orders.routes import routes as order_routes
 from app.commerce.reviews.routes import routes as review_routes
@@ -26,6 +27,7 @@ MODULE = DomainModule(
         *cart_routes,
         *order_routes,
         *inventory_routes,
+        *loyalty_routes,
         *sales_routes,
         *config_routes,
     ],

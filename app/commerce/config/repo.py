@@ -4,44 +4,56 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
+
+# What the configuration holds; a shop's row overrides each value it sets.
+COLUMNS = ("tax_rate_bp", "loyalty_earn_bp", "loyalty_redeem_max_bp")
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """What applies at a shop (or everywhere, without one): each value from the shop's row when it sets it,
-    else from the global one."""
+    """What applies at a shop (or everywhere, without one), all in basis points (500 is 5 %): the tax on
+    what an order costs, the share of a paid order that comes back as loyalty points, and the most of an
+    order points may pay for."""
 
     shop_id: uuid.UUID | None
     tax_rate_bp: int
+    loyalty_earn_bp: int
+    loyalty_redeem_max_bp: int
 
 
 async def effective(conn: asyncpg.Connection, shop_id: uuid.UUID | None) -> Settings:
+    merged = ", ".join(f"coalesce(s.{c}, g.{c}, 0) AS {c}" for c in COLUMNS)
     row = await conn.fetchrow(
-        """SELECT coalesce(s.tax_rate_bp, g.tax_rate_bp, 0) AS tax_rate_bp
-           FROM commerce_config g LEFT JOIN commerce_config s ON s.shop_id = $1
-           WHERE g.shop_id IS NULL""",
+        f"""SELECT {merged} FROM commerce_config g LEFT JOIN commerce_config s ON s.shop_id = $1
+            WHERE g.shop_id IS NULL""",
         shop_id,
     )
-    return Settings(shop_id, row["tax_rate_bp"])
+    return Settings(shop_id, **dict(row))
 
 
-async def set_global(conn: asyncpg.Connection, *, tax_rate_bp: int, by: uuid.UUID) -> None:
+async def set_global(conn: asyncpg.Connection, *, changes: dict[str, Any], by: uuid.UUID) -> None:
+    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
     await conn.execute(
-        "UPDATE commerce_config SET tax_rate_bp = $1, updated_by = $2, updated_at = now() WHERE shop_id IS NULL",
-        tax_rate_bp,
+        f"UPDATE commerce_config SET {sets}, updated_by = $1, updated_at = now() WHERE shop_id IS NULL",
         by,
+        *changes.values(),
     )
 
 
-async def set_for_shop(conn: asyncpg.Connection, *, shop_id: uuid.UUID, tax_rate_bp: int | None, by: uuid.UUID) -> None:
-    """A shop's override (None: the global value applies again)."""
+async def set_for_shop(conn: asyncpg.Connection, *, shop_id: uuid.UUID, changes: dict[str, Any], by: uuid.UUID) -> None:
+    """A shop's overrides (a None value: the global one applies again)."""
     await conn.execute(
-        """INSERT INTO commerce_config (shop_id, tax_rate_bp, updated_by) VALUES ($1, $2, $3)
-           ON CONFLICT (shop_id) DO UPDATE
-               SET tax_rate_bp = excluded.tax_rate_bp, updated_by = excluded.updated_by, updated_at = now()""",
+        "INSERT INTO commerce_config (shop_id, updated_by) VALUES ($1, $2) ON CONFLICT (shop_id) DO NOTHING",
         shop_id,
-        tax_rate_bp,
         by,
+    )
+    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=3))
+    await conn.execute(
+        f"UPDATE commerce_config SET {sets}, updated_by = $2, updated_at = now() WHERE shop_id = $1",
+        shop_id,
+        by,
+        *changes.values(),
     )

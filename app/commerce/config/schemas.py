@@ -22,3 +22,5 @@ class ConfigPatch(Body):
 
     shop_id: uuid.UUID | None = None
     tax_rate_bp: Rate | None = None
+    loyalty_earn_bp: Rate | None = Field(default=None, description="The share of a paid order earned as points")
+    loyalty_redeem_max_bp: Rate | None = Field(default=None, description="The most of an order points may pay")

@@ -1,5 +1,5 @@
-"""The commerce configuration (the tax rate, as of now): global values with per-shop overrides; anyone
-signed in reads what applies, admins change it, and every change is audited."""
+"""The commerce configuration (the tax rate and the loyalty rates): global values with per-shop overrides;
+anyone signed in reads what applies, admins change it, and every change is audited."""
 
 from __future__ import annotations
 
@@ -30,20 +30,22 @@ async def read(ctx: AppState, *, shop_id: uuid.UUID | None) -> repo.Settings:
 
 async def change(ctx: AppState, *, actor: Principal, data: ConfigPatch) -> repo.Settings:
     require_admin(actor)
+    changes = {name: getattr(data, name) for name in data.model_fields_set if name in repo.COLUMNS}
     async with ctx.db.transaction() as tx:
         if data.shop_id is None:
-            if "tax_rate_bp" in data.model_fields_set:
-                if data.tax_rate_bp is None:
-                    raise Unprocessable(
-                        "The global tax rate cannot be left unset.",
-                        details=[{"field": "tax_rate_bp", "message": "required globally", "type": "missing"}],
-                    )
-                await repo.set_global(tx.conn, tax_rate_bp=data.tax_rate_bp, by=actor.user_id)
+            unset = sorted(name for name, value in changes.items() if value is None)
+            if unset:
+                raise Unprocessable(
+                    "A global value cannot be left unset.",
+                    details=[{"field": name, "message": "required globally", "type": "missing"} for name in unset],
+                )
+            if changes:
+                await repo.set_global(tx.conn, changes=changes, by=actor.user_id)
         else:
             if await places.shop_of(tx.conn, data.shop_id) is None:
                 raise NotFound("No such shop.")
-            if "tax_rate_bp" in data.model_fields_set:
-                await repo.set_for_shop(tx.conn, shop_id=data.shop_id, tax_rate_bp=data.tax_rate_bp, by=actor.user_id)
+            if changes:
+                await repo.set_for_shop(tx.conn, shop_id=data.shop_id, changes=changes, by=actor.user_id)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,

@@ -45,7 +45,9 @@ class Order:
     discount: int
     tax_rate_bp: int
     tax: int
+    points_redeemed: int
     total: int
+    points_earned: int
     note: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -65,7 +67,7 @@ class NewLine:
 
 
 _ORDER = """id, shop_id, customer_id, placed_by, channel, status, currency, subtotal, offer_id, discount_percent,
-    discount, tax_rate_bp, tax, total, note, created_at, updated_at"""
+    discount, tax_rate_bp, tax, points_redeemed, total, points_earned, note, created_at, updated_at"""
 
 
 def _order(row: asyncpg.Record) -> Order:
@@ -203,6 +205,10 @@ async def move(
         note,
     )
     return bool(moved)
+
+
+async def set_points_earned(conn: asyncpg.Connection, order_id: uuid.UUID, points: int) -> None:
+    await conn.execute("UPDATE orders SET points_earned = $2 WHERE id = $1", order_id, points)
 
 
 async def received(conn: asyncpg.Connection, *, customer_id: uuid.UUID, product_id: uuid.UUID) -> bool:

@@ -32,6 +32,9 @@ class OrderIn(Body):
     shop_id: uuid.UUID
     items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=100)] | None = None
     customer_id: uuid.UUID | None = None
+    redeem_points: Annotated[int, Field(ge=0, le=10**12), JSON_INTEGER] = Field(
+        default=0, description="Loyalty points to pay with (the customer's, at this shop); one is a minor unit"
+    )
     note: Note | None = None
 
 

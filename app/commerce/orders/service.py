@@ -19,6 +19,7 @@ from app.commerce.cart import repo as cart_repo
 from app.commerce.catalogue import service as catalogue
 from app.commerce.config import service as config
 from app.commerce.inventory import service as inventory
+from app.commerce.loyalty import service as loyalty
 from app.commerce.orders import repo
 from app.commerce.orders.schemas import OrderIn, OrderLineIn, OrdersQuery, PaymentIn, StatusIn
 from app.mall.offers import service as offers
@@ -117,6 +118,8 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
         raise _field_error("A customer is named only on a counter order (with `items`).", "customer_id", "not_counter")
     if counter and not _is_staff(actor, data.shop_id):
         raise Forbidden("Only the shop's staff ring up orders at the counter.")
+    if data.redeem_points and counter and data.customer_id is None:
+        raise _field_error("Points are a customer's: name the customer.", "redeem_points", "no_customer")
 
     async def work(tx: Tx) -> repo.Order:
         shop = await places.shop_of(tx.conn, data.shop_id)
@@ -125,19 +128,28 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
         mall = await places.mall_of(tx.conn, shop.mall_id)
         assert mall is not None, "a shop's mall exists"
         wanted = data.items if data.items is not None else await _lines_from_cart(tx, actor, data.shop_id)
+        customer = data.customer_id if counter else actor.user_id
         lines = await _priced(tx, data.shop_id, wanted)
         await _take_stock(tx, lines)
         subtotal = sum(line.unit_price * line.quantity for line in lines)
         offer = await offers.best_running_at(tx.conn, data.shop_id)
         percent = offer.discount_percent if offer else 0
         discount = pricing.share(subtotal, percent * 100)
-        rate = (await config.settings_at(tx.conn, data.shop_id)).tax_rate_bp
-        tax = pricing.share(subtotal - discount, rate)
+        settings = await config.settings_at(tx.conn, data.shop_id)
+        points = data.redeem_points
+        if points > (most := pricing.share(subtotal - discount, settings.loyalty_redeem_max_bp)):
+            raise Unprocessable(
+                f"Points may pay for at most {most} of this order.",
+                code="too_many_points",
+                details=[{"field": "redeem_points", "message": f"at most {most}", "type": "less_than_equal"}],
+            )
+        rate = settings.tax_rate_bp
+        tax = pricing.share(subtotal - discount - points, rate)
         order_id = await repo.insert(
             tx.conn,
             fields={
                 "shop_id": data.shop_id,
-                "customer_id": data.customer_id if counter else actor.user_id,
+                "customer_id": customer,
                 "placed_by": actor.user_id,
                 "channel": "counter" if counter else "online",
                 "currency": mall.currency,
@@ -147,7 +159,8 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
                 "discount": discount,
                 "tax_rate_bp": rate,
                 "tax": tax,
-                "total": subtotal - discount + tax,
+                "points_redeemed": points,
+                "total": subtotal - discount - points + tax,
                 "note": data.note,
             },
             lines=lines,
@@ -158,6 +171,8 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
         ]
         if made_to_order:
             await inventory.take_for_order(ctx, tx, lines=made_to_order, order_id=order_id, actor_id=actor.user_id)
+        if points:
+            await loyalty.spend(tx.conn, user_id=customer, shop_id=data.shop_id, points=points, order_id=order_id)
         if not counter:
             await cart_repo.clear(tx.conn, user_id=actor.user_id, shop_id=data.shop_id)
         order = await repo.get(tx.conn, order_id)
@@ -250,6 +265,15 @@ async def move(
             if data.to == "cancelled":
                 await repo.return_stock(tx.conn, order_id)
                 await inventory.return_for_order(ctx, tx, order_id=order_id, actor_id=actor.user_id)
+                if order.customer_id is not None:
+                    await loyalty.undo(
+                        tx.conn,
+                        user_id=order.customer_id,
+                        shop_id=order.shop_id,
+                        spent=order.points_redeemed,
+                        earned=order.points_earned,
+                        order_id=order_id,
+                    )
             updated = await repo.get(tx.conn, order_id)
             assert updated is not None, "found in this transaction"
             _announce(ctx, tx, "order_status_changed", updated)
@@ -285,6 +309,13 @@ async def pay(
             await repo.move(
                 tx.conn, order_id=order_id, expected="pending", to="paid", actor_id=actor.user_id, note=None
             )
+            if order.customer_id is not None:
+                settings = await config.settings_at(tx.conn, order.shop_id)
+                if earned := pricing.share(order.total, settings.loyalty_earn_bp):
+                    await loyalty.earn(
+                        tx.conn, user_id=order.customer_id, shop_id=order.shop_id, points=earned, order_id=order_id
+                    )
+                    await repo.set_points_earned(tx.conn, order_id, earned)
             await audit.record(
                 tx.conn, actor_id=actor.user_id, action="payment.recorded", resource_type="order", resource_id=order_id
             )
