@@ -1,8 +1,9 @@
 """Orders: a customer orders their cart, or the counter rings up a walk-in; the server prices every line
-(options, the mall's running offer, the tax rate configured), takes the stock in the same transaction
-(never below zero: of many orders for the last units, exactly as many succeed as there are units), and
-the order keeps the prices it was made with. Staff move it through the kitchen; a customer may cancel it
-while it is pending; a cancelled order gives its stock back. The shop's room and the customer hear of it.
+(options, the mall's running offer, loyalty points spent, the tax rate configured), takes the stock and
+the ingredients in the same transaction (never below zero: of many orders for the last units, exactly as
+many succeed as there are units), and the order keeps the prices it was made with. Staff move it through
+the kitchen and record its payment (which earns points); a customer may cancel it while it is pending; a
+cancelled order gives back its stock, ingredients and points. The shop's room and the customer hear of it.
 """
 
 from __future__ import annotations
