@@ -8,6 +8,7 @@ name. Casts (`::uuid`) and quoted text are left alone.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -37,3 +38,9 @@ class Statement:
         if missing or unknown:
             raise TypeError(f"statement arguments: missing {missing}, unknown {unknown}")
         return [values[n] for n in self.names]
+
+
+def assignments(columns: Iterable[str], first: int) -> str:
+    """`a = $first, b = $first+1, ...` for an UPDATE of the given columns (names from a repository's fixed
+    list, never from input), whose values follow the statement's first `first - 1` arguments."""
+    return ", ".join(f"{column} = ${i}" for i, column in enumerate(columns, start=first))

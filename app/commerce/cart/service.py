@@ -45,11 +45,7 @@ class Cart:
 
 
 async def _currency(conn: asyncpg.Connection, shop_id: uuid.UUID) -> str:
-    shop = await places.shop_of(conn, shop_id)
-    if shop is None:
-        raise NotFound("No such shop.")
-    mall = await places.mall_of(conn, shop.mall_id)
-    assert mall is not None, "a shop's mall exists"
+    _, mall = await places.shop_and_mall(conn, shop_id)
     return mall.currency
 
 

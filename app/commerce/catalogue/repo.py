@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from app.platform.sql import assignments
+
 
 @dataclass(frozen=True, slots=True)
 class Category:
@@ -96,7 +98,7 @@ async def categories_of(conn: asyncpg.Connection, shop_id: uuid.UUID) -> list[Ca
 
 async def update_category(conn: asyncpg.Connection, category_id: uuid.UUID, changes: dict[str, Any]) -> Category:
     """Raises UniqueViolationError for a name the shop has."""
-    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+    sets = assignments(changes, 2)
     row = await conn.fetchrow(
         f"UPDATE product_categories SET {sets} WHERE id = $1 RETURNING {_CATEGORY}", category_id, *changes.values()
     )
@@ -122,7 +124,7 @@ async def insert_product(
 
 
 async def update_product(conn: asyncpg.Connection, product_id: uuid.UUID, changes: dict[str, Any]) -> None:
-    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+    sets = assignments(changes, 2)
     await conn.execute(
         f"UPDATE products SET {sets}{', ' if sets else ''}updated_at = now() WHERE id = $1",
         product_id,

@@ -23,13 +23,6 @@ MANAGERS = ("shop_manager",)
 STAFF = ("shop_manager", "employee")
 
 
-async def _shop(conn: asyncpg.Connection, shop_id: uuid.UUID) -> Any:
-    shop = await places.shop_of(conn, shop_id)
-    if shop is None:
-        raise NotFound("No such shop.")
-    return shop
-
-
 async def _category_of_shop(conn: asyncpg.Connection, category_id: uuid.UUID | None, shop_id: uuid.UUID) -> None:
     if category_id is None:
         return
@@ -44,7 +37,7 @@ async def _category_of_shop(conn: asyncpg.Connection, category_id: uuid.UUID | N
 
 async def create_category(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID, data: CategoryIn) -> repo.Category:
     async with ctx.db.transaction() as tx:
-        await _shop(tx.conn, shop_id)
+        await places.existing_shop(tx.conn, shop_id)
         require(actor, MANAGERS, places.SHOP_SCOPE, shop_id)
         category = await repo.insert_category(tx.conn, shop_id=shop_id, name=data.name, position=data.position)
         if category is None:
@@ -61,7 +54,7 @@ async def create_category(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID
 
 async def categories(ctx: AppState, *, shop_id: uuid.UUID) -> list[repo.Category]:
     async with ctx.db.connection() as conn:
-        await _shop(conn, shop_id)
+        await places.existing_shop(conn, shop_id)
         return await repo.categories_of(conn, shop_id)
 
 
@@ -107,8 +100,6 @@ async def create_product(
     """A product of a shop the caller manages, priced in its mall's currency."""
 
     async def work(tx: Tx) -> repo.Product:
-        mall = await places.mall_of(tx.conn, shop.mall_id)
-        assert mall is not None, "a shop's mall exists"
         await _category_of_shop(tx.conn, data.category_id, data.shop_id)
         fields = data.model_dump(include=set(repo.PRODUCT_COLUMNS))
         product_id = await repo.insert_product(tx.conn, shop_id=data.shop_id, currency=mall.currency, fields=fields)
@@ -122,7 +113,7 @@ async def create_product(
         return product
 
     async with ctx.db.transaction() as tx:
-        shop = await _shop(tx.conn, data.shop_id)
+        _, mall = await places.shop_and_mall(tx.conn, data.shop_id)
         require(actor, MANAGERS, places.SHOP_SCOPE, data.shop_id)
         return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
@@ -211,7 +202,7 @@ async def search(ctx: AppState, *, actor: Principal, q: ProductsQuery) -> dict[s
     position = decode_position(q.cursor, _same(sort), _KEY_KINDS[order.sql_type], uuid.UUID)
     active = q.active if _sees_all(actor, q.shop_id) else True
     async with ctx.db.connection() as conn:
-        await _shop(conn, q.shop_id)
+        await places.existing_shop(conn, q.shop_id)
         found = await repo.search(
             conn,
             shop_id=q.shop_id,

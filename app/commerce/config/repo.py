@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 
+from app.platform.sql import assignments
+
 # What the configuration holds; a shop's row overrides each value it sets.
 COLUMNS = ("tax_rate_bp", "loyalty_earn_bp", "loyalty_redeem_max_bp")
 
@@ -35,7 +37,7 @@ async def effective(conn: asyncpg.Connection, shop_id: uuid.UUID | None) -> Sett
 
 
 async def set_global(conn: asyncpg.Connection, *, changes: dict[str, Any], by: uuid.UUID) -> None:
-    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+    sets = assignments(changes, 2)
     await conn.execute(
         f"UPDATE commerce_config SET {sets}, updated_by = $1, updated_at = now() WHERE shop_id IS NULL",
         by,
@@ -50,7 +52,7 @@ async def set_for_shop(conn: asyncpg.Connection, *, shop_id: uuid.UUID, changes:
         shop_id,
         by,
     )
-    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=3))
+    sets = assignments(changes, 3)
     await conn.execute(
         f"UPDATE commerce_config SET {sets}, updated_by = $2, updated_at = now() WHERE shop_id = $1",
         shop_id,

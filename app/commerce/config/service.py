@@ -11,7 +11,7 @@ from app.commerce.config import repo
 from app.commerce.config.schemas import ConfigPatch
 from app.mall.places import service as places
 from app.platform import audit
-from app.platform.http import NotFound, Unprocessable
+from app.platform.http import Unprocessable
 from app.platform.security.permissions import Principal, require_admin
 from app.platform.state import AppState
 
@@ -23,8 +23,8 @@ async def settings_at(conn: asyncpg.Connection, shop_id: uuid.UUID | None) -> re
 
 async def read(ctx: AppState, *, shop_id: uuid.UUID | None) -> repo.Settings:
     async with ctx.db.connection() as conn:
-        if shop_id is not None and await places.shop_of(conn, shop_id) is None:
-            raise NotFound("No such shop.")
+        if shop_id is not None:
+            await places.existing_shop(conn, shop_id)
         return await repo.effective(conn, shop_id)
 
 
@@ -42,8 +42,7 @@ async def change(ctx: AppState, *, actor: Principal, data: ConfigPatch) -> repo.
             if changes:
                 await repo.set_global(tx.conn, changes=changes, by=actor.user_id)
         else:
-            if await places.shop_of(tx.conn, data.shop_id) is None:
-                raise NotFound("No such shop.")
+            await places.existing_shop(tx.conn, data.shop_id)
             if changes:
                 await repo.set_for_shop(tx.conn, shop_id=data.shop_id, changes=changes, by=actor.user_id)
         await audit.record(

@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from app.platform.sql import assignments
+
 
 @dataclass(frozen=True, slots=True)
 class Item:
@@ -79,7 +81,7 @@ async def items_of(conn: asyncpg.Connection, shop_id: uuid.UUID) -> list[Item]:
 
 async def update_item(conn: asyncpg.Connection, item_id: uuid.UUID, changes: dict[str, Any]) -> Item:
     """Raises UniqueViolationError for a name the shop has."""
-    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+    sets = assignments(changes, 2)
     row = await conn.fetchrow(
         f"UPDATE inventory_items SET {sets}{', ' if sets else ''}updated_at = now() WHERE id = $1 RETURNING {_ITEM}",
         item_id,

@@ -28,8 +28,7 @@ STAFF = ("shop_manager", "employee")
 
 
 async def _shop(conn: asyncpg.Connection, actor: Principal, shop_id: uuid.UUID, roles: tuple[str, ...]) -> None:
-    if await places.shop_of(conn, shop_id) is None:
-        raise NotFound("No such shop.")
+    await places.existing_shop(conn, shop_id)
     require(actor, roles, places.SHOP_SCOPE, shop_id)
 
 

@@ -123,11 +123,7 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
         raise _field_error("Points are a customer's: name the customer.", "redeem_points", "no_customer")
 
     async def work(tx: Tx) -> repo.Order:
-        shop = await places.shop_of(tx.conn, data.shop_id)
-        if shop is None:
-            raise NotFound("No such shop.")
-        mall = await places.mall_of(tx.conn, shop.mall_id)
-        assert mall is not None, "a shop's mall exists"
+        _, mall = await places.shop_and_mall(tx.conn, data.shop_id)
         wanted = data.items if data.items is not None else await _lines_from_cart(tx, actor, data.shop_id)
         customer = data.customer_id if counter else actor.user_id
         lines = await _priced(tx, data.shop_id, wanted)
@@ -211,11 +207,7 @@ async def list_orders(ctx: AppState, *, actor: Principal, q: OrdersQuery) -> dic
     zone: dt.tzinfo = dt.UTC
     async with ctx.db.connection() as conn:
         if q.shop_id is not None:
-            shop = await places.shop_of(conn, q.shop_id)
-            if shop is None:
-                raise NotFound("No such shop.")
-            mall = await places.mall_of(conn, shop.mall_id)
-            assert mall is not None, "a shop's mall exists"
+            _, mall = await places.shop_and_mall(conn, q.shop_id)
             zone = zoneinfo.ZoneInfo(mall.timezone)
         if q.from_ is not None and q.to is not None and q.to < q.from_:
             raise _field_error("`to` may not be before `from`.", "to", "invalid_range")

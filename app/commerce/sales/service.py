@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from app.commerce.sales import repo
 from app.mall.places import service as places
-from app.platform.http import Forbidden, NotFound, Unprocessable
+from app.platform.http import Forbidden, Unprocessable
 from app.platform.security.permissions import Principal
 from app.platform.state import AppState
 
@@ -39,16 +39,12 @@ async def sales(
     ctx: AppState, *, actor: Principal, shop_id: uuid.UUID, first_day: dt.date | None, last_day: dt.date | None
 ) -> Sales:
     async with ctx.db.connection() as conn:
-        shop = await places.shop_of(conn, shop_id)
-        if shop is None:
-            raise NotFound("No such shop.")
+        shop, mall = await places.shop_and_mall(conn, shop_id)
         if not (
             actor.has("shop_manager", places.SHOP_SCOPE, shop_id)
             or actor.has(places.MALL_ADMINS, places.MALL_SCOPE, shop.mall_id)
         ):
             raise Forbidden("A shop's sales are for its managers and its mall's admins.")
-        mall = await places.mall_of(conn, shop.mall_id)
-        assert mall is not None, "a shop's mall exists"
         zone = zoneinfo.ZoneInfo(mall.timezone)
         last_day = last_day or dt.datetime.now(zone).date()
         first_day = first_day or last_day - dt.timedelta(days=29)

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from app.platform.pagination import Cursor, keyset
+from app.platform.sql import assignments
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ async def update_movie(conn: asyncpg.Connection, movie_id: uuid.UUID, changes: d
     a name the mall has."""
     if not changes:
         return await get_movie(conn, movie_id)
-    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+    sets = assignments(changes, 2)
     row = await conn.fetchrow(f"UPDATE movies SET {sets} WHERE id = $1 RETURNING {_MOVIE}", movie_id, *changes.values())
     return Movie(**dict(row)) if row else None
 

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from app.platform.pagination import Cursor, keyset
+from app.platform.sql import assignments
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,7 @@ async def update(
             wanted,
         )
     if changes:
-        sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+        sets = assignments(changes, 2)
         await conn.execute(f"UPDATE offers SET {sets} WHERE id = $1", offer.id, *changes.values())
     return await get(conn, offer.id)
 

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from app.platform.pagination import Cursor, keyset
+from app.platform.sql import assignments
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,7 @@ async def list_malls(conn: asyncpg.Connection, *, after: Cursor, limit: int) -> 
 
 async def update_mall(conn: asyncpg.Connection, mall_id: uuid.UUID, changes: dict[str, Any]) -> Mall | None:
     """Set the given columns (names from MALL_COLUMNS or the parking_* ones); None for no such mall."""
-    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+    sets = assignments(changes, 2)
     row = await conn.fetchrow(
         f"UPDATE malls SET {sets}{', ' if sets else ''}updated_at = now() WHERE id = $1 RETURNING {_MALL}",
         mall_id,
@@ -167,6 +168,19 @@ async def get_shop(conn: asyncpg.Connection, shop_id: uuid.UUID) -> Shop | None:
     return _shop(row) if row else None
 
 
+_SHOP_NAMES = [c.strip() for c in _SHOP.split(",")]
+_MALL_NAMES = [c.strip() for c in _MALL.split(",")]
+_SHOP_AND_MALL = ", ".join([*(f"s.{c}" for c in _SHOP_NAMES), *(f"m.{c} AS mall_{c}" for c in _MALL_NAMES)])
+
+
+async def get_shop_and_mall(conn: asyncpg.Connection, shop_id: uuid.UUID) -> tuple[Shop, Mall] | None:
+    """A shop and its mall in one round trip."""
+    row = await conn.fetchrow(
+        f"SELECT {_SHOP_AND_MALL} FROM shops s JOIN malls m ON m.id = s.mall_id WHERE s.id = $1", shop_id
+    )
+    return (_shop(row), _mall({c: row[f"mall_{c}"] for c in _MALL_NAMES})) if row else None  # type: ignore[arg-type]
+
+
 async def list_shops(
     conn: asyncpg.Connection, *, mall_id: uuid.UUID, shop_type: str | None, after: Cursor, limit: int
 ) -> list[Shop]:
@@ -185,7 +199,7 @@ async def list_shops(
 
 async def update_shop(conn: asyncpg.Connection, shop_id: uuid.UUID, changes: dict[str, Any]) -> Shop | None:
     """Set the given columns; None for no such shop. Raises UniqueViolationError for a name the mall has."""
-    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
+    sets = assignments(changes, 2)
     row = await conn.fetchrow(
         f"UPDATE shops SET {sets}{', ' if sets else ''}updated_at = now() WHERE id = $1 RETURNING {_SHOP}",
         shop_id,

@@ -202,6 +202,22 @@ async def shop_of(conn: asyncpg.Connection, shop_id: uuid.UUID) -> repo.Shop | N
     return await repo.get_shop(conn, shop_id)
 
 
+async def existing_shop(conn: asyncpg.Connection, shop_id: uuid.UUID) -> repo.Shop:
+    """A shop, for the domains that keep things per shop; 404 for no such shop."""
+    shop = await repo.get_shop(conn, shop_id)
+    if shop is None:
+        raise NotFound("No such shop.")
+    return shop
+
+
+async def shop_and_mall(conn: asyncpg.Connection, shop_id: uuid.UUID) -> tuple[repo.Shop, repo.Mall]:
+    """A shop and its mall (its currency, its clock), for the domains that sell in its shops; 404 for no shop."""
+    found = await repo.get_shop_and_mall(conn, shop_id)
+    if found is None:
+        raise NotFound("No such shop.")
+    return found
+
+
 async def mall_scope(conn: asyncpg.Connection, mall_id: uuid.UUID) -> Scope | None:
     """The mall as a scope roles are held on (None: no such mall)."""
     return Scope(MALL, mall_id) if await repo.mall_exists(conn, mall_id) else None
