@@ -13,6 +13,8 @@ from app.commerce.inventory.routes import routes as inventory_routes
 from app.commerce.loyalty.routes import routes as loyalty_routes
 from app.commerce.orders import repo as orders_repo
 from app.commerce.orders.routes import routes as order_routes
+from app.commerce.payments import repo as payments_repo
+from app.commerce.payments import service as payments
 from app.commerce.reviews.routes import routes as review_routes
 from app.commerce.sales.routes import routes as sales_routes
 from app.mall.places.service import SHOP_SCOPE
@@ -31,6 +33,8 @@ MODULE = DomainModule(
         *sales_routes,
         *config_routes,
     ],
+    jobs=payments.JOBS,
+    webhook_paths=("/v1/payments/stripe/webhook",),
     tags=[
         Tag("catalogue", "A shop's categories and products: choices, stock, search"),
         Tag("cart", "What a customer means to order at a shop, priced as it is now"),
@@ -44,6 +48,12 @@ MODULE = DomainModule(
         ),
         EventType("order_status_changed", (SHOP_SCOPE, USER), orders_repo.Order, "An order moved on, or was cancelled"),
         EventType("payment_received", (SHOP_SCOPE, USER), orders_repo.Order, "An order was paid"),
+        EventType(
+            "refund_updated",
+            (SHOP_SCOPE, USER),
+            payments_repo.Refund,
+            "Money paid online is being given back, was given back, or could not be",
+        ),
         EventType("stock_low", (SHOP_SCOPE,), inventory_repo.Item, "An ingredient fell to its reorder threshold"),
     ],
     seed_demo=demo.seed,

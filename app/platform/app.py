@@ -29,6 +29,7 @@ from app.platform.middleware import ClientIP, RequestMiddleware
 from app.platform.migrations import migrate
 from app.platform.modules import Installed
 from app.platform.notify import LogNotifier, Notifier, WebhookNotifier
+from app.platform.payments import PaymentGateway, StripeGateway
 from app.platform.push import FcmPusher, Pusher, SkippingPusher
 from app.platform.ratelimit import RateLimits
 from app.platform.realtime.hub import Hub
@@ -123,6 +124,17 @@ def _pusher(settings: Settings) -> Pusher:
     return SkippingPusher()
 
 
+def _payments(settings: Settings) -> PaymentGateway | None:
+    if not (settings.stripe_secret_key and settings.stripe_webhook_secret):
+        return None
+    return StripeGateway(
+        settings.stripe_secret_key,
+        settings.stripe_webhook_secret,
+        api_base=settings.stripe_api_base,
+        tolerance=settings.stripe_webhook_tolerance,
+    )
+
+
 def _firebase(settings: Settings) -> FirebaseVerifier | None:
     if not settings.firebase_project_id:
         return None
@@ -174,6 +186,7 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
         firebase=_firebase(settings),
         notifier=_notifier(settings),
         pusher=_pusher(settings),
+        payments=_payments(settings),
         hub=hub,
         outbox=outbox,
         jobs=Jobs(db, settings, [*upkeep.JOBS, *installed.jobs()], [*upkeep.SCHEDULES, *installed.schedules()]),
@@ -231,7 +244,7 @@ def _platform_routes() -> list[BaseRoute]:
 MULTIPART_ENVELOPE = 64 * 1024
 
 
-def _http_app(starlette: Starlette, state: AppState, upload_paths: list[str]) -> ASGIApp:
+def _http_app(starlette: Starlette, state: AppState, installed: Installed) -> ASGIApp:
     """Starlette inside CORS (when origins are configured) inside the request middleware."""
     settings = state.settings
     http_app: ASGIApp = starlette
@@ -248,8 +261,9 @@ def _http_app(starlette: Starlette, state: AppState, upload_paths: list[str]) ->
         http_app,
         client_ip=ClientIP(settings.trusted_proxies),
         max_body=settings.max_body_bytes,
-        larger_bodies={path: settings.upload_max_bytes + MULTIPART_ENVELOPE for path in upload_paths},
+        larger_bodies={path: settings.upload_max_bytes + MULTIPART_ENVELOPE for path in installed.upload_paths()},
         limits=state.limits,
+        unthrottled=installed.webhook_paths(),
     )
 
 
@@ -280,5 +294,5 @@ def build_app(settings: Settings, installed: Installed) -> ASGIApp:
         installed.events(), state.rules.room_types, title="Gatehouse realtime", version=VERSION
     )
     return socketio.ASGIApp(
-        state.hub.sio, other_asgi_app=_http_app(starlette, state, installed.upload_paths()), socketio_path="socket.io"
+        state.hub.sio, other_asgi_app=_http_app(starlette, state, installed), socketio_path="socket.io"
     )

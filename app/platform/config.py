@@ -80,6 +80,10 @@ class Settings:
     notify_webhook_url: str | None = _setting(None)
     fcm_credentials: str | None = _setting(None)
     fcm_endpoint: str | None = _setting(None)
+    stripe_secret_key: str | None = _setting(None, secret=True)
+    stripe_webhook_secret: str | None = _setting(None, secret=True)
+    stripe_webhook_tolerance: int = _setting(300, minimum=1)
+    stripe_api_base: str | None = _setting(None)
     visitor_escalate_after: float = _setting(60.0)
     escalation_interval: float = _setting(1.0)
     job_poll_interval: float = _setting(0.5)
@@ -227,6 +231,12 @@ def check(settings: Settings) -> None:
             raise ConfigError("FIREBASE_CERT_URL is for development; set ALLOW_INSECURE_DEV=true to use it")
         if settings.fcm_endpoint:
             raise ConfigError("FCM_ENDPOINT is for development; set ALLOW_INSECURE_DEV=true to use it")
+        if settings.stripe_api_base:
+            raise ConfigError("STRIPE_API_BASE is for development; set ALLOW_INSECURE_DEV=true to use it")
+    if bool(settings.stripe_secret_key) != bool(settings.stripe_webhook_secret):
+        raise ConfigError(
+            "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (a payment nobody hears about is never marked paid)"
+        )
 
 
 def _embedded_secret(data_dir: Path) -> str:

@@ -8,7 +8,7 @@ import ipaddress
 import re
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -87,12 +87,14 @@ class RequestMiddleware:
         max_body: int,
         limits: RateLimits | None,
         larger_bodies: Mapping[str, int] | None = None,
+        unthrottled: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.client_ip = client_ip
         self.max_body = max_body
         self.larger_bodies = dict(larger_bodies or {})  # exact path -> its own limit
         self.limits = limits
+        self.unthrottled = (*_UNLIMITED_PREFIXES, *unthrottled)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -154,7 +156,7 @@ class RequestMiddleware:
                 )
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send, ip: str, path: str) -> None:
-        if self.limits is not None and not path.startswith(_UNLIMITED_PREFIXES):
+        if self.limits is not None and not path.startswith(self.unthrottled):
             self.limits.check_general(ip)
         max_body = self.larger_bodies.get(path, self.max_body)
         declared = dict(scope["headers"]).get(b"content-length")

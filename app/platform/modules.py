@@ -64,6 +64,9 @@ class DomainModule:
     events: Sequence[EventType] = ()
     # Paths that take a file: their bodies may reach UPLOAD_MAX_BYTES rather than MAX_BODY_BYTES.
     upload_paths: Sequence[str] = ()
+    # Paths another service calls, not people (signed webhooks): outside the general per-address limit,
+    # which a provider sending from a few addresses for every shop would soon reach.
+    webhook_paths: Sequence[str] = ()
     # Loads demo data (idempotently) and returns who can sign in; modules run in list order.
     seed_demo: Callable[[AppState], Awaitable[Sequence[DemoAccount]]] | None = None
     # The one module that knows users provides how sockets authenticate.
@@ -104,6 +107,9 @@ class Installed:
 
     def upload_paths(self) -> list[str]:
         return [p for m in self.modules for p in m.upload_paths]
+
+    def webhook_paths(self) -> list[str]:
+        return [p for m in self.modules for p in m.webhook_paths]
 
     def events(self) -> list[EventType]:
         found = [e for m in self.modules for e in m.events]

@@ -77,3 +77,28 @@ async def test_two_orders_cannot_spend_the_same_points(api: Api, shop: Shop) -> 
     assert (await _balance(api, shop, shop.customer))["balance"] == 1250
     walk_in = await api.post("/v1/orders", {**body, "customer_id": None}, shop.employee)
     assert walk_in.status_code == 422 and walk_in.json()["error"]["details"][0]["field"] == "redeem_points"
+
+
+async def test_a_shop_with_loyalty_switched_off_neither_gives_nor_takes_points(
+    api: Api, admin: User, shop: Shop
+) -> None:
+    bread = await api.created("/v1/products", product_body(shop.id, "Flag bread", 100000), shop.manager)
+    await _paid_order(api, shop, shop.customer, bread, 1)  # 105000 paid: 1050 points
+    off = await api.client.patch(
+        "/v1/config", json={"shop_id": shop.id, "loyalty_enabled": False}, headers=admin.headers
+    )
+    assert off.status_code == 200 and off.json()["loyalty_enabled"] is False, off.text
+    try:
+        unearned = await _paid_order(api, shop, shop.customer, bread, 1)
+        assert unearned["points_earned"] == 0
+        line = {"product_id": bread["id"], "quantity": 1}
+        body = {"shop_id": shop.id, "items": [line], "customer_id": shop.customer.id, "redeem_points": 500}
+        refused = await api.post("/v1/orders", body, shop.employee)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "loyalty_off"
+        assert (await _balance(api, shop, shop.customer))["balance"] == 1050, "points kept, for when it is back"
+        elsewhere = (await api.get("/v1/config", shop.customer, params={"shop_id": shop.other_id})).json()
+        assert elsewhere["loyalty_enabled"] is True, "an override is one shop's"
+    finally:
+        await api.client.patch("/v1/config", json={"shop_id": shop.id, "loyalty_enabled": None}, headers=admin.headers)
+    back = await api.post("/v1/orders", body, shop.employee)
+    assert back.status_code == 201 and back.json()["points_redeemed"] == 500

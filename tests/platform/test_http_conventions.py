@@ -765,5 +765,8 @@ async def test_the_general_rate_limit_is_429_with_retry_after_and_spares_probes(
                 assert (await client.get("/healthz")).status_code == 200
                 assert (await client.get("/readyz")).status_code == 200
             assert (await client.get("/metrics")).status_code == 200
+            # A provider's signed webhook is not a person: its few addresses post for every shop.
+            webhook = await client.post("/v1/payments/stripe/webhook", json={"id": "evt_1", "type": "x", "data": {}})
+            assert_error(webhook, 404, "payments_not_configured")
     finally:
         await limited.stop()

@@ -63,7 +63,7 @@ async def view(conn: asyncpg.Connection, *, user_id: uuid.UUID, shop_id: uuid.UU
             else "choices_changed"
             if wrong
             else "out_of_stock"
-            if product.stock == 0
+            if not product.in_stock
             else "not_enough_stock"
             if product.stock is not None and product.stock < line.quantity
             else None

@@ -61,8 +61,13 @@ class Product:
 
 
 _CATEGORY = "id, shop_id, name, position, created_at"
-_PRODUCT = """p.id, p.shop_id, p.category_id, p.name, p.description, p.brand, p.price, p.currency, p.image_urls,
-    p.active, p.stock, p.stock IS NULL AS made_to_order, (p.stock IS NULL OR p.stock > 0) AS in_stock,
+# Whether one unit can be ordered now: a counted product has one left; a made-to-order one has enough of
+# every ingredient its recipe takes whatever is chosen (an option's own extra is checked when ordered).
+_IN_STOCK = """(CASE WHEN p.stock IS NOT NULL THEN p.stock > 0 ELSE NOT EXISTS (
+    SELECT 1 FROM recipe_lines r JOIN inventory_items i ON i.id = r.item_id
+    WHERE r.product_id = p.id AND r.option_id IS NULL AND i.quantity < r.amount) END)"""
+_PRODUCT = f"""p.id, p.shop_id, p.category_id, p.name, p.description, p.brand, p.price, p.currency, p.image_urls,
+    p.active, p.stock, p.stock IS NULL AS made_to_order, {_IN_STOCK} AS in_stock,
     CASE WHEN p.rating_count > 0 THEN p.rating::float8 END AS rating, p.rating_count, p.created_at, p.updated_at"""
 # The columns a product's change may set (the rest are the server's).
 PRODUCT_COLUMNS = ("category_id", "name", "description", "brand", "price", "image_urls", "active", "stock")
@@ -261,7 +266,7 @@ async def search(
               AND ($3::uuid IS NULL OR p.category_id = $3)
               AND ($4::bigint IS NULL OR p.price >= $4)
               AND ($5::bigint IS NULL OR p.price <= $5)
-              AND ($6::boolean IS NULL OR (p.stock IS NULL OR p.stock > 0) = $6)
+              AND ($6::boolean IS NULL OR {_IN_STOCK} = $6)
               AND ($7::boolean IS NULL OR p.active = $7)
               AND ($8::{order.sql_type} IS NULL OR ({order.key}, p.id) {compare} ($8::{order.sql_type}, $9::uuid))
             ORDER BY {order.key} {direction}, p.id {direction}
@@ -278,3 +283,99 @@ async def search(
     )
     products = await _with_groups(conn, [_product(r) for r in rows])
     return [Found(p, r["sort_key"]) for p, r in zip(products, rows, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class StockMove:
+    id: int
+    product_id: uuid.UUID
+    kind: str
+    change: int
+    stock_after: int
+    order_id: uuid.UUID | None
+    actor_id: uuid.UUID | None
+    reason: str | None
+    at: dt.datetime
+
+
+_STOCK_MOVE = "id, product_id, kind, change, stock_after, order_id, actor_id, reason, at"
+
+
+async def change_stock(
+    conn: asyncpg.Connection,
+    changes: dict[uuid.UUID, int],
+    *,
+    kind: str,
+    actor_id: uuid.UUID | None,
+    order_id: uuid.UUID | None = None,
+    reason: str | None = None,
+) -> dict[uuid.UUID, int]:
+    """Add each (signed) change to its counted product's stock, all or nothing, with a ledger row each.
+    Rows are locked in id order, so two orders never wait on each other in a circle, and re-read after the
+    wait, so stock never goes below zero. NO KEY UPDATE, because the order's lines, written first, hold a
+    key share on their products: a full lock would make two orders of one product wait on each other.
+    Returns what is short (product -> units left), taking nothing then; uncounted products are left alone."""
+    rows = await conn.fetch(
+        """SELECT id, stock FROM products WHERE id = ANY($1::uuid[]) AND stock IS NOT NULL ORDER BY id
+           FOR NO KEY UPDATE""",
+        sorted(changes),
+    )
+    short = {r["id"]: r["stock"] for r in rows if r["stock"] + changes[r["id"]] < 0}
+    if short or not rows:
+        return short
+    await conn.execute(
+        """WITH c AS (SELECT * FROM unnest($1::uuid[], $2::integer[]) AS c (id, change)),
+                u AS (UPDATE products p SET stock = p.stock + c.change, updated_at = now()
+                      FROM c WHERE p.id = c.id RETURNING p.id, p.stock, c.change)
+           INSERT INTO product_stock_moves (product_id, kind, change, stock_after, order_id, actor_id, reason)
+           SELECT id, $3, change, stock, $4, $5, $6 FROM u""",
+        [r["id"] for r in rows],
+        [changes[r["id"]] for r in rows],
+        kind,
+        order_id,
+        actor_id,
+        reason,
+    )
+    return {}
+
+
+async def set_stock(
+    conn: asyncpg.Connection, product_id: uuid.UUID, stock: int | None, *, actor_id: uuid.UUID, reason: str | None
+) -> None:
+    """Set a product's stock to what a count found (a ledger `correction` by the difference; a product that
+    was made to order starts from 0), or make it made to order (None: no longer counted)."""
+    before = await conn.fetchval("SELECT stock FROM products WHERE id = $1 FOR NO KEY UPDATE", product_id)
+    await conn.execute("UPDATE products SET stock = $2, updated_at = now() WHERE id = $1", product_id, stock)
+    if stock is not None and stock != before:
+        await conn.execute(
+            """INSERT INTO product_stock_moves (product_id, kind, change, stock_after, actor_id, reason)
+               VALUES ($1, 'correction', $2, $3, $4, $5)""",
+            product_id,
+            stock - (before or 0),
+            stock,
+            actor_id,
+            reason,
+        )
+
+
+async def sold_for_order(conn: asyncpg.Connection, order_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """What an order took of each product, less what it gave back already."""
+    rows = await conn.fetch(
+        """SELECT product_id, -sum(change)::integer AS taken FROM product_stock_moves
+           WHERE order_id = $1 AND kind IN ('sale', 'return') GROUP BY product_id HAVING sum(change) < 0""",
+        order_id,
+    )
+    return {r["product_id"]: r["taken"] for r in rows}
+
+
+async def stock_moves_of(
+    conn: asyncpg.Connection, *, product_id: uuid.UUID, before: int | None, limit: int
+) -> list[StockMove]:
+    rows = await conn.fetch(
+        f"""SELECT {_STOCK_MOVE} FROM product_stock_moves WHERE product_id = $1 AND ($2::bigint IS NULL OR id < $2)
+            ORDER BY id DESC LIMIT $3""",
+        product_id,
+        before,
+        limit + 1,
+    )
+    return [StockMove(**dict(r)) for r in rows]

@@ -6,12 +6,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.commerce.catalogue import repo, service
-from app.commerce.catalogue.schemas import CategoryIn, CategoryPatch, ProductIn, ProductPatch, ProductsQuery
+from app.commerce.catalogue import repo, service, stock
+from app.commerce.catalogue.schemas import (
+    CategoryIn,
+    CategoryPatch,
+    ProductIn,
+    ProductPatch,
+    ProductsQuery,
+    ProductStockMoveIn,
+)
 from app.identity.current import principal
 from app.platform import idempotency
 from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
+from app.platform.pagination import PageQuery
 from app.platform.state import app_state
 
 
@@ -107,6 +115,32 @@ async def delete_product(request: Request) -> Response:
     return no_content()
 
 
+@doc(
+    summary="Restock a counted product or record waste (its staff), or correct it after a count (its managers)",
+    body=ProductStockMoveIn,
+    response=repo.Product,
+    tag="catalogue",
+    errors=(404, 409),
+)
+async def move_product_stock(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, ProductStockMoveIn)
+    return json(await stock.move(app_state(request), actor=caller, product_id=path_uuid(request), data=data))
+
+
+@doc(
+    summary="A product's stock ledger, newest first (the shop's staff)", query=PageQuery, tag="catalogue", errors=(404,)
+)
+async def list_product_stock_moves(request: Request) -> Response:
+    caller = await principal(request)
+    q = parse_query(request, PageQuery)
+    return json(
+        await stock.moves(
+            app_state(request), actor=caller, product_id=path_uuid(request), cursor=q.cursor, limit=q.limit
+        )
+    )
+
+
 routes = [
     Route("/v1/shops/{id}/categories", list_categories, methods=["GET"]),
     Route("/v1/shops/{id}/categories", create_category, methods=["POST"]),
@@ -117,4 +151,6 @@ routes = [
     Route("/v1/products/{id}", get_product, methods=["GET"]),
     Route("/v1/products/{id}", update_product, methods=["PATCH"]),
     Route("/v1/products/{id}", delete_product, methods=["DELETE"]),
+    Route("/v1/products/{id}/stock-moves", list_product_stock_moves, methods=["GET"]),
+    Route("/v1/products/{id}/stock-moves", move_product_stock, methods=["POST"]),
 ]

@@ -109,6 +109,15 @@ class ProductPatch(Body):
         return self
 
 
+class ProductStockMoveIn(Body):
+    """`restock` adds `amount` units, `waste` takes them away, a `correction` says what a count found
+    (`amount` is the number on hand)."""
+
+    kind: Literal["restock", "waste", "correction"]
+    amount: Annotated[int, Field(ge=0, le=10**9, description="Units"), JSON_INTEGER]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
 Sort = Literal["relevance", "name", "price", "-price", "newest", "rating"]
 
 
@@ -122,7 +131,9 @@ class ProductsQuery(PageQuery):
     category_id: uuid.UUID | None = None
     min_price: Annotated[int, Field(ge=0)] | None = None
     max_price: Annotated[int, Field(ge=0)] | None = None
-    in_stock: bool | None = Field(default=None, description="true: can be ordered now (made-to-order items can)")
+    in_stock: bool | None = Field(
+        default=None, description="true: one can be ordered now (a unit left, or every ingredient its recipe takes)"
+    )
     active: bool | None = Field(default=None, description="Staff only; shoppers always see active products")
     sort: Sort | None = Field(
         default=None,

@@ -101,8 +101,9 @@ async def create_product(
 
     async def work(tx: Tx) -> repo.Product:
         await _category_of_shop(tx.conn, data.category_id, data.shop_id)
-        fields = data.model_dump(include=set(repo.PRODUCT_COLUMNS))
+        fields = data.model_dump(include=set(repo.PRODUCT_COLUMNS) - {"stock"})
         product_id = await repo.insert_product(tx.conn, shop_id=data.shop_id, currency=mall.currency, fields=fields)
+        await repo.set_stock(tx.conn, product_id, data.stock, actor_id=actor.user_id, reason=None)
         await repo.set_groups(tx.conn, product_id, data.modifier_groups)
         await audit.record(
             tx.conn, actor_id=actor.user_id, action="product.created", resource_type="product", resource_id=product_id
@@ -144,6 +145,8 @@ async def update_product(ctx: AppState, *, actor: Principal, product_id: uuid.UU
         require(actor, MANAGERS, places.SHOP_SCOPE, product.shop_id)
         if "category_id" in changes:
             await _category_of_shop(tx.conn, data.category_id, product.shop_id)
+        if "stock" in changes:
+            await repo.set_stock(tx.conn, product_id, changes.pop("stock"), actor_id=actor.user_id, reason=None)
         await repo.update_product(tx.conn, product_id, changes)
         if "modifier_groups" in data.model_fields_set:
             await repo.set_groups(tx.conn, product_id, data.modifier_groups)

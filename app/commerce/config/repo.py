@@ -11,23 +11,25 @@ import asyncpg
 from app.platform.sql import assignments
 
 # What the configuration holds; a shop's row overrides each value it sets.
-COLUMNS = ("tax_rate_bp", "loyalty_earn_bp", "loyalty_redeem_max_bp")
+COLUMNS = ("tax_rate_bp", "loyalty_earn_bp", "loyalty_redeem_max_bp", "loyalty_enabled", "online_payments_enabled")
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """What applies at a shop (or everywhere, without one), all in basis points (500 is 5 %): the tax on
+    """What applies at a shop (or everywhere, without one). Rates are basis points (500 is 5 %): the tax on
     what an order costs, the share of a paid order that comes back as loyalty points, and the most of an
-    order points may pay for."""
+    order points may pay for. Flags switch loyalty points and online payment."""
 
     shop_id: uuid.UUID | None
     tax_rate_bp: int
     loyalty_earn_bp: int
     loyalty_redeem_max_bp: int
+    loyalty_enabled: bool
+    online_payments_enabled: bool
 
 
 async def effective(conn: asyncpg.Connection, shop_id: uuid.UUID | None) -> Settings:
-    merged = ", ".join(f"coalesce(s.{c}, g.{c}, 0) AS {c}" for c in COLUMNS)
+    merged = ", ".join(f"coalesce(s.{c}, g.{c}) AS {c}" for c in COLUMNS)
     row = await conn.fetchrow(
         f"""SELECT {merged} FROM commerce_config g LEFT JOIN commerce_config s ON s.shop_id = $1
             WHERE g.shop_id IS NULL""",

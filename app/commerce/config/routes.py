@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.commerce.config import repo, service
+from app.commerce.config import service
 from app.commerce.config.schemas import ConfigPatch, ConfigQuery
 from app.identity.current import principal
 from app.platform.http import json, parse_body, parse_query
@@ -15,9 +15,9 @@ from app.platform.state import app_state
 
 
 @doc(
-    summary="What applies at a shop (or globally): the tax rate",
+    summary="What applies at a shop (or globally): tax and loyalty rates, flags, currency, hours",
     query=ConfigQuery,
-    response=repo.Settings,
+    response=service.Applied,
     tag="orders",
     errors=(404,),
 )
@@ -30,7 +30,7 @@ async def get_config(request: Request) -> Response:
 @doc(
     summary="Change the global values or a shop's overrides (admins)",
     body=ConfigPatch,
-    response=repo.Settings,
+    response=service.Applied,
     tag="orders",
     errors=(404,),
 )

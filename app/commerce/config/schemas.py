@@ -24,3 +24,5 @@ class ConfigPatch(Body):
     tax_rate_bp: Rate | None = None
     loyalty_earn_bp: Rate | None = Field(default=None, description="The share of a paid order earned as points")
     loyalty_redeem_max_bp: Rate | None = Field(default=None, description="The most of an order points may pay")
+    loyalty_enabled: bool | None = Field(default=None, description="Whether customers earn and spend points")
+    online_payments_enabled: bool | None = Field(default=None, description="Whether customers may pay online")

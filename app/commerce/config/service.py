@@ -1,9 +1,13 @@
-"""The commerce configuration (the tax rate and the loyalty rates): global values with per-shop overrides;
-anyone signed in reads what applies, admins change it, and every change is audited."""
+"""The commerce configuration (the tax rate, the loyalty rates, and flags for loyalty and online payment):
+global values with per-shop overrides; anyone signed in reads what applies, admins change it, and every
+change is audited. A shop's currency and opening hours are read here too, but they belong to the mall
+domain (a mall has one currency for its tickets and its shops; a shop's manager keeps its hours)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from dataclasses import asdict, dataclass
 
 import asyncpg
 
@@ -21,14 +25,37 @@ async def settings_at(conn: asyncpg.Connection, shop_id: uuid.UUID | None) -> re
     return await repo.effective(conn, shop_id)
 
 
-async def read(ctx: AppState, *, shop_id: uuid.UUID | None) -> repo.Settings:
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The configuration as a shop's customers meet it: the settings, and for a shop its mall's currency,
+    its opening hours and whether it is open now by them (null globally, or for a shop without hours)."""
+
+    shop_id: uuid.UUID | None
+    tax_rate_bp: int
+    loyalty_earn_bp: int
+    loyalty_redeem_max_bp: int
+    loyalty_enabled: bool
+    online_payments_enabled: bool
+    currency: str | None
+    opening_hours: places.OpeningHours | None
+    open_now: bool | None
+
+
+async def _applied(conn: asyncpg.Connection, shop_id: uuid.UUID | None) -> Applied:
+    settings = await repo.effective(conn, shop_id)
+    currency, hours, open_now = None, None, None
+    if shop_id is not None:
+        shop, mall = await places.shop_and_mall(conn, shop_id)
+        currency, hours, open_now = mall.currency, shop.hours, places.is_open(shop, mall, dt.datetime.now(dt.UTC))
+    return Applied(**asdict(settings), currency=currency, opening_hours=hours, open_now=open_now)
+
+
+async def read(ctx: AppState, *, shop_id: uuid.UUID | None) -> Applied:
     async with ctx.db.connection() as conn:
-        if shop_id is not None:
-            await places.existing_shop(conn, shop_id)
-        return await repo.effective(conn, shop_id)
+        return await _applied(conn, shop_id)
 
 
-async def change(ctx: AppState, *, actor: Principal, data: ConfigPatch) -> repo.Settings:
+async def change(ctx: AppState, *, actor: Principal, data: ConfigPatch) -> Applied:
     require_admin(actor)
     changes = {name: getattr(data, name) for name in data.model_fields_set if name in repo.COLUMNS}
     async with ctx.db.transaction() as tx:
@@ -53,4 +80,4 @@ async def change(ctx: AppState, *, actor: Principal, data: ConfigPatch) -> repo.
             resource_id=data.shop_id,
             details=data.model_dump(mode="json", exclude_unset=True),
         )
-        return await repo.effective(tx.conn, data.shop_id)
+        return await _applied(tx.conn, data.shop_id)

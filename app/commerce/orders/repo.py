@@ -74,37 +74,6 @@ def _order(row: asyncpg.Record) -> Order:
     return Order(**{k: row[k] for k in Order.__slots__ if k != "items"})  # type: ignore[attr-defined]
 
 
-async def take_stock(conn: asyncpg.Connection, wanted: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
-    """Take `wanted` units of each counted product, all or nothing; returns what is short (product -> units
-    left) and takes nothing then. Rows are locked in id order, so two orders never wait on each other in a
-    circle, and a row is re-read after the wait, so stock never goes below zero."""
-    ids = sorted(wanted)
-    rows = await conn.fetch(
-        "SELECT id, stock FROM products WHERE id = ANY($1::uuid[]) AND stock IS NOT NULL ORDER BY id FOR UPDATE", ids
-    )
-    short = {r["id"]: r["stock"] for r in rows if r["stock"] < wanted[r["id"]]}
-    if short:
-        return short
-    await conn.execute(
-        """UPDATE products p SET stock = p.stock - w.quantity, updated_at = now()
-           FROM unnest($1::uuid[], $2::integer[]) AS w (id, quantity) WHERE p.id = w.id""",
-        [r["id"] for r in rows],
-        [wanted[r["id"]] for r in rows],
-    )
-    return {}
-
-
-async def return_stock(conn: asyncpg.Connection, order_id: uuid.UUID) -> None:
-    """Put back the units a cancelled order took (of the products still sold)."""
-    await conn.execute(
-        """UPDATE products p SET stock = p.stock + t.quantity, updated_at = now()
-           FROM (SELECT product_id, sum(quantity)::integer AS quantity FROM order_items
-                 WHERE order_id = $1 AND stock_taken AND product_id IS NOT NULL GROUP BY product_id) t
-           WHERE p.id = t.product_id AND p.stock IS NOT NULL""",
-        order_id,
-    )
-
-
 async def insert(
     conn: asyncpg.Connection, *, fields: dict[str, Any], lines: Sequence[NewLine], actor_id: uuid.UUID
 ) -> uuid.UUID:
@@ -191,7 +160,13 @@ async def list_orders(
 
 
 async def move(
-    conn: asyncpg.Connection, *, order_id: uuid.UUID, expected: str, to: str, actor_id: uuid.UUID, note: str | None
+    conn: asyncpg.Connection,
+    *,
+    order_id: uuid.UUID,
+    expected: str,
+    to: str,
+    actor_id: uuid.UUID | None,
+    note: str | None,
 ) -> bool:
     """Move the order from `expected` to `to`, keeping the move; False when it was not `expected` any more."""
     moved = await conn.fetchval(
@@ -219,31 +194,3 @@ async def received(conn: asyncpg.Connection, *, customer_id: uuid.UUID, product_
         customer_id,
         product_id,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Payment:
-    id: uuid.UUID
-    order_id: uuid.UUID
-    method: str
-    amount: int
-    currency: str
-    recorded_by: uuid.UUID | None
-    created_at: dt.datetime
-
-
-async def insert_payment(
-    conn: asyncpg.Connection, *, order: Order, method: str, amount: int, by: uuid.UUID
-) -> Payment | None:
-    """None when the order has a payment already."""
-    row = await conn.fetchrow(
-        """INSERT INTO payments (order_id, method, amount, currency, recorded_by) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (order_id) DO NOTHING
-           RETURNING id, order_id, method, amount, currency, recorded_by, created_at""",
-        order.id,
-        method,
-        amount,
-        order.currency,
-        by,
-    )
-    return Payment(**dict(row)) if row else None

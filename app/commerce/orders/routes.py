@@ -6,11 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.commerce.orders import repo, service
-from app.commerce.orders.schemas import OrderIn, OrdersQuery, PaymentIn, StatusIn
+from app.commerce.orders import checkout, repo, service
+from app.commerce.orders.schemas import OrderIn, OrdersQuery, PaymentIn, StatusIn, StripeEvent
+from app.commerce.payments.repo import Payment, PaymentIntent
 from app.identity.current import principal
 from app.platform import idempotency
-from app.platform.http import json, parse_body, parse_query, path_uuid
+from app.platform.http import UnsupportedMediaType, is_json, json, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
 from app.platform.state import app_state
 
@@ -72,7 +73,7 @@ async def move_order(request: Request) -> Response:
     retryable=True,
     summary="Record a cash or card payment of the order's total (the shop's staff)",
     body=PaymentIn,
-    response=repo.Payment,
+    response=Payment,
     status=201,
     tag="orders",
     errors=(409,),
@@ -80,7 +81,7 @@ async def move_order(request: Request) -> Response:
 async def pay_order(request: Request) -> Response:
     caller = await principal(request)
     data = await parse_body(request, PaymentIn)
-    status, body = await service.pay(
+    status, body = await checkout.pay(
         app_state(request),
         actor=caller,
         order_id=path_uuid(request),
@@ -90,10 +91,45 @@ async def pay_order(request: Request) -> Response:
     return json(body, status)
 
 
+@doc(
+    summary="Pay your pending order online: its payment intent at the provider, made once and then the same",
+    response=PaymentIntent,
+    tag="orders",
+    errors=(404, 409, 503),
+    reasons={
+        409: "Not pending, or the shop takes no online payments",
+        503: "The payment provider could not be reached",
+    },
+)
+async def start_payment(request: Request) -> Response:
+    caller = await principal(request)
+    return json(await checkout.start_online(app_state(request), actor=caller, order_id=path_uuid(request)))
+
+
+@doc(
+    summary="Stripe's webhook: a signed event about a payment or a refund, taken in once",
+    body=StripeEvent,
+    auth=False,
+    tag="orders",
+    errors=(400, 404),
+    reasons={400: "A missing, wrong or stale Stripe-Signature", 404: "Online payments are not configured here"},
+)
+async def stripe_webhook(request: Request) -> Response:
+    if not is_json(request.headers.get("content-type")):
+        raise UnsupportedMediaType()
+    return json(
+        await checkout.stripe_webhook(
+            app_state(request), payload=await request.body(), signature=request.headers.get("stripe-signature")
+        )
+    )
+
+
 routes = [
     Route("/v1/orders", place_order, methods=["POST"]),
     Route("/v1/orders", list_orders, methods=["GET"]),
     Route("/v1/orders/{id}", get_order, methods=["GET"]),
     Route("/v1/orders/{id}/status", move_order, methods=["POST"]),
     Route("/v1/orders/{id}/payments", pay_order, methods=["POST"]),
+    Route("/v1/orders/{id}/payment-intent", start_payment, methods=["POST"]),
+    Route("/v1/payments/stripe/webhook", stripe_webhook, methods=["POST"]),
 ]

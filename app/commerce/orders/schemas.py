@@ -4,9 +4,9 @@ product, its options and how many, and a price sent along is refused (422)."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.platform.http import JSON_INTEGER, Body, Day
 from app.platform.pagination import PageQuery
@@ -48,6 +48,15 @@ class PaymentIn(Body):
 
     method: Literal["cash", "card"]
     amount: Annotated[int, Field(ge=1, le=10**13), JSON_INTEGER]
+
+
+class StripeEvent(BaseModel):
+    """What Stripe posts (the body is read as signed, not through this model): an event with its id, its
+    type and the object it is about. Signed with the `Stripe-Signature` header."""
+
+    id: str
+    type: str
+    data: dict[str, Any]
 
 
 class OrdersQuery(PageQuery):

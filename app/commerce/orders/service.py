@@ -2,8 +2,9 @@
 (options, the mall's running offer, loyalty points spent, the tax rate configured), takes the stock and
 the ingredients in the same transaction (never below zero: of many orders for the last units, exactly as
 many succeed as there are units), and the order keeps the prices it was made with. Staff move it through
-the kitchen and record its payment (which earns points); a customer may cancel it while it is pending; a
-cancelled order gives back its stock, ingredients and points. The shop's room and the customer hear of it.
+the kitchen (payments are in `checkout`, and earn points); a customer may cancel it while it is pending; a
+cancelled order gives back its stock, ingredients and points, and what it paid online (by a refund job).
+The shop's room and the customer hear of it.
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ import asyncpg
 from app.commerce import pricing
 from app.commerce.cart import repo as cart_repo
 from app.commerce.catalogue import service as catalogue
+from app.commerce.catalogue import stock
 from app.commerce.config import service as config
 from app.commerce.inventory import service as inventory
 from app.commerce.loyalty import service as loyalty
 from app.commerce.orders import repo
-from app.commerce.orders.schemas import OrderIn, OrderLineIn, OrdersQuery, PaymentIn, StatusIn
+from app.commerce.orders.schemas import OrderIn, OrderLineIn, OrdersQuery, StatusIn
+from app.commerce.payments import service as payments
 from app.mall.offers import service as offers
 from app.mall.places import service as places
-from app.platform import audit, idempotency
+from app.platform import idempotency
 from app.platform.db import Tx
 from app.platform.http import Conflict, Forbidden, NotFound, Unprocessable
 from app.platform.pagination import decode_cursor, page
@@ -45,7 +48,7 @@ STAFF_MOVES = {
 CUSTOMER_MOVES = {("pending", "cancelled")}
 
 
-def _is_staff(actor: Principal, shop_id: uuid.UUID) -> bool:
+def is_staff(actor: Principal, shop_id: uuid.UUID) -> bool:
     return actor.has(STAFF, places.SHOP_SCOPE, shop_id)
 
 
@@ -93,12 +96,12 @@ async def _priced(tx: Tx, shop_id: uuid.UUID, lines: list[OrderLineIn]) -> list[
     return priced
 
 
-async def _take_stock(tx: Tx, lines: list[repo.NewLine]) -> None:
+async def _take_stock(tx: Tx, lines: list[repo.NewLine], *, order_id: uuid.UUID, actor_id: uuid.UUID) -> None:
     wanted: dict[uuid.UUID, int] = {}
     for line in lines:
         if line.stock_taken:
             wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
-    short = await repo.take_stock(tx.conn, wanted) if wanted else {}
+    short = await stock.take_for_order(tx, wanted, order_id=order_id, actor_id=actor_id) if wanted else {}
     if short:
         raise Conflict(
             "Some items are not in stock in those numbers.",
@@ -117,7 +120,7 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
     counter = data.items is not None
     if data.customer_id is not None and not counter:
         raise _field_error("A customer is named only on a counter order (with `items`).", "customer_id", "not_counter")
-    if counter and not _is_staff(actor, data.shop_id):
+    if counter and not is_staff(actor, data.shop_id):
         raise Forbidden("Only the shop's staff ring up orders at the counter.")
     if data.redeem_points and counter and data.customer_id is None:
         raise _field_error("Points are a customer's: name the customer.", "redeem_points", "no_customer")
@@ -127,13 +130,14 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
         wanted = data.items if data.items is not None else await _lines_from_cart(tx, actor, data.shop_id)
         customer = data.customer_id if counter else actor.user_id
         lines = await _priced(tx, data.shop_id, wanted)
-        await _take_stock(tx, lines)
         subtotal = sum(line.unit_price * line.quantity for line in lines)
         offer = await offers.best_running_at(tx.conn, data.shop_id)
         percent = offer.discount_percent if offer else 0
         discount = pricing.share(subtotal, percent * 100)
         settings = await config.settings_at(tx.conn, data.shop_id)
         points = data.redeem_points
+        if points and not settings.loyalty_enabled:
+            raise Conflict("This shop takes no loyalty points.", code="loyalty_off")
         if points > (most := pricing.share(subtotal - discount, settings.loyalty_redeem_max_bp)):
             raise Unprocessable(
                 f"Points may pay for at most {most} of this order.",
@@ -163,6 +167,7 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
             lines=lines,
             actor_id=actor.user_id,
         )
+        await _take_stock(tx, lines, order_id=order_id, actor_id=actor.user_id)
         made_to_order = [
             (line.product_id, [o["id"] for o in line.options], line.quantity) for line in lines if not line.stock_taken
         ]
@@ -189,14 +194,14 @@ async def received(conn: asyncpg.Connection, *, customer_id: uuid.UUID, product_
     return await repo.received(conn, customer_id=customer_id, product_id=product_id)
 
 
-def _may_see(actor: Principal, order: repo.Order) -> bool:
-    return order.customer_id == actor.user_id or _is_staff(actor, order.shop_id)
+def may_see(actor: Principal, order: repo.Order) -> bool:
+    return order.customer_id == actor.user_id or is_staff(actor, order.shop_id)
 
 
 async def get_order(ctx: AppState, *, actor: Principal, order_id: uuid.UUID) -> repo.Order:
     async with ctx.db.connection() as conn:
         order = await repo.get(conn, order_id)
-    if order is None or not _may_see(actor, order):
+    if order is None or not may_see(actor, order):
         raise NotFound("No such order.")
     return order
 
@@ -211,7 +216,7 @@ async def list_orders(ctx: AppState, *, actor: Principal, q: OrdersQuery) -> dic
             zone = zoneinfo.ZoneInfo(mall.timezone)
         if q.from_ is not None and q.to is not None and q.to < q.from_:
             raise _field_error("`to` may not be before `from`.", "to", "invalid_range")
-        staff = q.shop_id is not None and _is_staff(actor, q.shop_id)
+        staff = q.shop_id is not None and is_staff(actor, q.shop_id)
         items = await repo.list_orders(
             conn,
             shop_id=q.shop_id,
@@ -231,13 +236,11 @@ async def move(
     """Move an order along (409 `invalid_move` for a move its status does not allow, 403 for one the caller
     may not make); a cancellation gives the stock back."""
     async with ctx.db.transaction() as tx:
-        order = await repo.get(tx.conn, order_id, lock=True)
-        if order is None or not _may_see(actor, order):
-            raise NotFound("No such order.")
+        order = await locked(tx, actor, order_id)
 
         async def work(tx: Tx) -> repo.Order:
             step = (order.status, data.to)
-            allowed = (_is_staff(actor, order.shop_id) and step in STAFF_MOVES) or (
+            allowed = (is_staff(actor, order.shop_id) and step in STAFF_MOVES) or (
                 order.customer_id == actor.user_id and step in CUSTOMER_MOVES
             )
             if step not in STAFF_MOVES:
@@ -256,8 +259,9 @@ async def move(
             )
             assert moved, "the order is locked in this transaction"
             if data.to == "cancelled":
-                await repo.return_stock(tx.conn, order_id)
+                await stock.return_for_order(tx, order_id=order_id, actor_id=actor.user_id)
                 await inventory.return_for_order(ctx, tx, order_id=order_id, actor_id=actor.user_id)
+                await payments.refund_if_paid_online(ctx, tx, order_id)
                 if order.customer_id is not None:
                     await loyalty.undo(
                         tx.conn,
@@ -275,47 +279,28 @@ async def move(
         return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=200, work=work)
 
 
-async def pay(
-    ctx: AppState, *, actor: Principal, order_id: uuid.UUID, data: PaymentIn, attempt: idempotency.Attempt
-) -> tuple[int, Any]:
-    """Staff record a cash or card payment of a pending order's total; the order is paid."""
-    async with ctx.db.transaction() as tx:
-        order = await repo.get(tx.conn, order_id, lock=True)
-        if order is None or not _may_see(actor, order):
-            raise NotFound("No such order.")
-        if not _is_staff(actor, order.shop_id):
-            raise Forbidden("Only the shop's staff record payments.")
+async def locked(tx: Tx, actor: Principal | None, order_id: uuid.UUID) -> repo.Order:
+    """The order, locked for a change in `tx`; 404 unless `actor` (if any) may see it."""
+    order = await repo.get(tx.conn, order_id, lock=True)
+    if order is None or (actor is not None and not may_see(actor, order)):
+        raise NotFound("No such order.")
+    return order
 
-        async def work(tx: Tx) -> repo.Payment:
-            if order.status != "pending":
-                raise Conflict(f"The order is {order.status}, not waiting for payment.", code="not_payable")
-            if data.amount != order.total:
-                raise Unprocessable(
-                    "The amount must be the order's total.",
-                    code="amount_mismatch",
-                    details=[{"field": "amount", "message": f"the total is {order.total}", "type": "amount_mismatch"}],
-                )
-            payment = await repo.insert_payment(
-                tx.conn, order=order, method=data.method, amount=data.amount, by=actor.user_id
-            )
-            assert payment is not None, "a pending order has no payment"
-            await repo.move(
-                tx.conn, order_id=order_id, expected="pending", to="paid", actor_id=actor.user_id, note=None
-            )
-            if order.customer_id is not None:
-                settings = await config.settings_at(tx.conn, order.shop_id)
-                if earned := pricing.share(order.total, settings.loyalty_earn_bp):
-                    await loyalty.earn(
-                        tx.conn, user_id=order.customer_id, shop_id=order.shop_id, points=earned, order_id=order_id
-                    )
-                    await repo.set_points_earned(tx.conn, order_id, earned)
-            await audit.record(
-                tx.conn, actor_id=actor.user_id, action="payment.recorded", resource_type="order", resource_id=order_id
-            )
-            updated = await repo.get(tx.conn, order_id)
-            assert updated is not None, "found in this transaction"
-            _announce(ctx, tx, "payment_received", updated)
-            _announce(ctx, tx, "order_status_changed", updated)
-            return payment
 
-        return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
+async def mark_paid(ctx: AppState, tx: Tx, order: repo.Order, *, by: uuid.UUID | None) -> repo.Order:
+    """A pending order (locked in `tx`) was paid in full: it moves to paid, its customer earns points, and
+    the shop and the customer hear of it."""
+    moved = await repo.move(tx.conn, order_id=order.id, expected="pending", to="paid", actor_id=by, note=None)
+    assert moved, "the order is locked and pending"
+    if order.customer_id is not None:
+        settings = await config.settings_at(tx.conn, order.shop_id)
+        if settings.loyalty_enabled and (earned := pricing.share(order.total, settings.loyalty_earn_bp)):
+            await loyalty.earn(
+                tx.conn, user_id=order.customer_id, shop_id=order.shop_id, points=earned, order_id=order.id
+            )
+            await repo.set_points_earned(tx.conn, order.id, earned)
+    updated = await repo.get(tx.conn, order.id)
+    assert updated is not None, "found in this transaction"
+    _announce(ctx, tx, "payment_received", updated)
+    _announce(ctx, tx, "order_status_changed", updated)
+    return updated

@@ -3,7 +3,9 @@ signed in may browse them (customers look for a shop, staff for theirs)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+import zoneinfo
 from typing import Any
 
 import asyncpg
@@ -22,6 +24,7 @@ from app.platform.state import AppState
 MALL_ADMINS = ("mall_admin",)
 # The scope (and room) types of a mall and a shop, for the domains that stand on the mall's shops.
 MALL_SCOPE, SHOP_SCOPE = MALL, SHOP
+OpeningHours = repo.OpeningHours
 
 
 def room_of_shop(shop_id: uuid.UUID) -> str:
@@ -227,3 +230,17 @@ async def shop_scope(conn: asyncpg.Connection, shop_id: uuid.UUID) -> Scope | No
     """The shop as a scope, inside its mall (None: no such shop)."""
     mall_id = await repo.mall_of_shop(conn, shop_id)
     return None if mall_id is None else Scope(SHOP, shop_id, {MALL: mall_id})
+
+
+def is_open(shop: repo.Shop, mall: repo.Mall, at: dt.datetime) -> bool | None:
+    """Whether the shop is open at `at` by its hours on the mall's clock (None: it has none): `closes` before
+    `opens` runs past midnight, the two the same is round the clock."""
+    if shop.hours is None:
+        return None
+    opens, closes = shop.hours.opens, shop.hours.closes
+    now = at.astimezone(zoneinfo.ZoneInfo(mall.timezone)).strftime("%H:%M")
+    if opens == closes:
+        return True
+    if opens < closes:
+        return opens <= now < closes
+    return now >= opens or now < closes
