@@ -15,8 +15,10 @@ from app.platform.security.permissions import Grant
 class User:
     id: uuid.UUID
     email: str | None
+    username: str | None
     name: str
     phone: str | None
+    image_url: str | None
     created_at: dt.datetime
 
 
@@ -50,11 +52,13 @@ class SpentRefresh:
     user_id: uuid.UUID
 
 
-_USER_COLS = "u.id, u.email, u.name, u.phone, u.created_at"
+_USER_COLS = "u.id, u.email, u.username, u.name, u.phone, u.image_url, u.created_at"
 
 
 def _user(row: asyncpg.Record) -> User:
-    return User(row["id"], row["email"], row["name"], row["phone"], row["created_at"])
+    return User(
+        row["id"], row["email"], row["username"], row["name"], row["phone"], row["image_url"], row["created_at"]
+    )
 
 
 def _grants(raw: list[list[str]] | None) -> tuple[Grant, ...]:
@@ -84,6 +88,24 @@ async def credentials_by_email(conn: asyncpg.Connection, email: str) -> Credenti
         f"""SELECT {_USER_COLS}, u.password_hash, u.disabled_at IS NOT NULL AS disabled
             FROM users u WHERE lower(u.email) = lower($1)""",
         email,
+    )
+    return Credentials(_user(row), row["password_hash"], row["disabled"]) if row else None
+
+
+async def credentials_by_username(conn: asyncpg.Connection, username: str) -> Credentials | None:
+    row = await conn.fetchrow(
+        f"""SELECT {_USER_COLS}, u.password_hash, u.disabled_at IS NOT NULL AS disabled
+            FROM users u WHERE lower(u.username) = lower($1)""",
+        username,
+    )
+    return Credentials(_user(row), row["password_hash"], row["disabled"]) if row else None
+
+
+async def credentials_by_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> Credentials | None:
+    row = await conn.fetchrow(
+        f"""SELECT {_USER_COLS}, u.password_hash, u.disabled_at IS NOT NULL AS disabled
+            FROM users u WHERE u.id = $1""",
+        user_id,
     )
     return Credentials(_user(row), row["password_hash"], row["disabled"]) if row else None
 
@@ -127,14 +149,18 @@ async def upsert_firebase_user(
 
 
 async def set_password(conn: asyncpg.Connection, *, user_id: uuid.UUID, password_hash: str) -> None:
-    await conn.execute("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", user_id, password_hash)
+    await conn.execute(
+        "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() WHERE id = $1",
+        user_id,
+        password_hash,
+    )
 
 
 async def set_disabled(conn: asyncpg.Connection, *, user_id: uuid.UUID, disabled: bool) -> bool:
     status = await conn.execute(
         """UPDATE users SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END,
                             updated_at = now()
-           WHERE id = $1""",
+           WHERE id = $1 AND deleted_at IS NULL""",
         user_id,
         disabled,
     )
@@ -209,12 +235,16 @@ async def revoke_session(conn: asyncpg.Connection, *, session_id: uuid.UUID, rea
     )
 
 
-async def revoke_user_sessions(conn: asyncpg.Connection, *, user_id: uuid.UUID, reason: str) -> None:
+async def revoke_user_sessions(
+    conn: asyncpg.Connection, *, user_id: uuid.UUID, reason: str, keep: uuid.UUID | None = None
+) -> None:
+    """End every live session of the user, but `keep` (the one asking, say)."""
     await conn.execute(
         """UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
-           WHERE user_id = $1 AND revoked_at IS NULL""",
+           WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $3""",
         user_id,
         reason,
+        keep,
     )
 
 

@@ -13,7 +13,7 @@ import secrets
 import uuid
 from typing import Any
 
-from app.identity import repo
+from app.identity import repo, service
 from app.platform import audit, notify
 from app.platform.http import Unprocessable
 from app.platform.jobs import RetryLater
@@ -97,17 +97,14 @@ async def confirm_password_reset(ctx: AppState, *, email: str, code: str, new_pa
         else:
             failed = False
             await repo.use_reset(tx.conn, pending.id)
-            password_hash = await hash_password(new_password)
-            await repo.set_password(tx.conn, user_id=pending.user_id, password_hash=password_hash)
-            await repo.revoke_user_sessions(tx.conn, user_id=pending.user_id, reason="password_reset")
-            await audit.record(
-                tx.conn,
-                actor_id=pending.user_id,
+            await service.replace_password(
+                ctx,
+                tx,
+                user_id=pending.user_id,
+                password_hash=await hash_password(new_password),
+                reason="password_reset",
                 action="password_reset.confirmed",
-                resource_type="user",
-                resource_id=pending.user_id,
             )
-            tx.after_commit(lambda: ctx.hub.principal_changed(pending.user_id))
     if failed:
         await ctx.limits.count_account_failure("reset", email)
         raise wrong

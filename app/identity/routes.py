@@ -73,13 +73,22 @@ async def signup(request: Request) -> Response:
 
 
 @doc(
-    summary="Sign in with email and password", body=LoginIn, response=AuthOut, auth=False, tag="auth", errors=(401, 503)
+    summary="Sign in with email or username, and password",
+    body=LoginIn,
+    response=AuthOut,
+    auth=False,
+    tag="auth",
+    errors=(401, 503),
 )
 async def login(request: Request) -> Response:
     await _strict_limit(request)
     data = await parse_body(request, LoginIn)
     result = await service.login(
-        app_state(request), email=str(data.email), password=data.password, device=_device(request)
+        app_state(request),
+        email=str(data.email) if data.email is not None else None,
+        username=data.username,
+        password=data.password,
+        device=_device(request),
     )
     return _auth_response(request, result, 200)
 

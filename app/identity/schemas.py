@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 from pydantic.json_schema import WithJsonSchema
 
 from app.platform.http import Body, Instant
@@ -59,13 +59,33 @@ class SignupIn(Body):
     phone: Phone | None = None
 
 
+# 3 to 32 letters, digits, dots, dashes and underscores, starting with a letter or digit; unique whatever
+# the case, and signed in with whatever the case.
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")]
+
+
 class LoginIn(Body):
+    """Exactly one of `email` and `username`, with the password."""
+
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"email": "asha@example.com", "password": "a-long-password"}]}
+        json_schema_extra={
+            "examples": [{"email": "asha@example.com", "password": "a-long-password"}],
+            "oneOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["username"], "properties": {"username": {"type": "string"}}},
+            ],
+        }
     )
 
-    email: Email
+    email: Email | None = None
+    username: Username | None = None
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+    @model_validator(mode="after")
+    def _one_of(self) -> LoginIn:
+        if (self.email is None) == (self.username is None):
+            raise ValueError("give either email or username")
+        return self
 
 
 class RefreshIn(Body):
@@ -123,8 +143,10 @@ class RoleHistoryIn(Body):
 class UserOut(BaseModel):
     id: uuid.UUID
     email: str | None
+    username: str | None
     name: str
     phone: str | None
+    image_url: str | None
     created_at: dt.datetime
 
 
@@ -152,4 +174,5 @@ class ProfileOut(BaseModel):
     roles: list[GrantOut]
     flats: list[ScopeRef]
     societies: list[ScopeRef]
+    malls: list[ScopeRef]
     shops: list[ScopeRef]

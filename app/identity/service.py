@@ -79,16 +79,25 @@ async def signup(ctx: AppState, *, data: SignupIn, device: Device) -> AuthResult
         return await _open_session(ctx, tx, user, device)
 
 
-async def login(ctx: AppState, *, email: str, password: str, device: Device) -> AuthResult:
-    """Sign in with email and password; the same 401 for a wrong email or password, and 429 once the
-    account has had `RATE_LIMIT_ACCOUNT` failures, from whatever addresses, until the window frees one."""
-    await ctx.limits.check_account("login", email)
+async def login(
+    ctx: AppState, *, email: str | None = None, username: str | None = None, password: str, device: Device
+) -> AuthResult:
+    """Sign in with email or username (either case) and password; the same 401 for a wrong name or
+    password, and 429 once the account has had `RATE_LIMIT_ACCOUNT` failures, from whatever addresses,
+    until the window frees one."""
     async with ctx.db.connection() as conn:
-        found = await repo.credentials_by_email(conn, email)
+        if email is not None:
+            found = await repo.credentials_by_email(conn, email)
+        else:
+            assert username is not None, "the request names one or the other"
+            found = await repo.credentials_by_username(conn, username)
+    # Failures count against the account, whichever name it was reached by (or the name, for none).
+    account = str(found.user.id) if found else (email or f"username:{username}").lower()
+    await ctx.limits.check_account("login", account)
     ok = await verify_password(found.password_hash if found else None, password)
     if found is None or not ok:
-        await ctx.limits.count_account_failure("login", email)
-        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+        await ctx.limits.count_account_failure("login", account)
+        raise Unauthorized("Wrong sign-in name or password.", code="invalid_credentials")
     if found.disabled:
         raise Forbidden("This account is disabled.", code="account_disabled")
     async with ctx.db.transaction() as tx:
@@ -401,24 +410,47 @@ async def end_session(ctx: AppState, tx: Tx, *, session_id: uuid.UUID, reason: s
     tx.after_commit(lambda: ctx.hub.principal_changed(user_id, session_id=session_id))
 
 
+async def replace_password(
+    ctx: AppState,
+    tx: Tx,
+    *,
+    user_id: uuid.UUID,
+    password_hash: str,
+    reason: str,
+    action: str,
+    keep: uuid.UUID | None = None,
+) -> None:
+    """A new password for the account: its sessions end (all, or all but `keep`), their sockets with them
+    once `tx` commits, and the audit says so with `action`."""
+    await repo.set_password(tx.conn, user_id=user_id, password_hash=password_hash)
+    await repo.revoke_user_sessions(tx.conn, user_id=user_id, reason=reason, keep=keep)
+    await audit.record(tx.conn, actor_id=user_id, action=action, resource_type="user", resource_id=user_id)
+    tx.after_commit(lambda: ctx.hub.principal_changed(user_id))
+
+
 async def set_disabled(ctx: AppState, *, actor: Principal, user_id: uuid.UUID, disabled: bool) -> None:
     """Disable or re-enable an account (admins); disabling ends its sessions and sockets."""
     require_admin(actor)
+    async with ctx.db.transaction() as tx:
+        await set_disabled_in(ctx, tx, actor=actor, user_id=user_id, disabled=disabled)
+
+
+async def set_disabled_in(ctx: AppState, tx: Tx, *, actor: Principal, user_id: uuid.UUID, disabled: bool) -> None:
+    """`set_disabled` inside a caller's transaction (an admin's edit of the account, say)."""
     if disabled and user_id == actor.user_id:
         raise Conflict("You cannot disable your own account.", code="cannot_disable_self")
-    async with ctx.db.transaction() as tx:
-        if not await repo.set_disabled(tx.conn, user_id=user_id, disabled=disabled):
-            raise NotFound("No such user.")
-        if disabled:
-            await repo.revoke_user_sessions(tx.conn, user_id=user_id, reason="disabled")
-        await audit.record(
-            tx.conn,
-            actor_id=actor.user_id,
-            action="user.disabled" if disabled else "user.enabled",
-            resource_type="user",
-            resource_id=user_id,
-        )
-        tx.after_commit(lambda: ctx.hub.principal_changed(user_id))
+    if not await repo.set_disabled(tx.conn, user_id=user_id, disabled=disabled):
+        raise NotFound("No such user.")
+    if disabled:
+        await repo.revoke_user_sessions(tx.conn, user_id=user_id, reason="disabled")
+    await audit.record(
+        tx.conn,
+        actor_id=actor.user_id,
+        action="user.disabled" if disabled else "user.enabled",
+        resource_type="user",
+        resource_id=user_id,
+    )
+    tx.after_commit(lambda: ctx.hub.principal_changed(user_id))
 
 
 class AccountExists(Exception):

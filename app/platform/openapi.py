@@ -323,7 +323,7 @@ def build(
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "tags": [{"name": name, "description": description} for name, description in tags],
-        "paths": paths,
+        "paths": _with_vocabularies(paths, vocabularies or {}),  # query parameters may name one too
         "components": {
             "schemas": _with_vocabularies(components, vocabularies or {}),
             "securitySchemes": SECURITY_SCHEMES,

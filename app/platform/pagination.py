@@ -81,5 +81,5 @@ def page(items: Sequence[Any], limit: int, key: Any, encode: Callable[..., str] 
     """A list response; `items` holds up to limit+1 rows, the extra one proving there is more."""
     more = len(items) > limit
     shown = list(items[:limit])
-    next_cursor = encode_cursor(*key(shown[-1])) if more and shown else None
+    next_cursor = encode(*key(shown[-1])) if more and shown else None
     return {"items": shown, "next_cursor": next_cursor}

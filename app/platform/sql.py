@@ -44,3 +44,11 @@ def assignments(columns: Iterable[str], first: int) -> str:
     """`a = $first, b = $first+1, ...` for an UPDATE of the given columns (names from a repository's fixed
     list, never from input), whose values follow the statement's first `first - 1` arguments."""
     return ", ".join(f"{column} = ${i}" for i, column in enumerate(columns, start=first))
+
+
+def prefix_search(param: str) -> str:
+    """A tsquery of every word in the text parameter `param`, each as a prefix ("choc" finds "chocolate"),
+    all required. The lexemes come from to_tsvector and are quoted, so nothing typed is read as tsquery
+    syntax; text with no words gives NULL, which matches nothing."""
+    return f"""(SELECT to_tsquery('simple', string_agg(quote_literal(w) || ':*', ' & '))
+             FROM unnest(tsvector_to_array(to_tsvector('simple', {param}::text))) AS w)"""

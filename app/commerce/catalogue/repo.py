@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from app.platform.sql import assignments
+from app.platform.sql import assignments, prefix_search
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,10 +221,7 @@ class Order:
     sql_type: str
 
 
-# The words of a search, each as a prefix ("choc" finds "chocolate"), all required. Lexemes come from
-# to_tsvector and are quoted, so nothing a client types is read as tsquery syntax.
-_QUERY = """(SELECT to_tsquery('simple', string_agg(quote_literal(w) || ':*', ' & '))
-             FROM unnest(tsvector_to_array(to_tsvector('simple', $2::text))) AS w)"""
+_QUERY = prefix_search("$2")
 ORDERS = {
     "relevance": Order(f"ts_rank(p.search, {_QUERY})::float8", True, "float8"),
     "name": Order("p.name", False, "text"),

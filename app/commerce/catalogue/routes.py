@@ -83,7 +83,13 @@ async def list_products(request: Request) -> Response:
     status=201,
     tag="catalogue",
     errors=(404,),
-    links={"get_product": "path.id", "update_product": "path.id", "delete_product": "path.id"},
+    links={
+        "get_product": "path.id",
+        "update_product": "path.id",
+        "delete_product": "path.id",
+        "move_product_stock": "path.id",
+        "list_product_stock_moves": "path.id",
+    },
 )
 async def create_product(request: Request) -> Response:
     caller = await principal(request)

@@ -24,7 +24,7 @@ from app.platform.state import app_state
     status=201,
     tag="orders",
     errors=(404, 409),
-    links={"get_order": "path.id", "move_order": "path.id", "pay_order": "path.id"},
+    links={"get_order": "path.id", "move_order": "path.id", "pay_order": "path.id", "start_payment": "path.id"},
 )
 async def place_order(request: Request) -> Response:
     caller = await principal(request)
