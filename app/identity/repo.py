@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -294,12 +295,14 @@ async def insert_role_assignment(
     granted_by: uuid.UUID | None,
     history_from: dt.datetime | None = None,
     fresh_start: bool = False,
+    within: Sequence[uuid.UUID] = (),
 ) -> tuple[RoleAssignment, bool]:
     """The assignment and whether it is new (an existing identical one is returned as is). Its view
-    of the past starts at `history_from`, or else now for a `fresh_start` role, or else never."""
+    of the past starts at `history_from`, or else now for a `fresh_start` role, or else never; `within`
+    are the scopes its scope sits inside."""
     row = await conn.fetchrow(
-        f"""INSERT INTO role_assignments (user_id, role, scope_type, scope_id, granted_by, history_from)
-            VALUES ($1, $2, $3, $4, $5, coalesce($6, CASE WHEN $7 THEN now() END))
+        f"""INSERT INTO role_assignments (user_id, role, scope_type, scope_id, granted_by, history_from, within)
+            VALUES ($1, $2, $3, $4, $5, coalesce($6, CASE WHEN $7 THEN now() END), $8)
             ON CONFLICT (user_id, role, scope_type, scope_id) DO NOTHING
             RETURNING {_ROLE_COLS}""",
         user_id,
@@ -309,6 +312,7 @@ async def insert_role_assignment(
         granted_by,
         history_from,
         fresh_start,
+        list(within),
     )
     if row is not None:
         return _assignment(row), True

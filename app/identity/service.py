@@ -338,6 +338,7 @@ async def grant_role_in(
         granted_by=actor.user_id,
         history_from=data.history_from,
         fresh_start=ctx.rules.starts_fresh(data.role),
+        within=list(scope.parents.values()),
     )
     if created:
         await audit.record(

@@ -52,6 +52,8 @@ MODULE = DomainModule(
         EventType("request_denied", (SOCIETY, FLAT), visitors_repo.Visitor, "A resident turned the visitor away"),
         EventType("request_escalated", (SOCIETY,), visitors_repo.Visitor, "Nobody answered a request in time"),
         EventType("expected_visitor", (SOCIETY,), visitors_repo.Visitor, "A resident invited a visitor"),
+        EventType("invite_updated", (SOCIETY, FLAT), visitors_repo.Visitor, "A resident changed an invitation"),
+        EventType("invite_cancelled", (SOCIETY, FLAT), visitors_repo.Visitor, "A resident called an invitation off"),
         EventType("visitor_checked_in", (FLAT, SOCIETY), visitors_repo.Visit, "The guard let the visitor in"),
         EventType("visitor_checked_out", (FLAT, SOCIETY), visitors_repo.Visit, "The guard let the visitor out"),
         EventType(

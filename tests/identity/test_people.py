@@ -192,3 +192,74 @@ async def test_changing_the_password_ends_the_other_sessions_and_their_sockets(a
     async with db.connection() as conn:
         changed_at = await conn.fetchval("SELECT password_changed_at FROM users WHERE id = $1", uuid.UUID(phone.id))
     assert changed_at is not None
+
+
+async def _holders(api: Api, user: User, scope_type: str, scope_id: str, **params: str):
+    return await api.get(
+        "/v1/role-assignments", user, params={"scope_type": scope_type, "scope_id": scope_id, **params}
+    )
+
+
+async def test_a_scope_admin_lists_the_people_of_their_place_and_no_other(api: Api, admin: User) -> None:
+    home, away = await api.society(admin, flats=2), await api.society(admin, flats=1)
+    chair, guard, resident = await api.signup("Aa Chair"), await api.signup("Bb Guard"), await api.signup("Cc Resident")
+    other_chair = await api.signup("Other Chair")
+    await api.grant(admin, chair, "society_admin", "society", home.id)
+    await api.grant(admin, guard, "guard", "society", home.id)
+    await api.grant(admin, resident, "resident", "flat", home.flats[1])
+    await api.grant(admin, other_chair, "society_admin", "society", away.id)
+
+    listed = await _holders(api, chair, "society", home.id)
+    assert listed.status_code == 200, listed.text
+    seen = [(h["name"], h["role"], h["scope_type"], h["scope_id"]) for h in listed.json()["items"]]
+    assert seen == [
+        ("Aa Chair", "society_admin", "society", home.id),
+        ("Bb Guard", "guard", "society", home.id),
+        ("Cc Resident", "resident", "flat", home.flats[1]),
+    ], "the society's own people and its flats' residents, by name"
+    guards = (await _holders(api, chair, "society", home.id, role="guard")).json()["items"]
+    assert [(g["user_id"], g["email"]) for g in guards] == [(guard.id, guard.email)]
+    flat = (await _holders(api, chair, "flat", home.flats[1])).json()["items"]
+    assert [h["user_id"] for h in flat] == [resident.id]
+    first = await _holders(api, chair, "society", home.id, limit="2")
+    rest = await _holders(api, chair, "society", home.id, cursor=first.json()["next_cursor"])
+    assert [h["name"] for h in first.json()["items"] + rest.json()["items"]] == ["Aa Chair", "Bb Guard", "Cc Resident"]
+
+    assert (await _holders(api, other_chair, "society", home.id)).status_code == 403, "another society's admin"
+    assert (await _holders(api, other_chair, "flat", home.flats[0])).status_code == 403
+    assert (await _holders(api, guard, "society", home.id)).status_code == 403, "a guard manages nobody"
+    assert (await _holders(api, resident, "flat", home.flats[1])).status_code == 403
+    assert (await _holders(api, chair, "society", str(uuid.uuid4()))).status_code == 404
+    assert (await _holders(api, admin, "society", home.id)).status_code == 200
+    assert (await api.get("/v1/role-assignments", chair, params={"scope_type": "society"})).status_code == 422
+
+
+async def test_a_mall_admin_sees_the_staff_of_its_shops_and_a_shop_manager_only_their_shop(
+    api: Api, admin: User
+) -> None:
+    mall = await api.created("/v1/malls", {"name": f"Mall {_tag()}", "timezone": "Asia/Kolkata"}, admin)
+    cafe = await api.created("/v1/shops", {"mall_id": mall["id"], "name": "Cafe", "shop_type": "cafe"}, admin)
+    kiosk = await api.created("/v1/shops", {"mall_id": mall["id"], "name": "Kiosk", "shop_type": "retail"}, admin)
+    boss, guard, manager, barista = (
+        await api.signup("Mall Boss"),
+        await api.signup("Night Security"),
+        await api.signup("Cafe Manager"),
+        await api.signup("Barista"),
+    )
+    await api.grant(admin, boss, "mall_admin", "mall", mall["id"])
+    await api.grant(admin, guard, "security", "mall", mall["id"])
+    await api.grant(admin, manager, "shop_manager", "shop", cafe["id"])
+    await api.grant(manager, barista, "employee", "shop", cafe["id"])
+
+    everyone = (await _holders(api, boss, "mall", mall["id"])).json()["items"]
+    assert {(h["user_id"], h["role"]) for h in everyone} == {
+        (boss.id, "mall_admin"),
+        (guard.id, "security"),
+        (manager.id, "shop_manager"),
+        (barista.id, "employee"),
+    }
+    staff = (await _holders(api, manager, "shop", cafe["id"])).json()["items"]
+    assert [(h["user_id"], h["role"]) for h in staff] == [(barista.id, "employee"), (manager.id, "shop_manager")]
+    assert (await _holders(api, manager, "shop", kiosk["id"])).status_code == 403, "another shop"
+    assert (await _holders(api, manager, "mall", mall["id"])).status_code == 403, "a shop manager is not the mall's"
+    assert (await _holders(api, barista, "shop", cafe["id"])).status_code == 403

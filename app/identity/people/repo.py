@@ -115,8 +115,8 @@ async def update(conn: asyncpg.Connection, user_id: uuid.UUID, changes: dict[str
 
 
 async def anonymise(conn: asyncpg.Connection, user_id: uuid.UUID) -> bool:
-    """Forget what identifies a person, keeping the row (what refers to it stays whole); their roles go.
-    False when there is no such living account."""
+    """Forget what identifies a person, keeping the row (what refers to it stays whole); their roles and
+    saved addresses go. False when there is no such living account."""
     done = await conn.fetchval(
         """UPDATE users SET name = 'Deleted user', email = NULL, username = NULL, phone = NULL, image_url = NULL,
                   password_hash = NULL, firebase_uid = NULL, disabled_at = coalesce(disabled_at, now()),
@@ -126,4 +126,50 @@ async def anonymise(conn: asyncpg.Connection, user_id: uuid.UUID) -> bool:
     )
     if done:
         await conn.execute("DELETE FROM role_assignments WHERE user_id = $1", user_id)
+        await conn.execute("DELETE FROM addresses WHERE user_id = $1", user_id)
     return bool(done)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleHolder:
+    """Someone holding a role on a place, with what a staff or guards screen shows of them."""
+
+    id: uuid.UUID  # the role assignment's
+    user_id: uuid.UUID
+    name: str
+    email: str | None
+    phone: str | None
+    image_url: str | None
+    disabled: bool
+    role: str
+    scope_type: str
+    scope_id: uuid.UUID | None
+    created_at: dt.datetime
+
+
+async def holders_within(
+    conn: asyncpg.Connection,
+    *,
+    scope_type: str,
+    scope_id: uuid.UUID,
+    role: str | None,
+    after: tuple[Any, ...] | None,
+    limit: int,
+) -> list[tuple[RoleHolder, str]]:
+    """The roles held on a place or on the places inside it (a society's flats, a mall's shops), by the
+    holder's name, each with its sort key."""
+    rows = await conn.fetch(
+        """SELECT r.id, r.user_id, u.name, u.email, u.phone, u.image_url, u.disabled_at IS NOT NULL AS disabled,
+                  r.role, r.scope_type, r.scope_id, r.created_at, lower(u.name) AS sort_key
+           FROM role_assignments r JOIN users u ON u.id = r.user_id
+           WHERE ((r.scope_type = $1 AND r.scope_id = $2) OR r.within @> ARRAY[$2]::uuid[])
+             AND ($3::text IS NULL OR r.role = $3)
+             AND ($4::text IS NULL OR (lower(u.name), r.id) > ($4, $5::uuid))
+           ORDER BY lower(u.name), r.id LIMIT $6""",
+        scope_type,
+        scope_id,
+        role,
+        *(after if after is not None else (None, None)),
+        limit + 1,
+    )
+    return [(RoleHolder(**{k: r[k] for k in RoleHolder.__slots__}), r["sort_key"]) for r in rows]  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from app.identity.current import principal
 from app.identity.people import repo, service
-from app.identity.people.schemas import PasswordChangeIn, ProfilePatch, UserPatch, UsersQuery
+from app.identity.people.schemas import HoldersQuery, PasswordChangeIn, ProfilePatch, UserPatch, UsersQuery
 from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
 from app.platform.state import app_state
@@ -84,7 +84,20 @@ async def change_password(request: Request) -> Response:
     return no_content()
 
 
+@doc(
+    summary="Who holds roles on a place or the places inside it, with their names (admins and its scope admins)",
+    query=HoldersQuery,
+    tag="admin",
+    errors=(404,),
+)
+async def list_role_holders(request: Request) -> Response:
+    caller = await principal(request)
+    q = parse_query(request, HoldersQuery)
+    return json(await service.holders(app_state(request), actor=caller, q=q))
+
+
 routes = [
+    Route("/v1/role-assignments", list_role_holders, methods=["GET"]),
     Route("/v1/users", list_users, methods=["GET"]),
     Route("/v1/users/{id}", get_user, methods=["GET"]),
     Route("/v1/users/{id}", update_user, methods=["PATCH"]),

@@ -42,3 +42,11 @@ class UserPatch(ProfilePatch):
 class PasswordChangeIn(Body):
     current_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     new_password: Password
+
+
+class HoldersQuery(PageQuery):
+    """Who holds roles on a place (a society, a flat, a mall, a shop) or on the places inside it, by name."""
+
+    scope_type: ScopeTypeName
+    scope_id: uuid.UUID
+    role: RoleName | None = None

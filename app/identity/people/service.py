@@ -15,7 +15,7 @@ from typing import Any
 from app.identity import repo as identity_repo
 from app.identity import service as identity
 from app.identity.people import repo
-from app.identity.people.schemas import PasswordChangeIn, ProfilePatch, UserPatch, UsersQuery
+from app.identity.people.schemas import HoldersQuery, PasswordChangeIn, ProfilePatch, UserPatch, UsersQuery
 from app.platform import audit
 from app.platform.db import Tx
 from app.platform.http import Conflict, Forbidden, NotFound, Unauthorized
@@ -38,8 +38,13 @@ async def find(ctx: AppState, *, actor: Principal, q: UsersQuery) -> dict[str, A
             after=after,
             limit=q.limit,
         )
-    listed = page(found, q.limit, lambda pair: (pair[1], pair[0].id), encode_position)
-    return {**listed, "items": [person for person, _ in listed["items"]]}
+    return _by_name(found, q.limit)
+
+
+def _by_name(found: list[tuple[Any, str]], limit: int) -> dict[str, Any]:
+    """A page of (item, lower-cased name) pairs, listed by name: the cursor holds the name and the id."""
+    listed = page(found, limit, lambda pair: (pair[1], pair[0].id), encode_position)
+    return {**listed, "items": [item for item, _ in listed["items"]]}
 
 
 async def get(ctx: AppState, *, actor: Principal, user_id: uuid.UUID) -> repo.Person:
@@ -139,3 +144,19 @@ async def change_password(ctx: AppState, *, actor: Principal, data: PasswordChan
             action="user.password_changed",
             keep=actor.session_id,
         )
+
+
+async def holders(ctx: AppState, *, actor: Principal, q: HoldersQuery) -> dict[str, Any]:
+    """The people of a place, for an admin or a scope admin of it (or of a place it sits inside): a
+    society's guards and its flats' residents, a mall's security and its shops' staff."""
+    after = decode_position(q.cursor, str, uuid.UUID)
+    async with ctx.db.connection() as conn:
+        scope = await ctx.scopes.resolve(conn, q.scope_type, q.scope_id)
+        if scope is None:
+            raise NotFound("No such place.", code="scope_not_found")
+        if not ctx.rules.manages(actor, scope):
+            raise Forbidden()
+        found = await repo.holders_within(
+            conn, scope_type=q.scope_type, scope_id=q.scope_id, role=q.role, after=after, limit=q.limit
+        )
+    return _by_name(found, q.limit)

@@ -161,6 +161,19 @@ class Rules:
                 return True
         return False
 
+    def manages(self, principal: Principal, scope: Scope) -> bool:
+        """Whether the caller may see and manage the people of `scope`: admins, and whoever holds a role
+        that hands out roles (a scope admin) on the scope or on one it sits inside."""
+        if principal.is_admin:
+            return True
+        granting = {g for role in self._roles.values() for g in role.granted_by}
+        for name in granting:
+            admin_scope = self._roles[name].scope_type
+            target = scope.scope_id if scope.scope_type == admin_scope else scope.parents.get(admin_scope)
+            if target is not None and principal.has(name, admin_scope, target):
+                return True
+        return False
+
     def starts_fresh(self, role: str) -> bool:
         """Whether a new grant of `role` sees its scope's past only from the grant on, by default."""
         found = self._roles.get(role)

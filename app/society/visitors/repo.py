@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
 from app.platform import audit, context, idempotency
 from app.platform.pagination import Cursor, keyset
 from app.platform.realtime.outbox import insert_events
-from app.platform.sql import Statement
+from app.platform.sql import Statement, assignments
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +301,23 @@ h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, ac
 {audit.insert_cte("a", "SELECT :actor_id, 'visitor.' || status, 'visitor', id::text, :request_id, :ip::inet FROM v")}
 SELECT {_V} FROM v LEFT JOIN users r ON r.id = v.responded_by
 """)
+
+
+# The fields of an invitation its resident may change while it is pending at the gate.
+INVITE_COLUMNS = ("name", "phone", "purpose", "vehicle_number", "expected_at")
+
+
+async def update_invite(conn: asyncpg.Connection, visitor_id: uuid.UUID, changes: dict[str, Any]) -> Visitor | None:
+    """Change a pre-approved invitation; None when it is not one (any more)."""
+    row = await conn.fetchrow(
+        f"""WITH v AS (
+                UPDATE visitors SET {assignments(changes, 2)}, updated_at = now()
+                WHERE id = $1 AND status = 'pre_approved' RETURNING *)
+            SELECT {_V} FROM v LEFT JOIN users r ON r.id = v.responded_by""",
+        visitor_id,
+        *changes.values(),
+    )
+    return _visitor(row) if row else None
 
 
 async def move(

@@ -20,6 +20,7 @@ from app.society.visitors.schemas import (
     CheckoutIn,
     DeviceIn,
     ExpectedQuery,
+    InvitePatch,
     RespondIn,
     SendInviteIn,
     VisitorIn,
@@ -150,7 +151,34 @@ async def expected_visitors(request: Request) -> Response:
     return json({"items": items, "next_cursor": None})
 
 
+@doc(
+    summary="Change an invitation still waiting at the gate (a resident of its flat)",
+    body=InvitePatch,
+    response=repo.Visitor,
+    tag="visitors",
+    errors=(404, 409),
+)
+async def update_invite(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, InvitePatch)
+    return json(await service.update_invite(app_state(request), actor=caller, visitor_id=path_uuid(request), data=data))
+
+
+@doc(
+    summary="Cancel an invitation: its code lets nobody in from now on (a resident of its flat)",
+    status=204,
+    tag="visitors",
+    errors=(404, 409),
+)
+async def cancel_invite(request: Request) -> Response:
+    caller = await principal(request)
+    await service.cancel_invite(app_state(request), actor=caller, visitor_id=path_uuid(request))
+    return no_content()
+
+
 routes = [
+    Route("/v1/visitors/{id}", update_invite, methods=["PATCH"]),
+    Route("/v1/visitors/{id}", cancel_invite, methods=["DELETE"]),
     Route("/v1/visitors", create_visitor, methods=["POST"]),
     Route("/v1/visitors", list_visitors, methods=["GET"]),
     Route("/v1/visitors/{id}/respond", respond, methods=["POST"]),

@@ -13,7 +13,7 @@ from app.platform.pagination import PageQuery
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 InviteCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9]{6,12}$")]
-VisitorStatus = Literal["pending", "accepted", "denied", "pre_approved", "checked_in", "checked_out"]
+VisitorStatus = Literal["pending", "accepted", "denied", "pre_approved", "checked_in", "checked_out", "cancelled"]
 
 
 class VisitorIn(Body):
@@ -40,6 +40,19 @@ class VisitorIn(Body):
     expected_at: Instant | None = Field(
         default=None,
         description="An invitation's expected arrival, between an hour ago and 90 days ahead (else 422).",
+    )
+
+
+class InvitePatch(Body):
+    """What the inviting flat changes of an invitation still waiting at the gate; only the fields sent."""
+
+    name: Name = None  # type: ignore[assignment] - may be left out, never null
+    phone: Phone | None = None
+    purpose: Note | None = None
+    vehicle_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
+    expected_at: Instant = Field(
+        default=None,  # type: ignore[assignment] - may be left out, never null
+        description="Between an hour ago and 90 days ahead (else 422).",
     )
 
 

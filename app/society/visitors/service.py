@@ -27,7 +27,7 @@ from app.platform.state import AppState
 from app.society.hierarchy import service as hierarchy
 from app.society.rooms import flat_room, society_room
 from app.society.visitors import alerts, repo
-from app.society.visitors.schemas import CheckinIn, VisitorIn
+from app.society.visitors.schemas import CheckinIn, InvitePatch, VisitorIn
 
 log = structlog.get_logger(__name__)
 
@@ -160,9 +160,7 @@ async def _walk_in(ctx: AppState, actor: Principal, data: VisitorIn, attempt: id
 async def _invite(conn: asyncpg.Connection, actor: Principal, data: VisitorIn, society_id: uuid.UUID) -> repo.Visitor:
     """A resident's invitation (the caller has checked they are one), with a fresh invite code."""
     assert data.expected_at is not None
-    now = dt.datetime.now(dt.UTC)
-    if not now - dt.timedelta(hours=1) <= data.expected_at <= now + MAX_INVITE_AHEAD:
-        raise Unprocessable("expected_at must be between an hour ago and 90 days ahead.", code="invalid_expected_at")
+    _check_expected(data.expected_at)
     for _ in range(5):
         try:
             async with conn.transaction():
@@ -181,6 +179,74 @@ async def _invite(conn: asyncpg.Connection, actor: Principal, data: VisitorIn, s
         except asyncpg.UniqueViolationError:
             continue  # an invite code already in use: draw another
     raise Conflict("Could not allocate an invite code; try again.", code="invite_code_exhausted")
+
+
+def _check_expected(expected_at: dt.datetime) -> None:
+    now = dt.datetime.now(dt.UTC)
+    if not now - dt.timedelta(hours=1) <= expected_at <= now + MAX_INVITE_AHEAD:
+        raise Unprocessable("expected_at must be between an hour ago and 90 days ahead.", code="invalid_expected_at")
+
+
+async def _own_invite(conn: asyncpg.Connection, actor: Principal, visitor_id: uuid.UUID) -> repo.Visitor:
+    """An invitation of a flat the caller lives in (404 for anyone else's visitor, 403 for the gate's)."""
+    visitor = await _visible(conn, actor, visitor_id)
+    if not actor.has("resident", "flat", visitor.flat_id):
+        raise Forbidden("Only a resident of the flat changes its invitations.")
+    if visitor.invite_code is None:
+        raise Conflict(
+            "This visitor came to the gate uninvited: there is no invitation to change.", code="not_an_invite"
+        )
+    return visitor
+
+
+def _not_pending(visitor: repo.Visitor) -> Conflict:
+    return Conflict(
+        f"The invitation is {visitor.status}: only one still waiting at the gate changes.",
+        code="invite_closed",
+        details={"status": visitor.status},
+    )
+
+
+async def update_invite(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID, data: InvitePatch) -> repo.Visitor:
+    """Change an invitation before the visitor arrives; the gate (and the flat) hear of it."""
+    changes = {name: getattr(data, name) for name in data.model_fields_set if name in repo.INVITE_COLUMNS}
+    async with ctx.db.transaction() as tx:
+        visitor = await _own_invite(tx.conn, actor, visitor_id)
+        if "expected_at" in changes:
+            _check_expected(data.expected_at)
+        changed = await repo.update_invite(tx.conn, visitor_id, changes) if changes else None
+        if changed is None:
+            if visitor.status != "pre_approved" or changes:
+                raise _not_pending(await repo.get_visitor(tx.conn, visitor_id) or visitor)
+            return visitor
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="visitor.invite_updated",
+            resource_type="visitor",
+            resource_id=visitor_id,
+            details={"fields": sorted(changes)},
+        )
+        ctx.outbox.publish(tx, society_room(changed.society_id), "invite_updated", changed)
+        ctx.outbox.publish(tx, flat_room(changed.flat_id), "invite_updated", changed)
+        return changed
+
+
+async def cancel_invite(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUID) -> None:
+    """Call an invitation off: its code lets nobody in from now on; the gate (and the flat) hear of it."""
+    async with ctx.db.transaction() as tx:
+        visitor = await _own_invite(tx.conn, actor, visitor_id)
+        moved = await repo.move(
+            tx.conn,
+            visitor_id=visitor_id,
+            from_statuses=("pre_approved",),
+            to_status="cancelled",
+            actor_id=actor.user_id,
+        )
+        if moved is None:
+            raise _not_pending(await repo.get_visitor(tx.conn, visitor_id) or visitor)
+        ctx.outbox.publish(tx, society_room(moved.society_id), "invite_cancelled", moved)
+        ctx.outbox.publish(tx, flat_room(moved.flat_id), "invite_cancelled", moved)
 
 
 async def respond(
