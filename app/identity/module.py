@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.identity import demo, repo
 from app.identity.addresses.routes import routes as address_routes
+from app.identity.audit_log.routes import routes as audit_routes
 from app.identity.people.routes import routes as people_routes
 from app.identity.resets import RESET_EMAIL, send_reset_code
 from app.identity.routes import routes
@@ -16,7 +17,7 @@ from app.platform.security.scopes import GLOBAL
 
 MODULE = DomainModule(
     name="identity",
-    routes=[*routes, *people_routes, *address_routes],
+    routes=[*routes, *people_routes, *address_routes, *audit_routes],
     roles=[Role(ADMIN, GLOBAL), Role("customer", GLOBAL)],
     # Short backoff: someone is waiting for this email; past its TTL the reset is dead anyway.
     jobs=[Job(RESET_EMAIL, send_reset_code, max_attempts=5, backoff=2.0)],

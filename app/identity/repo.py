@@ -116,6 +116,10 @@ async def get_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> User | None:
     return _user(row) if row else None
 
 
+async def user_of_firebase_uid(conn: asyncpg.Connection, uid: str) -> uuid.UUID | None:
+    return await conn.fetchval("SELECT id FROM users WHERE firebase_uid = $1", uid)
+
+
 async def upsert_firebase_user(
     conn: asyncpg.Connection, *, uid: str, email: str | None, name: str, phone: str | None
 ) -> tuple[User, bool]:

@@ -26,13 +26,15 @@ from app.platform.openapi import doc
 from app.platform.state import app_state
 
 
-def _device(request: Request) -> service.Device:
+def device_of(request: Request) -> service.Device:
+    """Where a sign-in comes from, kept with its session."""
     return service.Device(
         ip=request.scope["state"].get("client_ip"), user_agent=(request.headers.get("user-agent") or "")[:300] or None
     )
 
 
-def _auth_response(request: Request, result: service.AuthResult, status: int) -> Response:
+def auth_response(request: Request, result: service.AuthResult, status: int) -> Response:
+    """A signed-in answer: the tokens in the body, and the cookies a browser keeps them in."""
     settings = app_state(request).settings
     response = json(
         {
@@ -52,7 +54,8 @@ def _auth_response(request: Request, result: service.AuthResult, status: int) ->
     return response
 
 
-async def _strict_limit(request: Request) -> None:
+async def strict_limit(request: Request) -> None:
+    """The per-address limit of everything that signs in."""
     await app_state(request).limits.check_auth(request.scope["state"]["client_ip"])
 
 
@@ -66,10 +69,10 @@ async def _strict_limit(request: Request) -> None:
     errors=(409, 503),
 )
 async def signup(request: Request) -> Response:
-    await _strict_limit(request)
+    await strict_limit(request)
     data = await parse_body(request, SignupIn)
-    result = await service.signup(app_state(request), data=data, device=_device(request))
-    return _auth_response(request, result, 201)
+    result = await service.signup(app_state(request), data=data, device=device_of(request))
+    return auth_response(request, result, 201)
 
 
 @doc(
@@ -81,16 +84,16 @@ async def signup(request: Request) -> Response:
     errors=(401, 503),
 )
 async def login(request: Request) -> Response:
-    await _strict_limit(request)
+    await strict_limit(request)
     data = await parse_body(request, LoginIn)
     result = await service.login(
         app_state(request),
         email=str(data.email) if data.email is not None else None,
         username=data.username,
         password=data.password,
-        device=_device(request),
+        device=device_of(request),
     )
-    return _auth_response(request, result, 200)
+    return auth_response(request, result, 200)
 
 
 @doc(
@@ -103,13 +106,13 @@ async def login(request: Request) -> Response:
     errors=(401, 503),
 )
 async def refresh(request: Request) -> Response:
-    await _strict_limit(request)
+    await strict_limit(request)
     data = await parse_body(request, RefreshIn) if await request.body() else RefreshIn()
     token = data.refresh_token or request.cookies.get(REFRESH_COOKIE)
     if not token:
         raise Unauthorized("A refresh token is required.", code="invalid_refresh_token")
     result = await service.refresh(app_state(request), refresh_token=token)
-    return _auth_response(request, result, 200)
+    return auth_response(request, result, 200)
 
 
 @doc(summary="End this session", body=LogoutIn, status=204, auth=False, tag="auth", body_optional=True, errors=(401,))
@@ -135,10 +138,10 @@ async def logout(request: Request) -> Response:
     errors=(401, 409, 503),
 )
 async def firebase(request: Request) -> Response:
-    await _strict_limit(request)
+    await strict_limit(request)
     data = await parse_body(request, FirebaseIn)
-    result = await service.firebase_sign_in(app_state(request), id_token=data.id_token, device=_device(request))
-    return _auth_response(request, result, 200)
+    result = await service.firebase_sign_in(app_state(request), id_token=data.id_token, device=device_of(request))
+    return auth_response(request, result, 200)
 
 
 @doc(
@@ -150,7 +153,7 @@ async def firebase(request: Request) -> Response:
     errors=(503,),
 )
 async def reset_request(request: Request) -> Response:
-    await _strict_limit(request)
+    await strict_limit(request)
     data = await parse_body(request, ResetRequestIn)
     await resets.request_password_reset(app_state(request), email=str(data.email))
     return json({"status": "accepted"}, 202)
@@ -165,7 +168,7 @@ async def reset_request(request: Request) -> Response:
     errors=(503,),
 )
 async def reset_confirm(request: Request) -> Response:
-    await _strict_limit(request)
+    await strict_limit(request)
     data = await parse_body(request, ResetConfirmIn)
     await resets.confirm_password_reset(
         app_state(request), email=str(data.email), code=data.code, new_password=data.new_password

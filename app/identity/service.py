@@ -16,7 +16,7 @@ import structlog
 
 from app.identity import repo
 from app.identity.schemas import RoleAssignmentIn, SignupIn
-from app.platform import audit
+from app.platform import audit, context
 from app.platform.db import Database, Tx
 from app.platform.http import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from app.platform.realtime.gateway import SignedIn
@@ -53,14 +53,34 @@ class Device:
     user_agent: str | None
 
 
-async def _open_session(ctx: AppState, tx: Tx, user: repo.User, device: Device) -> AuthResult:
+async def _open_session(ctx: AppState, tx: Tx, user: repo.User, device: Device, *, method: str) -> AuthResult:
+    """A new session for `user`, signed in by `method` (password, username, firebase, signup), audited."""
     session_id = await repo.insert_session(tx.conn, user_id=user.id, ip=device.ip, user_agent=device.user_agent)
+    await audit.record(
+        tx.conn,
+        actor_id=user.id,
+        action="session.signed_in",
+        resource_type="session",
+        resource_id=session_id,
+        details={"method": method},
+    )
     refresh_token, token_hash = new_refresh_token()
     await repo.insert_refresh_token(
         tx.conn, session_id=session_id, token_hash=token_hash, ttl_seconds=ctx.settings.refresh_token_ttl
     )
     access = ctx.tokens.issue(user_id=user.id, session_id=session_id)
     return AuthResult(user, access, refresh_token, ctx.tokens.ttl, session_id)
+
+
+async def sign_in_as(ctx: AppState, tx: Tx, *, user_id: uuid.UUID, device: Device, method: str) -> AuthResult:
+    """A session for a user another domain has vouched for (a guard's PIN on a gate device, say); 403 for
+    a disabled account, 404 for none."""
+    found = await repo.credentials_by_id(tx.conn, user_id)
+    if found is None:
+        raise NotFound("No such user.")
+    if found.disabled:
+        raise Forbidden("This account is disabled.", code="account_disabled")
+    return await _open_session(ctx, tx, found.user, device, method=method)
 
 
 async def signup(ctx: AppState, *, data: SignupIn, device: Device) -> AuthResult:
@@ -76,7 +96,7 @@ async def signup(ctx: AppState, *, data: SignupIn, device: Device) -> AuthResult
             tx.conn, user_id=user.id, role="customer", scope_type="global", scope_id=None, granted_by=None
         )
         await audit.record(tx.conn, actor_id=user.id, action="user.signup", resource_type="user", resource_id=user.id)
-        return await _open_session(ctx, tx, user, device)
+        return await _open_session(ctx, tx, user, device, method="signup")
 
 
 async def login(
@@ -94,14 +114,25 @@ async def login(
     # Failures count against the account, whichever name it was reached by (or the name, for none).
     account = str(found.user.id) if found else (email or f"username:{username}").lower()
     await ctx.limits.check_account("login", account)
+    method = "password" if email is not None else "username"
     ok = await verify_password(found.password_hash if found else None, password)
-    if found is None or not ok:
+    if found is None or not ok or found.disabled:
+        reason = "unknown_name" if found is None else ("wrong_password" if not ok else "account_disabled")
+        async with ctx.db.transaction() as tx:
+            await audit.record(
+                tx.conn,
+                actor_id=None,
+                action="session.sign_in_failed",
+                resource_type="user",
+                resource_id=found.user.id if found else None,
+                details={"method": method, "reason": reason},
+            )
+        if reason == "account_disabled":
+            raise Forbidden("This account is disabled.", code="account_disabled")
         await ctx.limits.count_account_failure("login", account)
         raise Unauthorized("Wrong sign-in name or password.", code="invalid_credentials")
-    if found.disabled:
-        raise Forbidden("This account is disabled.", code="account_disabled")
     async with ctx.db.transaction() as tx:
-        return await _open_session(ctx, tx, found.user, device)
+        return await _open_session(ctx, tx, found.user, device, method=method)
 
 
 async def refresh(ctx: AppState, *, refresh_token: str) -> AuthResult:
@@ -163,6 +194,14 @@ async def _record_firebase(
         await repo.insert_auth_audit(
             tx.conn, user_id=user_id, provider="firebase", subject=subject, outcome=outcome, reason=reason, ip=ip
         )
+        await audit.record(
+            tx.conn,
+            actor_id=None,
+            action="session.sign_in_failed",
+            resource_type="user",
+            resource_id=user_id,
+            details={"method": "firebase", "reason": outcome},
+        )
 
 
 async def _verify_firebase(ctx: AppState, id_token: str, ip: str | None) -> FirebaseIdentity:
@@ -216,7 +255,7 @@ async def firebase_sign_in(ctx: AppState, *, id_token: str, device: Device) -> A
     identity = await _verify_firebase(ctx, id_token, device.ip)
     user = await _firebase_user(ctx, identity, device.ip)
     async with ctx.db.transaction() as tx:
-        return await _open_session(ctx, tx, user, device)
+        return await _open_session(ctx, tx, user, device, method="firebase")
 
 
 def _principal(row: repo.PrincipalRow, session_id: uuid.UUID | None) -> Principal:
@@ -225,8 +264,36 @@ def _principal(row: repo.PrincipalRow, session_id: uuid.UUID | None) -> Principa
     )
 
 
+async def _firebase_bearer(ctx: AppState, token: str) -> Principal:
+    """The caller behind a Firebase ID token sent as a bearer (FIREBASE_HTTP_BEARER), as the society apps
+    send it: verified as `/v1/auth/firebase` verifies it (a failure is audited), the user found by the
+    token's uid, or created on first use as a sign-in creates it; no session, so `logout` has nothing
+    to end (the token simply expires)."""
+    assert ctx.firebase is not None, "the caller checked"
+    ip = context.client_ip.get()
+    identity = await _verify_firebase(ctx, token, ip)
+    async with ctx.db.connection() as conn:
+        user_id = await repo.user_of_firebase_uid(conn, identity.uid)
+    if user_id is None:
+        user_id = (await _firebase_user(ctx, identity, ip)).id
+    cached = ctx.principals.get(user_id, None)
+    if cached is not None:
+        return cached
+    ticket = ctx.principals.ticket()
+    async with ctx.db.connection() as conn:
+        row = await repo.principal_for_user(conn, user_id)
+    if row is None:
+        raise Forbidden("This account is disabled.", code="account_disabled")
+    principal = _principal(row, None)
+    ctx.principals.put(principal, ticket)
+    return principal
+
+
 async def authenticate(ctx: AppState, token: str) -> Principal:
-    """The caller behind an access token; 401 for any token that is not a live one."""
+    """The caller behind an access token (or, where enabled, a Firebase ID token); 401 for any token that
+    is not a live one."""
+    if ctx.settings.firebase_http_bearer and ctx.firebase is not None and looks_like_firebase_token(token):
+        return await _firebase_bearer(ctx, token)
     try:
         claims = ctx.tokens.verify(token)
     except TokenExpired:
@@ -249,12 +316,9 @@ async def authenticate(ctx: AppState, token: str) -> Principal:
 async def authenticate_socket(ctx: AppState, token: str, ip: str | None) -> SignedIn:
     """A socket proves itself with an access token or, when configured, a Firebase ID token; it may stay
     until that token expires."""
-    try:
+    if ctx.firebase is None or not looks_like_firebase_token(token):
         principal = await authenticate(ctx, token)
         return SignedIn(principal, ctx.tokens.verify(token).expires_at)
-    except Unauthorized:
-        if ctx.firebase is None or not looks_like_firebase_token(token):
-            raise
     identity = await _verify_firebase(ctx, token, ip)
     user = await _firebase_user(ctx, identity, ip)
     async with ctx.db.connection() as conn:

@@ -77,6 +77,7 @@ class Settings:
     firebase_project_id: str | None = _setting(None)
     firebase_cert_url: str | None = _setting(None)
     firebase_emulator_host: str | None = _setting(None, env="FIREBASE_AUTH_EMULATOR_HOST")
+    firebase_http_bearer: bool = _setting(False)
     notify_webhook_url: str | None = _setting(None)
     fcm_credentials: str | None = _setting(None)
     fcm_endpoint: str | None = _setting(None)
@@ -233,6 +234,8 @@ def check(settings: Settings) -> None:
             raise ConfigError("FCM_ENDPOINT is for development; set ALLOW_INSECURE_DEV=true to use it")
         if settings.stripe_api_base:
             raise ConfigError("STRIPE_API_BASE is for development; set ALLOW_INSECURE_DEV=true to use it")
+    if settings.firebase_http_bearer and not settings.firebase_project_id:
+        raise ConfigError("FIREBASE_HTTP_BEARER needs FIREBASE_PROJECT_ID: the project whose ID tokens are taken")
     if bool(settings.stripe_secret_key) != bool(settings.stripe_webhook_secret):
         raise ConfigError(
             "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (a payment nobody hears about is never marked paid)"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from app.identity import demo as identity_demo
 from app.identity import service as identity
 from app.identity.schemas import RoleAssignmentIn
 from app.platform.modules import DemoAccount
+from app.platform.security.permissions import Principal
 from app.platform.state import AppState
+from app.society.gate import service as gate
+from app.society.gate.schemas import GateDeviceIn, PinIn
 from app.society.hierarchy import service as society
 from app.society.hierarchy.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
 from app.society.rooms import FLAT, SOCIETY
@@ -14,6 +19,8 @@ from app.society.rooms import FLAT, SOCIETY
 SOCIETY_NAME = "Green Acres"
 CITY = "Bengaluru"
 SOCIETY_ADMIN = ("society-admin@demo.example.com", "Meera (society admin)")
+GATE_DEVICE = "Main gate tablet"
+GUARD_PIN = "246810"
 
 
 async def seed(ctx: AppState) -> list[DemoAccount]:
@@ -48,6 +55,7 @@ async def seed(ctx: AppState) -> list[DemoAccount]:
         ("resident3@demo.example.com", "Lena (resident)", "resident", FLAT, flats["102"].id, "flat 102"),
     ]
     accounts = []
+    users = {}
     for email, name, role, scope_type, scope_id, where in people:
         user = await identity_demo.account(ctx, email, name)
         await identity.grant_role(
@@ -56,4 +64,23 @@ async def seed(ctx: AppState) -> list[DemoAccount]:
             data=RoleAssignmentIn(user_id=user.id, role=role, scope_type=scope_type, scope_id=scope_id),
         )
         accounts.append(DemoAccount(role, email, where))
+        users[role] = user.id
+    accounts.append(await _gate_device(ctx, admin, home, users["guard"]))
     return accounts
+
+
+async def _gate_device(ctx: AppState, admin: Principal, society_id: uuid.UUID, guard_id: uuid.UUID) -> DemoAccount:
+    """The gate's tablet, registered afresh on each run (its secret is shown only when it is made, so the
+    previous one is revoked), and the guard's PIN on it."""
+    for old in await gate.devices(ctx, actor=admin, society_id=society_id):
+        if old.name == GATE_DEVICE and old.revoked_at is None:
+            await gate.revoke(ctx, actor=admin, device_id=old.id)
+    made = await gate.register(
+        ctx, actor=admin, society_id=society_id, data=GateDeviceIn(name=GATE_DEVICE, gate="Main")
+    )
+    await gate.set_pin(ctx, actor=admin, society_id=society_id, user_id=guard_id, data=PinIn(pin=GUARD_PIN))
+    return DemoAccount(
+        "gate device",
+        f"device {made.device.id}, secret {made.secret}",
+        f"{SOCIETY_NAME} main gate: Ravi (user {guard_id}) signs in with PIN {GUARD_PIN}",
+    )

@@ -8,6 +8,7 @@ from app.platform.realtime.rooms import USER
 from app.platform.security.permissions import Role, RoomType
 from app.platform.security.scopes import ScopeType
 from app.society import demo
+from app.society.gate.routes import routes as gate_routes
 from app.society.hierarchy import service as hierarchy
 from app.society.hierarchy.routes import routes as hierarchy_routes
 from app.society.residents import repo as residents_repo
@@ -20,7 +21,7 @@ from app.society.visitors.routes import routes as visitor_routes
 
 MODULE = DomainModule(
     name="society",
-    routes=[*hierarchy_routes, *visitor_routes, *resident_routes],
+    routes=[*hierarchy_routes, *visitor_routes, *resident_routes, *gate_routes],
     roles=[
         Role("society_admin", SOCIETY, granted_by=("society_admin",)),
         Role("guard", SOCIETY, granted_by=("society_admin",)),
@@ -45,6 +46,7 @@ MODULE = DomainModule(
         Tag("visitors", "Walk-ins, answers, invitations and expected visitors"),
         Tag("visits", "Check-in, check-out and visit history"),
         Tag("residents", "Requests to join a flat, and devices to push to"),
+        Tag("gate", "Gate devices, guards' PINs, and signing in on a device"),
     ],
     events=[
         EventType("visitor_request", (FLAT,), visitors_repo.Visitor, "A guard registered a visitor for the flat"),

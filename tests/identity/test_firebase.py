@@ -455,6 +455,62 @@ async def test_a_socket_with_a_token_signed_by_another_key_is_refused(
     assert await user_by_uid(db, uid) is None
 
 
+# A Firebase ID token as the bearer on HTTP (FIREBASE_HTTP_BEARER) ----------------------
+
+
+@pytest.fixture(scope="module")
+async def bearer_server(settings: Settings, firebase_server: RunningServer) -> AsyncIterator[RunningServer]:
+    """Beside the Firebase server (whose firebase-admin app it shares), one that takes ID tokens as bearers."""
+    running = RunningServer(replace(firebase_server.settings, firebase_http_bearer=True))
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def test_an_id_token_is_a_bearer_where_enabled(
+    bearer_server: RunningServer, keys: Keys, db: Database, admin: User, api: Api
+) -> None:
+    uid = new_uid()
+    token = mint(keys, uid)
+    mark = await audit_mark(db)
+    async with httpx.AsyncClient(base_url=bearer_server.url, timeout=15) as client:
+        first = await client.get("/v1/profile/me", headers={"authorization": f"Bearer {token}"})
+        assert first.status_code == 200, first.text
+        stored = await user_by_uid(db, uid)
+        assert stored is not None and first.json()["user"]["id"] == str(stored["id"]), "first use creates the user"
+        again = await client.get("/v1/profile/me", headers={"x-access-token": token})
+        assert again.status_code == 200 and again.json()["user"]["id"] == str(stored["id"])
+        rows = await audit_since(db, mark)
+        assert [(r["subject"], r["outcome"]) for r in rows] == [(uid, "verified")], "audited once, not per request"
+
+        society = await api.society(admin, flats=1)
+        user = User(str(stored["id"]), stored["email"], "", "")
+        await api.grant(admin, user, "guard", "society", society.id)
+        listed = await client.get("/v1/visitors", headers={"authorization": f"Bearer {token}"})
+        assert listed.status_code == 200, "a role granted meanwhile applies at once"
+        assert (await client.get("/v1/users", headers={"authorization": f"Bearer {token}"})).status_code == 403
+
+        stale = refused_token(keys, new_uid(), "expired")
+        expired = await client.get("/v1/profile/me", headers={"authorization": f"Bearer {stale}"})
+        assert expired.status_code == 401 and expired.json()["error"]["code"] == "invalid_id_token"
+        rogue = refused_token(keys, uid, "signed_by_another_key")
+        forged = await client.get("/v1/profile/me", headers={"authorization": f"Bearer {rogue}"})
+        assert forged.status_code == 401
+
+        disabled = await api.post(f"/v1/admin/users/{stored['id']}/disable", {}, admin)
+        assert disabled.status_code == 204, disabled.text
+        shut = await client.get("/v1/profile/me", headers={"authorization": f"Bearer {token}"})
+        assert shut.status_code == 403 and shut.json()["error"]["code"] == "account_disabled"
+
+
+def test_firebase_bearers_need_a_project() -> None:
+    with pytest.raises(ConfigError, match="FIREBASE_HTTP_BEARER"):
+        load_settings({**BASE_ENV, "FIREBASE_HTTP_BEARER": "true"})
+    assert load_settings({**BASE_ENV, "FIREBASE_HTTP_BEARER": "true", "FIREBASE_PROJECT_ID": PROJECT})
+
+
 # Configuration ------------------------------------------------------------------------
 
 BASE_ENV = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,6 +48,32 @@ async def test_seed_demo_gives_a_working_society_and_can_run_twice(settings, api
         assert (await socket.join("society", society["id"]))["ok"] is True
     finally:
         await socket.close()
+    await _the_gate_device_works(api, first.stdout, again.stdout)
+
+
+def _gate_device(stdout: str) -> dict[str, str]:
+    """The gate device line of seed-demo's output: its id and secret, and the guard with their PIN."""
+    (line,) = [line for line in stdout.splitlines() if line.strip().startswith("gate device")]
+    found = re.search(r"device (\S+), secret (\S+) .* \(user (\S+)\) signs in with PIN (\d{6})", line)
+    assert found is not None, line
+    device, secret, user_id, pin = found.groups()
+    return {"device": device, "secret": secret, "user_id": user_id, "pin": pin}
+
+
+async def _the_gate_device_works(api: Api, first: str, again: str) -> None:
+    """The guard signs in with the PIN on the tablet the latest run registered; the earlier one is revoked."""
+    latest, earlier = _gate_device(again), _gate_device(first)
+    signed = await api.client.post(
+        f"/v1/gate-devices/{latest['device']}/sign-in",
+        json={"secret": latest["secret"], "user_id": latest["user_id"], "pin": latest["pin"]},
+    )
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["user"]["email"] == "guard@demo.example.com"
+    stale = await api.client.post(
+        f"/v1/gate-devices/{earlier['device']}/sign-in",
+        json={"secret": earlier["secret"], "user_id": earlier["user_id"], "pin": earlier["pin"]},
+    )
+    assert stale.status_code == 401
 
 
 def _camera_key(stdout: str) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
+
 from app.identity import repo as identity_repo
 from app.identity import service as identity
 from app.identity.people import repo
@@ -160,3 +162,11 @@ async def holders(ctx: AppState, *, actor: Principal, q: HoldersQuery) -> dict[s
             conn, scope_type=q.scope_type, scope_id=q.scope_id, role=q.role, after=after, limit=q.limit
         )
     return _by_name(found, q.limit)
+
+
+async def holding(
+    conn: asyncpg.Connection, *, role: str, scope_type: str, scope_id: uuid.UUID, most: int = 500
+) -> list[repo.RoleHolder]:
+    """For other domains: who holds `role` on exactly this place (a society's guards, say), by name."""
+    found = await repo.holders_within(conn, scope_type=scope_type, scope_id=scope_id, role=role, after=None, limit=most)
+    return [holder for holder, _ in found[:most] if holder.scope_type == scope_type and holder.scope_id == scope_id]

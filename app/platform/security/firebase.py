@@ -8,6 +8,9 @@ over HTTP (cached by the SDK), so it runs in a thread.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import firebase_admin
@@ -16,6 +19,8 @@ import jwt
 from firebase_admin import _token_gen, auth, credentials, exceptions
 
 _APP_NAME = "gatehouse"
+# Verified tokens kept per worker (an ID token lives an hour; the oldest goes first past this).
+_KEPT_TOKENS = 10_000
 
 
 class FirebaseTokenError(Exception):
@@ -54,6 +59,7 @@ class _ProjectOnlyCredential(credentials.Base):
 
 class FirebaseVerifier:
     def __init__(self, *, project_id: str, cert_url: str | None = None) -> None:
+        self._verified: OrderedDict[bytes, FirebaseIdentity] = OrderedDict()
         if cert_url:
             # Development and tests: certificates from a local source.
             _token_gen.ID_TOKEN_CERT_URI = cert_url
@@ -65,6 +71,19 @@ class FirebaseVerifier:
             )
 
     async def verify(self, id_token: str) -> FirebaseIdentity:
+        """The identity an ID token proves. A token verified once is kept (by its hash) until it expires, so
+        an app that sends the same token on every request pays for the signature check once."""
+        key = hashlib.sha256(id_token.encode()).digest()
+        known = self._verified.get(key)
+        if known is not None and known.expires_at > time.time():
+            return known
+        identity = await self._check(id_token)
+        self._verified[key] = identity
+        if len(self._verified) > _KEPT_TOKENS:
+            self._verified.popitem(last=False)
+        return identity
+
+    async def _check(self, id_token: str) -> FirebaseIdentity:
         try:
             claims = await asyncio.to_thread(auth.verify_id_token, id_token, self._app)
         except auth.ExpiredIdTokenError as exc:
