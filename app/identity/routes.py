@@ -179,8 +179,7 @@ async def reset_confirm(request: Request) -> Response:
 @doc(summary="The caller, its roles and where they apply", response=ProfileOut, tag="profile")
 async def me(request: Request) -> Response:
     caller = await principal(request)
-    user = await service.get_user(app_state(request), caller.user_id)
-    return json(service.profile(caller, user))
+    return json(await service.profile(app_state(request), caller))
 
 
 @doc(

@@ -164,9 +164,19 @@ class GrantOut(BaseModel):
     scope_id: uuid.UUID | None
 
 
+class PlaceRefOut(BaseModel):
+    kind: str = Field(description="society, complex, block, mall, ...")
+    id: uuid.UUID
+    name: str
+
+
 class ScopeRef(BaseModel):
+    """A place the caller holds a role on, with its name and what it sits inside (outermost first)."""
+
     id: uuid.UUID
     role: str
+    name: str | None
+    within: list[PlaceRefOut]
 
 
 class ProfileOut(BaseModel):

@@ -550,11 +550,34 @@ async def create_admin(db: Database, *, email: str, password: str, name: str, re
         return user
 
 
-def profile(principal: Principal, user: repo.User) -> dict[str, object]:
-    """Who the caller is and where its roles apply, for the apps' home screens."""
+async def profile(ctx: AppState, principal: Principal) -> dict[str, object]:
+    """Who the caller is and where its roles apply, named as a home screen shows them: a resident's flat
+    with its block, complex and society; a guard's society; staff's shop and its mall."""
+    async with ctx.db.connection() as conn:
+        user = await repo.get_user(conn, principal.user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        places = {
+            scope_type: await ctx.scopes.describe(
+                conn,
+                scope_type,
+                sorted({g.scope_id for g in principal.grants if g.scope_type == scope_type and g.scope_id}),
+            )
+            for scope_type in ("flat", "society", "mall", "shop")
+        }
 
     def refs(scope_type: str) -> list[dict[str, object]]:
-        return [{"id": g.scope_id, "role": g.role} for g in principal.grants if g.scope_type == scope_type]
+        named = places[scope_type]
+        return [
+            {
+                "id": g.scope_id,
+                "role": g.role,
+                "name": named[g.scope_id].name if g.scope_id in named else None,
+                "within": named[g.scope_id].within if g.scope_id in named else (),
+            }
+            for g in principal.grants
+            if g.scope_type == scope_type and g.scope_id is not None
+        ]
 
     return {
         "user": user,
@@ -564,11 +587,3 @@ def profile(principal: Principal, user: repo.User) -> dict[str, object]:
         "malls": refs("mall"),
         "shops": refs("shop"),
     }
-
-
-async def get_user(ctx: AppState, user_id: uuid.UUID) -> repo.User:
-    async with ctx.db.connection() as conn:
-        user = await repo.get_user(conn, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user

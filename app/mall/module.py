@@ -38,7 +38,10 @@ MODULE = DomainModule(
         Role("shop_manager", SHOP, granted_by=("mall_admin",)),
         Role("employee", SHOP, granted_by=("mall_admin", "shop_manager")),
     ],
-    scope_types=[ScopeType(MALL, places.mall_scope), ScopeType(SHOP, places.shop_scope)],
+    scope_types=[
+        ScopeType(MALL, places.mall_scope, places.describe_malls),
+        ScopeType(SHOP, places.shop_scope, places.describe_shops),
+    ],
     room_types=[
         RoomType(MALL, roles=("security", "mall_admin")),
         RoomType(SHOP, roles=("employee", "shop_manager"), parent_roles={MALL: ("mall_admin",)}),

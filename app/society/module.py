@@ -27,7 +27,10 @@ MODULE = DomainModule(
         Role("guard", SOCIETY, granted_by=("society_admin",)),
         Role("resident", FLAT, granted_by=("society_admin",), fresh_start=True),
     ],
-    scope_types=[ScopeType(SOCIETY, hierarchy.society_scope), ScopeType(FLAT, hierarchy.flat_scope)],
+    scope_types=[
+        ScopeType(SOCIETY, hierarchy.society_scope, hierarchy.describe_societies),
+        ScopeType(FLAT, hierarchy.flat_scope, hierarchy.describe_flats),
+    ],
     room_types=[
         RoomType(FLAT, roles=("resident",)),
         RoomType(SOCIETY, roles=("guard", "society_admin")),

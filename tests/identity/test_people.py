@@ -263,3 +263,55 @@ async def test_a_mall_admin_sees_the_staff_of_its_shops_and_a_shop_manager_only_
     assert (await _holders(api, manager, "shop", kiosk["id"])).status_code == 403, "another shop"
     assert (await _holders(api, manager, "mall", mall["id"])).status_code == 403, "a shop manager is not the mall's"
     assert (await _holders(api, barista, "shop", cafe["id"])).status_code == 403
+
+
+async def test_the_profile_names_the_places_a_home_screen_shows(api: Api, admin: User) -> None:
+    society = await api.society(admin, flats=2)
+    mall = await api.created("/v1/malls", {"name": f"Mall {_tag()}", "timezone": "Asia/Kolkata"}, admin)
+    shop = await api.created("/v1/shops", {"mall_id": mall["id"], "name": "Corner Cafe", "shop_type": "cafe"}, admin)
+    person = await api.signup("Many Hats")
+    await api.grant(admin, person, "resident", "flat", society.flats[1])
+    await api.grant(admin, person, "guard", "society", society.id)
+    await api.grant(admin, person, "employee", "shop", shop["id"])
+    me = (await api.get("/v1/profile/me", person)).json()
+    (flat,) = me["flats"]
+    assert (flat["id"], flat["role"], flat["name"]) == (society.flats[1], "resident", "102")
+    assert [(w["kind"], w["name"]) for w in flat["within"]] == [
+        ("society", (await api.get(f"/v1/flats/{society.flats[1]}", person)).json()["society"]),
+        ("complex", "Tower A"),
+        ("block", "Block 1"),
+    ]
+    (guarded,) = me["societies"]
+    assert guarded["name"].startswith("Society ") and guarded["within"] == []
+    (works,) = me["shops"]
+    assert (works["name"], works["within"]) == (
+        "Corner Cafe",
+        [{"kind": "mall", "id": mall["id"], "name": mall["name"]}],
+    )
+
+
+async def test_one_flat_with_its_names_for_those_who_live_or_guard_there(api: Api, admin: User) -> None:
+    society, other = await api.society(admin, flats=2), await api.society(admin, flats=1)
+    resident, neighbour, guard, stranger_guard = (
+        await api.signup("Flat Owner"),
+        await api.signup("Neighbour"),
+        await api.signup("Gate Guard"),
+        await api.signup("Other Gate"),
+    )
+    await api.grant(admin, resident, "resident", "flat", society.flats[0])
+    await api.grant(admin, neighbour, "resident", "flat", society.flats[1])
+    await api.grant(admin, guard, "guard", "society", society.id)
+    await api.grant(admin, stranger_guard, "guard", "society", other.id)
+    path = f"/v1/flats/{society.flats[0]}"
+    flat = (await api.get(path, resident)).json()
+    assert (flat["flat_number"], flat["block"], flat["complex"], flat["society_id"]) == (
+        "101",
+        "Block 1",
+        "Tower A",
+        society.id,
+    )
+    assert (await api.get(path, guard)).status_code == 200
+    assert (await api.get(path, admin)).status_code == 200
+    assert (await api.get(path, neighbour)).status_code == 404, "another flat's resident"
+    assert (await api.get(path, stranger_guard)).status_code == 404, "another society's guard"
+    assert (await api.get(f"/v1/flats/{uuid.uuid4()}", admin)).status_code == 404

@@ -34,7 +34,7 @@ async def test_approval_makes_a_resident_who_can_join_the_flat_room(api: Api, ad
         assert update["data"]["status"] == "approved"
         assert (await listener.join("flat", gate.flat))["ok"] is True
         flats = (await api.get("/v1/profile/me", newcomer)).json()["flats"]
-        assert {"id": gate.flat, "role": "resident"} in flats
+        assert (gate.flat, "resident") in [(f["id"], f["role"]) for f in flats]
         async with db.connection() as conn:
             relation = await conn.fetchval(
                 "SELECT relation FROM flat_occupancies WHERE flat_id = $1::uuid AND user_id = $2::uuid",

@@ -218,3 +218,17 @@ async def mall_of_shop(conn: asyncpg.Connection, shop_id: uuid.UUID) -> uuid.UUI
 
 async def mall_exists(conn: asyncpg.Connection, mall_id: uuid.UUID) -> bool:
     return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM malls WHERE id = $1)", mall_id)
+
+
+async def mall_names(conn: asyncpg.Connection, mall_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await conn.fetch("SELECT id, name FROM malls WHERE id = ANY($1::uuid[])", mall_ids)
+    return {r["id"]: r["name"] for r in rows}
+
+
+async def shop_names(conn: asyncpg.Connection, shop_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    """Each shop's id and name, with its mall's."""
+    return await conn.fetch(
+        """SELECT s.id, s.name, m.id AS mall_id, m.name AS mall FROM shops s JOIN malls m ON m.id = s.mall_id
+           WHERE s.id = ANY($1::uuid[])""",
+        shop_ids,
+    )

@@ -18,7 +18,7 @@ from app.platform.db import Tx
 from app.platform.http import Conflict, NotFound
 from app.platform.pagination import Cursor
 from app.platform.security.permissions import Principal, require, require_admin
-from app.platform.security.scopes import Scope
+from app.platform.security.scopes import Place, PlaceRef, Scope
 from app.platform.state import AppState
 
 MALL_ADMINS = ("mall_admin",)
@@ -244,3 +244,15 @@ def is_open(shop: repo.Shop, mall: repo.Mall, at: dt.datetime) -> bool | None:
     if opens < closes:
         return opens <= now < closes
     return now >= opens or now < closes
+
+
+async def describe_malls(conn: asyncpg.Connection, mall_ids: list[uuid.UUID]) -> dict[uuid.UUID, Place]:
+    return {i: Place(i, name) for i, name in (await repo.mall_names(conn, mall_ids)).items()}
+
+
+async def describe_shops(conn: asyncpg.Connection, shop_ids: list[uuid.UUID]) -> dict[uuid.UUID, Place]:
+    """Shops as people name them: the shop, inside its mall."""
+    return {
+        r["id"]: Place(r["id"], r["name"], (PlaceRef(MALL, r["mall_id"], r["mall"]),))
+        for r in await repo.shop_names(conn, shop_ids)
+    }

@@ -22,15 +22,37 @@ class Scope:
     parents: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class PlaceRef:
+    """A place another sits inside, as people know it: its kind, id and name."""
+
+    kind: str
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """How a scope is shown to people (a home screen, say): its name, and what it sits inside, outermost
+    first (a flat's society, complex and block)."""
+
+    id: uuid.UUID
+    name: str
+    within: tuple[PlaceRef, ...] = ()
+
+
 Resolver = Callable[[asyncpg.Connection, uuid.UUID], Awaitable[Scope | None]]
+Describer = Callable[[asyncpg.Connection, list[uuid.UUID]], Awaitable[dict[uuid.UUID, Place]]]
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeType:
-    """A kind of place roles are held on (a society, a flat, a shop) and how to find one."""
+    """A kind of place roles are held on (a society, a flat, a shop), how to find one, and how to name many
+    at once for people."""
 
     name: str
     resolve: Resolver
+    describe: Describer | None = None
 
 
 class Scopes:
@@ -38,10 +60,13 @@ class Scopes:
 
     def __init__(self, types: Iterable[ScopeType]) -> None:
         self._resolvers: dict[str, Resolver] = {}
+        self._describers: dict[str, Describer] = {}
         for scope_type in types:
             if scope_type.name == GLOBAL or scope_type.name in self._resolvers:
                 raise ValueError(f"scope type {scope_type.name!r} is declared twice")
             self._resolvers[scope_type.name] = scope_type.resolve
+            if scope_type.describe is not None:
+                self._describers[scope_type.name] = scope_type.describe
 
     @property
     def names(self) -> frozenset[str]:
@@ -55,3 +80,8 @@ class Scopes:
         if resolver is None or scope_id is None:
             return None
         return await resolver(conn, scope_id)
+
+    async def describe(self, conn: asyncpg.Connection, scope_type: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, Place]:
+        """Names for these scopes of one type (those that exist); nothing for a type no domain names."""
+        describer = self._describers.get(scope_type)
+        return await describer(conn, ids) if describer is not None and ids else {}

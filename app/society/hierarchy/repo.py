@@ -168,3 +168,36 @@ async def society_exists(conn: asyncpg.Connection, society_id: uuid.UUID) -> boo
 
 async def society_of_flat(conn: asyncpg.Connection, flat_id: uuid.UUID) -> uuid.UUID | None:
     return await conn.fetchval("SELECT society_id FROM flats WHERE id = $1", flat_id)
+
+
+@dataclass(frozen=True, slots=True)
+class FlatDetail:
+    """A flat with the names of the block, complex and society it is in."""
+
+    id: uuid.UUID
+    flat_number: str
+    floor: int | None
+    block_id: uuid.UUID
+    block: str
+    complex_id: uuid.UUID
+    complex: str
+    society_id: uuid.UUID
+    society: str
+    created_at: dt.datetime
+
+
+async def flat_details(conn: asyncpg.Connection, flat_ids: list[uuid.UUID]) -> list[FlatDetail]:
+    rows = await conn.fetch(
+        """SELECT f.id, f.flat_number, f.floor, b.id AS block_id, b.name AS block, c.id AS complex_id,
+                  c.name AS complex, s.id AS society_id, s.name AS society, f.created_at
+           FROM flats f JOIN blocks b ON b.id = f.block_id JOIN complexes c ON c.id = b.complex_id
+           JOIN societies s ON s.id = f.society_id
+           WHERE f.id = ANY($1::uuid[])""",
+        flat_ids,
+    )
+    return [FlatDetail(**dict(r)) for r in rows]
+
+
+async def society_names(conn: asyncpg.Connection, society_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await conn.fetch("SELECT id, name FROM societies WHERE id = ANY($1::uuid[])", society_ids)
+    return {r["id"]: r["name"] for r in rows}

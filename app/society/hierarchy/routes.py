@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.identity.current import principal
-from app.platform.http import json, parse_body, parse_query
+from app.platform.http import json, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
 from app.platform.pagination import decode_cursor, page
 from app.platform.state import app_state
@@ -123,6 +123,17 @@ async def create_flat(request: Request) -> Response:
     return json(await service.create_flat(app_state(request), actor=caller, data=data), 201)
 
 
+@doc(
+    summary="One flat with its block, complex and society names (its residents, the society's admins and guards)",
+    response=repo.FlatDetail,
+    tag="society",
+    errors=(404,),
+)
+async def get_flat(request: Request) -> Response:
+    caller = await principal(request)
+    return json(await service.get_flat(app_state(request), actor=caller, flat_id=path_uuid(request)))
+
+
 routes = [
     Route("/v1/cities", list_cities, methods=["GET"]),
     Route("/v1/societies", list_societies, methods=["GET"]),
@@ -133,4 +144,5 @@ routes = [
     Route("/v1/blocks", create_block, methods=["POST"]),
     Route("/v1/flats", list_flats, methods=["GET"]),
     Route("/v1/flats", create_flat, methods=["POST"]),
+    Route("/v1/flats/{id}", get_flat, methods=["GET"]),
 ]

@@ -13,7 +13,7 @@ from app.platform import audit
 from app.platform.http import Conflict, NotFound
 from app.platform.pagination import Cursor
 from app.platform.security.permissions import Principal, require, require_admin
-from app.platform.security.scopes import Scope
+from app.platform.security.scopes import Place, PlaceRef, Scope
 from app.platform.state import AppState
 from app.society.hierarchy import repo
 from app.society.hierarchy.schemas import BlockIn, ComplexIn, FlatIn, SocietyIn
@@ -119,3 +119,35 @@ async def flat_scope(conn: asyncpg.Connection, flat_id: uuid.UUID) -> Scope | No
     """The flat as a scope, inside its society (None: no such flat)."""
     society_id = await repo.society_of_flat(conn, flat_id)
     return None if society_id is None else Scope(FLAT, flat_id, {SOCIETY: society_id})
+
+
+async def describe_flats(conn: asyncpg.Connection, flat_ids: list[uuid.UUID]) -> dict[uuid.UUID, Place]:
+    """Flats as people name them: the number, inside its society, complex and block."""
+    return {
+        f.id: Place(
+            f.id,
+            f.flat_number,
+            (
+                PlaceRef(SOCIETY, f.society_id, f.society),
+                PlaceRef("complex", f.complex_id, f.complex),
+                PlaceRef("block", f.block_id, f.block),
+            ),
+        )
+        for f in await repo.flat_details(conn, flat_ids)
+    }
+
+
+async def describe_societies(conn: asyncpg.Connection, society_ids: list[uuid.UUID]) -> dict[uuid.UUID, Place]:
+    return {i: Place(i, name) for i, name in (await repo.society_names(conn, society_ids)).items()}
+
+
+async def get_flat(ctx: AppState, *, actor: Principal, flat_id: uuid.UUID) -> repo.FlatDetail:
+    """One flat with its block, complex and society names: for its residents, its society's admins and
+    guards (404 for anyone else, so ids of other flats reveal nothing)."""
+    async with ctx.db.connection() as conn:
+        found = await repo.flat_details(conn, [flat_id])
+    if not found or not (
+        actor.has("resident", FLAT, flat_id) or actor.has(("society_admin", "guard"), SOCIETY, found[0].society_id)
+    ):
+        raise NotFound("No such flat.")
+    return found[0]
