@@ -24,6 +24,7 @@ from app.platform.realtime.rooms import user_room
 from app.platform.security.firebase import FirebaseIdentity, FirebaseTokenError, looks_like_firebase_token
 from app.platform.security.passwords import hash_password, verify_password
 from app.platform.security.permissions import Principal, require_admin
+from app.platform.security.scopes import Scope
 from app.platform.security.tokens import (
     TokenError,
     TokenExpired,
@@ -369,28 +370,35 @@ async def grant_role(ctx: AppState, *, actor: Principal, data: RoleAssignmentIn)
         return await grant_role_in(ctx, tx, actor=actor, data=data)
 
 
+async def grantable(
+    ctx: AppState, conn: asyncpg.Connection, *, actor: Principal, role: str, scope_type: str, scope_id: uuid.UUID | None
+) -> Scope:
+    """The scope, once `role` is one held on its type and `actor` may hand it out there: 422 for a role or
+    scope type no domain declares or that do not pair, 404 for no such scope, 403 for the wrong caller."""
+    held_on = ctx.rules.scope_type_of(role)
+    if held_on is None:
+        raise Unprocessable(details=[{"field": "role", "message": "No such role.", "type": "enum"}])
+    if scope_type not in ctx.scopes.names:
+        raise Unprocessable(details=[{"field": "scope_type", "message": "No such scope type.", "type": "enum"}])
+    if held_on != scope_type:
+        raise Unprocessable(f"The role {role} takes a {held_on} scope.", code="invalid_scope")
+    if (scope_type == "global") != (scope_id is None):
+        raise Unprocessable("scope_id is required for every scope but global.", code="invalid_scope")
+    scope = await ctx.scopes.resolve(conn, scope_type, scope_id)
+    if scope is None:
+        raise NotFound("No such scope.", code="scope_not_found")
+    if not ctx.rules.may_grant(actor, role, scope):
+        raise Forbidden()
+    return scope
+
+
 async def grant_role_in(
     ctx: AppState, tx: Tx, *, actor: Principal, data: RoleAssignmentIn
 ) -> tuple[repo.RoleAssignment, bool]:
     """`grant_role` inside a transaction another use case already holds (e.g. approving a resident)."""
-    scope_type = ctx.rules.scope_type_of(data.role)
-    if scope_type is None:
-        raise Unprocessable(
-            details=[{"field": "role", "message": "No such role.", "type": "enum"}],
-        )
-    if data.scope_type not in ctx.scopes.names:
-        raise Unprocessable(
-            details=[{"field": "scope_type", "message": "No such scope type.", "type": "enum"}],
-        )
-    if scope_type != data.scope_type:
-        raise Unprocessable(f"The role {data.role} takes a {scope_type} scope.", code="invalid_scope")
-    if (data.scope_type == "global") != (data.scope_id is None):
-        raise Unprocessable("scope_id is required for every scope but global.", code="invalid_scope")
-    scope = await ctx.scopes.resolve(tx.conn, data.scope_type, data.scope_id)
-    if scope is None:
-        raise NotFound("No such scope.", code="scope_not_found")
-    if not ctx.rules.may_grant(actor, data.role, scope):
-        raise Forbidden()
+    scope = await grantable(
+        ctx, tx.conn, actor=actor, role=data.role, scope_type=data.scope_type, scope_id=data.scope_id
+    )
     if not await repo.user_exists(tx.conn, data.user_id):
         raise NotFound("No such user.")
     assignment, created = await repo.insert_role_assignment(

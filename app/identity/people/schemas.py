@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.identity.schemas import Name, Password, Phone, RoleName, ScopeTypeName, Username
 from app.platform.http import Body
@@ -44,9 +44,14 @@ class PasswordChangeIn(Body):
     new_password: Password
 
 
-class HoldersQuery(PageQuery):
-    """Who holds roles on a place (a society, a flat, a mall, a shop) or on the places inside it, by name."""
+class PlaceQuery(BaseModel):
+    """A place people hold roles on: a society, a flat, a mall, a shop."""
 
     scope_type: ScopeTypeName
     scope_id: uuid.UUID
+
+
+class HoldersQuery(PageQuery, PlaceQuery):
+    """Who holds roles on a place or on the places inside it, by name."""
+
     role: RoleName | None = None

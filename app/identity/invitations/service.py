@@ -1,0 +1,187 @@
+"""Roles waiting for people who have no account yet. A scope admin (or an admin) invites an e-mail address
+or a phone number to a role they may hand out; a job sends a one-time code there. The invitee signs up (or
+in) and shows the code: if their account has that address or number, the role is theirs, granted as the
+inviter would grant it now (so an inviter who lost the right meanwhile grants nothing).
+
+Why a code and not "the role appears on first sign-in": sign-up does not prove an e-mail address or a
+phone number is the caller's, so matching on it alone would hand the role to whoever registered first
+with someone else's address. The code proves the mailbox or the phone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from typing import Any
+
+import asyncpg
+
+from app.identity import repo as identity_repo
+from app.identity import service as identity
+from app.identity.invitations import repo
+from app.identity.invitations.schemas import ClaimIn, InvitationIn
+from app.identity.schemas import RoleAssignmentIn
+from app.platform import audit, notify
+from app.platform.http import Conflict, Forbidden, NotFound
+from app.platform.jobs import RetryLater
+from app.platform.security.permissions import Principal
+from app.platform.state import AppState
+
+SEND_JOB = "identity.role_invitation"
+LIFETIME = dt.timedelta(days=14)
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over a phone
+
+
+def _code_hash(ctx: AppState, code: str) -> bytes:
+    return hmac.new(ctx.settings.jwt_secret.encode(), f"role-invitation:{code}".encode(), hashlib.sha256).digest()
+
+
+def _digits(phone: str | None) -> str:
+    return re.sub(r"\D", "", phone or "")
+
+
+async def invite(ctx: AppState, *, actor: Principal, data: InvitationIn) -> repo.Invitation:
+    await ctx.limits.check_user("invite", actor.user_id)  # each one is a message that reaches a stranger
+    async with ctx.db.transaction() as tx:
+        await identity.grantable(
+            ctx, tx.conn, actor=actor, role=data.role, scope_type=data.scope_type, scope_id=data.scope_id
+        )
+        invitation = await repo.insert(
+            tx.conn,
+            email=str(data.email) if data.email else None,
+            phone=data.phone,
+            role=data.role,
+            scope_type=data.scope_type,
+            scope_id=data.scope_id,
+            history_from=data.history_from,
+            invited_by=actor.user_id,
+            ttl=LIFETIME,
+        )
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="role_invitation.created",
+            resource_type="role_invitation",
+            resource_id=invitation.id,
+            details={"role": data.role, "scope_type": data.scope_type, "scope_id": data.scope_id},
+        )
+        await ctx.jobs.enqueue(tx, SEND_JOB, {"invitation_id": str(invitation.id)})
+        return invitation
+
+
+async def send_code(ctx: AppState, payload: dict[str, Any]) -> None:
+    """The job: a fresh code for an invitation still waiting (only its hash is kept), sent and logged."""
+    invitation_id = uuid.UUID(payload["invitation_id"])
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    async with ctx.db.transaction() as tx:
+        invitation = await repo.set_code(tx.conn, invitation_id, _code_hash(ctx, code))
+    if invitation is None:
+        return  # claimed, cancelled or expired meanwhile
+    channel, to = ("email", invitation.email) if invitation.email else ("sms", invitation.phone)
+    assert to is not None, "an invitation names an address or a number"
+    data = {
+        "code": code,
+        "role": invitation.role,
+        "scope_type": invitation.scope_type,
+        "expires_at": invitation.expires_at.isoformat(),
+    }
+    outcome = await ctx.notifier.send(channel=channel, to=to, template="role_invitation", data=data)
+    async with ctx.db.transaction() as tx:
+        await notify.record(
+            tx.conn,
+            [notify.Attempt(None, channel, to, "role_invitation", "role_invitation", str(invitation_id), outcome)],
+        )
+    if outcome == "failed":
+        raise RetryLater("the gateway did not take the invitation")
+
+
+async def _managed(
+    ctx: AppState, conn: asyncpg.Connection, actor: Principal, scope_type: str, scope_id: uuid.UUID
+) -> None:
+    scope = await ctx.scopes.resolve(conn, scope_type, scope_id)
+    if scope is None:
+        raise NotFound("No such place.", code="scope_not_found")
+    if not ctx.rules.manages(actor, scope):
+        raise Forbidden()
+
+
+async def waiting(ctx: AppState, *, actor: Principal, scope_type: str, scope_id: uuid.UUID) -> list[repo.Invitation]:
+    """The invitations still waiting at a place, for those who manage its people."""
+    async with ctx.db.connection() as conn:
+        await _managed(ctx, conn, actor, scope_type, scope_id)
+        return await repo.waiting_at(conn, scope_type, scope_id)
+
+
+async def cancel(ctx: AppState, *, actor: Principal, invitation_id: uuid.UUID) -> None:
+    async with ctx.db.transaction() as tx:
+        invitation = await repo.get(tx.conn, invitation_id)
+        if invitation is None or invitation.scope_id is None:
+            raise NotFound("No such invitation.")
+        await _managed(ctx, tx.conn, actor, invitation.scope_type, invitation.scope_id)
+        if not await repo.cancel(tx.conn, invitation_id):
+            raise Conflict("The invitation was taken up, cancelled or has expired.", code="invitation_closed")
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="role_invitation.cancelled",
+            resource_type="role_invitation",
+            resource_id=invitation_id,
+        )
+
+
+async def claim(ctx: AppState, *, actor: Principal, data: ClaimIn) -> identity_repo.RoleAssignment:
+    """Take up an invitation with its code, from the account with the address or number it was sent to;
+    any other code, account or lapsed invitation is the same 404, counted against the caller."""
+    account = f"claim:{actor.user_id}"
+    await ctx.limits.check_account("invitation", account)
+    async with ctx.db.transaction() as tx:
+        invitation = await repo.waiting_by_code(tx.conn, _code_hash(ctx, data.code))
+        me = await identity_repo.get_user(tx.conn, actor.user_id)
+        matches = (
+            invitation is not None
+            and me is not None
+            and (
+                (invitation.email is not None and (me.email or "").lower() == invitation.email.lower())
+                or (invitation.phone is not None and _digits(me.phone) == _digits(invitation.phone) != "")
+            )
+        )
+        if matches:
+            assert invitation is not None and invitation.scope_id is not None
+            if invitation.invited_by is None:
+                raise Conflict("Whoever invited you is gone; ask again.", code="inviter_gone")
+            try:
+                inviter = await identity.principal_of(ctx.db, invitation.invited_by)
+            except NotFound:
+                raise Conflict("Whoever invited you is gone; ask again.", code="inviter_gone") from None
+            try:
+                assignment, _ = await identity.grant_role_in(
+                    ctx,
+                    tx,
+                    actor=inviter,
+                    data=RoleAssignmentIn(
+                        user_id=actor.user_id,
+                        role=invitation.role,
+                        scope_type=invitation.scope_type,
+                        scope_id=invitation.scope_id,
+                        history_from=invitation.history_from,
+                    ),
+                )
+            except Forbidden:
+                raise Conflict(
+                    "Whoever invited you may no longer give this role; ask again.", code="inviter_lost_rights"
+                ) from None
+            await repo.claim(tx.conn, invitation.id, actor.user_id)
+            await audit.record(
+                tx.conn,
+                actor_id=actor.user_id,
+                action="role_invitation.claimed",
+                resource_type="role_invitation",
+                resource_id=invitation.id,
+            )
+            return assignment
+    await ctx.limits.count_account_failure("invitation", account)
+    raise NotFound("No invitation with this code is waiting for you.", code="invalid_code")
