@@ -119,3 +119,26 @@ async def test_pin_tries_are_limited_per_guard_and_per_device(settings: Settings
             assert (await _sign_in(api, device, guard, "246810")).status_code == 429
     finally:
         await limited.stop()
+
+
+async def test_the_society_admin_lists_its_guards_and_posts_them_at_gates(api: Api, admin: User, gate: Gate) -> None:
+    chair, other_chair = await api.signup("Guards Chair"), await api.signup("Elsewhere Chair")
+    await api.grant(admin, chair, "society_admin", "society", gate.society.id)
+    await api.grant(admin, other_chair, "society_admin", "society", gate.other_society.id)
+    await api.created(f"/v1/societies/{gate.society.id}/gate-devices", {"name": "Tablet"}, chair)
+    assert (await _set_pin(api, chair, gate.society.id, gate.guard, "135790")).status_code == 204
+    path = f"/v1/societies/{gate.society.id}/guards/{gate.guard.id}"
+    posted = await api.client.patch(path, json={"gate": "East gate"}, headers=chair.headers)
+    assert posted.status_code == 200, posted.text
+    assert (posted.json()["gate"], posted.json()["has_pin"]) == ("East gate", True)
+    listed = (await api.get(f"/v1/societies/{gate.society.id}/guards", chair)).json()["items"]
+    assert [(g["user_id"], g["name"], g["gate"]) for g in listed] == [(gate.guard.id, "Guard", "East gate")]
+    cleared = await api.client.patch(path, json={"gate": None}, headers=chair.headers)
+    assert cleared.json()["gate"] is None
+
+    assert (await api.get(f"/v1/societies/{gate.society.id}/guards", other_chair)).status_code == 403
+    assert (await api.get(f"/v1/societies/{gate.society.id}/guards", gate.guard)).status_code == 403
+    elsewhere = f"/v1/societies/{gate.society.id}/guards/{gate.other_guard.id}"
+    assert (await api.client.patch(elsewhere, json={"gate": "North"}, headers=chair.headers)).status_code == 404
+    assert (await api.client.patch(path, json={"gate": ""}, headers=chair.headers)).status_code == 422
+    assert (await api.client.patch(path, json={}, headers=chair.headers)).status_code == 422

@@ -94,3 +94,26 @@ async def with_pins(conn: asyncpg.Connection, society_id: uuid.UUID, user_ids: l
         "SELECT user_id FROM guard_pins WHERE society_id = $1 AND user_id = ANY($2::uuid[])", society_id, user_ids
     )
     return {r["user_id"] for r in rows}
+
+
+async def posts(conn: asyncpg.Connection, society_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """The gate each guard of the society works at, of those who have one."""
+    rows = await conn.fetch("SELECT user_id, gate FROM guard_posts WHERE society_id = $1", society_id)
+    return {r["user_id"]: r["gate"] for r in rows}
+
+
+async def set_post(
+    conn: asyncpg.Connection, *, user_id: uuid.UUID, society_id: uuid.UUID, gate: str | None, set_by: uuid.UUID
+) -> None:
+    """Post a guard at a gate (None: at none in particular)."""
+    if gate is None:
+        await conn.execute("DELETE FROM guard_posts WHERE user_id = $1 AND society_id = $2", user_id, society_id)
+        return
+    await conn.execute(
+        """INSERT INTO guard_posts (user_id, society_id, gate, set_by) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (user_id, society_id) DO UPDATE SET gate = $3, set_by = $4, set_at = now()""",
+        user_id,
+        society_id,
+        gate,
+        set_by,
+    )

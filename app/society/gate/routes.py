@@ -13,7 +13,7 @@ from app.platform.http import json, no_content, parse_body, path_uuid
 from app.platform.openapi import doc
 from app.platform.state import app_state
 from app.society.gate import service
-from app.society.gate.schemas import DeviceCallIn, GateDeviceIn, PinIn, PinSignInIn
+from app.society.gate.schemas import DeviceCallIn, GateDeviceIn, GuardPatch, PinIn, PinSignInIn
 
 
 @doc(
@@ -101,7 +101,41 @@ async def gate_sign_in(request: Request) -> Response:
     return auth_response(request, result, 200)
 
 
+@doc(
+    summary="A society's guards with the gate each works at and whether they have a PIN (its admins)",
+    tag="gate",
+    errors=(404,),
+)
+async def list_guards(request: Request) -> Response:
+    caller = await principal(request)
+    found = await service.guards(app_state(request), actor=caller, society_id=path_uuid(request))
+    return json({"items": found, "next_cursor": None})
+
+
+@doc(
+    summary="Post a guard at a gate (the society's admins)",
+    body=GuardPatch,
+    response=service.Guard,
+    tag="gate",
+    errors=(404,),
+)
+async def update_guard(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, GuardPatch)
+    return json(
+        await service.post_guard(
+            app_state(request),
+            actor=caller,
+            society_id=path_uuid(request),
+            user_id=path_uuid(request, "user_id"),
+            data=data,
+        )
+    )
+
+
 routes = [
+    Route("/v1/societies/{id}/guards", list_guards, methods=["GET"]),
+    Route("/v1/societies/{id}/guards/{user_id}", update_guard, methods=["PATCH"]),
     Route("/v1/societies/{id}/gate-devices", register_gate_device, methods=["POST"]),
     Route("/v1/societies/{id}/gate-devices", list_gate_devices, methods=["GET"]),
     Route("/v1/gate-devices/{id}", revoke_gate_device, methods=["DELETE"]),

@@ -32,3 +32,7 @@ class DeviceCallIn(Body):
 class PinSignInIn(DeviceCallIn):
     user_id: uuid.UUID = Field(description="The guard, picked from the device's roster")
     pin: Pin
+
+
+class GuardPatch(Body):
+    gate: DeviceName | None = Field(description="The gate the guard works at; null: none in particular")

@@ -5,6 +5,7 @@ per guard (RATE_LIMIT_ACCOUNT each, 429 past it), audited, and answered alike wh
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import uuid
@@ -20,7 +21,7 @@ from app.platform.security.passwords import hash_password, verify_password
 from app.platform.security.permissions import Principal, require
 from app.platform.state import AppState
 from app.society.gate import repo
-from app.society.gate.schemas import DeviceCallIn, GateDeviceIn, PinIn, PinSignInIn
+from app.society.gate.schemas import DeviceCallIn, GateDeviceIn, GuardPatch, PinIn, PinSignInIn
 from app.society.hierarchy import service as hierarchy
 
 ADMINS = ("society_admin",)
@@ -40,6 +41,21 @@ class RosterGuard:
     name: str
     image_url: str | None
     has_pin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A guard of the society as its admins manage them."""
+
+    user_id: uuid.UUID
+    name: str
+    email: str | None
+    phone: str | None
+    image_url: str | None
+    disabled: bool
+    gate: str | None
+    has_pin: bool
+    since: dt.datetime
 
 
 def _hash(secret: str) -> bytes:
@@ -118,6 +134,54 @@ async def set_pin(ctx: AppState, *, actor: Principal, society_id: uuid.UUID, use
             resource_id=user_id,
             details={"society_id": society_id},
         )
+
+
+async def _guards(conn: asyncpg.Connection, society_id: uuid.UUID) -> list[Guard]:
+    holders = await people.holding(conn, role="guard", scope_type="society", scope_id=society_id)
+    pinned = await repo.with_pins(conn, society_id, [h.user_id for h in holders])
+    posted = await repo.posts(conn, society_id)
+    return [
+        Guard(
+            h.user_id,
+            h.name,
+            h.email,
+            h.phone,
+            h.image_url,
+            h.disabled,
+            posted.get(h.user_id),
+            h.user_id in pinned,
+            h.created_at,
+        )
+        for h in holders
+    ]
+
+
+async def guards(ctx: AppState, *, actor: Principal, society_id: uuid.UUID) -> list[Guard]:
+    """The society's guards, by name, with the gate each works at and whether they have a PIN (its admins)."""
+    async with ctx.db.connection() as conn:
+        await _society(conn, actor, society_id)
+        return await _guards(conn, society_id)
+
+
+async def post_guard(
+    ctx: AppState, *, actor: Principal, society_id: uuid.UUID, user_id: uuid.UUID, data: GuardPatch
+) -> Guard:
+    """Post a guard at a gate (its admins); 404 for someone who does not guard this society."""
+    async with ctx.db.transaction() as tx:
+        await _society(tx.conn, actor, society_id)
+        found = {g.user_id: g for g in await _guards(tx.conn, society_id)}
+        if user_id not in found:
+            raise NotFound("No such guard here.")
+        await repo.set_post(tx.conn, user_id=user_id, society_id=society_id, gate=data.gate, set_by=actor.user_id)
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            action="guard.posted",
+            resource_type="user",
+            resource_id=user_id,
+            details={"society_id": society_id, "gate": data.gate},
+        )
+        return {g.user_id: g for g in await _guards(tx.conn, society_id)}[user_id]
 
 
 async def _device(conn: asyncpg.Connection, device_id: uuid.UUID, secret: str) -> repo.GateDevice:
