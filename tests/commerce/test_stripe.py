@@ -214,6 +214,8 @@ async def test_an_order_paid_online_once_however_often_stripe_says_so(online: On
         assert paid["data"]["id"] == order["id"] and paid["data"]["status"] == "paid"
         again = await _deliver(api, event)
         assert again.status_code == 200 and again.json() == {"received": True, "duplicate": True}
+        another = await _deliver(api, _succeeded(intent))  # a second event about the same payment
+        assert another.status_code == 200 and another.json() == {"received": True, "duplicate": False}
         await settle()
         assert len(phone.of("payment_received")) == 1, "a redelivered event is not a second payment"
     finally:
@@ -231,6 +233,7 @@ async def test_an_order_paid_online_once_however_often_stripe_says_so(online: On
         {"method": "stripe", "amount": order["total"], "provider_ref": intent["intent_id"], "recorded_by": None}
     ]
     assert earned == 1
+    assert await _refunds(db, order["id"]) == [], "the intent that paid the order is never refunded for it"
     late = await _intent(api, order, shop.customer)
     assert late.status_code == 409 and late.json()["error"]["code"] == "not_payable"
 

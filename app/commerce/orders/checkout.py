@@ -147,6 +147,9 @@ async def _take_in(ctx: AppState, tx: Tx, provider: str, event: WebhookEvent) ->
     currency = str(thing.get("currency", "")).upper()
     if not isinstance(received, int) or received <= 0:
         return "ignored"
+    paid = await payments.payment_of(tx.conn, order.id)
+    if paid is not None and paid.provider_ref == intent_id:
+        return "already_paid"  # another event about the payment this intent already made: nothing to do
     if order.status == "pending" and received == order.total and currency == order.currency:
         await payments.record(
             tx.conn,
