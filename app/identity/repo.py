@@ -84,31 +84,29 @@ async def insert_user(
     return _user(row) if row else None
 
 
-async def credentials_by_email(conn: asyncpg.Connection, email: str) -> Credentials | None:
+# How an account is found for a sign-in: fixed conditions, never built from input.
+_FIND_BY = {"email": "lower(u.email) = lower($1)", "username": "lower(u.username) = lower($1)", "id": "u.id = $1"}
+
+
+async def _credentials(conn: asyncpg.Connection, by: str, value: object) -> Credentials | None:
     row = await conn.fetchrow(
         f"""SELECT {_USER_COLS}, u.password_hash, u.disabled_at IS NOT NULL AS disabled
-            FROM users u WHERE lower(u.email) = lower($1)""",
-        email,
+            FROM users u WHERE {_FIND_BY[by]}""",
+        value,
     )
     return Credentials(_user(row), row["password_hash"], row["disabled"]) if row else None
+
+
+async def credentials_by_email(conn: asyncpg.Connection, email: str) -> Credentials | None:
+    return await _credentials(conn, "email", email)
 
 
 async def credentials_by_username(conn: asyncpg.Connection, username: str) -> Credentials | None:
-    row = await conn.fetchrow(
-        f"""SELECT {_USER_COLS}, u.password_hash, u.disabled_at IS NOT NULL AS disabled
-            FROM users u WHERE lower(u.username) = lower($1)""",
-        username,
-    )
-    return Credentials(_user(row), row["password_hash"], row["disabled"]) if row else None
+    return await _credentials(conn, "username", username)
 
 
 async def credentials_by_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> Credentials | None:
-    row = await conn.fetchrow(
-        f"""SELECT {_USER_COLS}, u.password_hash, u.disabled_at IS NOT NULL AS disabled
-            FROM users u WHERE u.id = $1""",
-        user_id,
-    )
-    return Credentials(_user(row), row["password_hash"], row["disabled"]) if row else None
+    return await _credentials(conn, "id", user_id)
 
 
 async def get_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> User | None:
