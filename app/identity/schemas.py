@@ -177,6 +177,7 @@ class ScopeRef(BaseModel):
     role: str
     name: str | None
     within: list[PlaceRefOut]
+    post: str | None = Field(description="Where in this place the caller works, when it says: a guard's gate")
 
 
 class ProfileOut(BaseModel):

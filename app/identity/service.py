@@ -54,8 +54,11 @@ class Device:
     user_agent: str | None
 
 
-async def _open_session(ctx: AppState, tx: Tx, user: repo.User, device: Device, *, method: str) -> AuthResult:
-    """A new session for `user`, signed in by `method` (password, username, firebase, signup), audited."""
+async def _open_session(
+    ctx: AppState, tx: Tx, user: repo.User, device: Device, *, method: str, where: Scope | None = None
+) -> AuthResult:
+    """A new session for `user`, signed in by `method` (password, username, firebase, signup), audited (in
+    the place it happened, for a sign-in at a place's own device)."""
     session_id = await repo.insert_session(tx.conn, user_id=user.id, ip=device.ip, user_agent=device.user_agent)
     await audit.record(
         tx.conn,
@@ -64,6 +67,7 @@ async def _open_session(ctx: AppState, tx: Tx, user: repo.User, device: Device, 
         resource_type="session",
         resource_id=session_id,
         details={"method": method},
+        where=where,
     )
     refresh_token, token_hash = new_refresh_token()
     await repo.insert_refresh_token(
@@ -73,15 +77,17 @@ async def _open_session(ctx: AppState, tx: Tx, user: repo.User, device: Device, 
     return AuthResult(user, access, refresh_token, ctx.tokens.ttl, session_id)
 
 
-async def sign_in_as(ctx: AppState, tx: Tx, *, user_id: uuid.UUID, device: Device, method: str) -> AuthResult:
-    """A session for a user another domain has vouched for (a guard's PIN on a gate device, say); 403 for
-    a disabled account, 404 for none."""
+async def sign_in_as(
+    ctx: AppState, tx: Tx, *, user_id: uuid.UUID, device: Device, method: str, where: Scope
+) -> AuthResult:
+    """A session for a user another domain has vouched for (a guard's PIN on a gate device of `where`,
+    say); 403 for a disabled account, 404 for none."""
     found = await repo.credentials_by_id(tx.conn, user_id)
     if found is None:
         raise NotFound("No such user.")
     if found.disabled:
         raise Forbidden("This account is disabled.", code="account_disabled")
-    return await _open_session(ctx, tx, found.user, device, method=method)
+    return await _open_session(ctx, tx, found.user, device, method=method, where=where)
 
 
 async def signup(ctx: AppState, *, data: SignupIn, device: Device) -> AuthResult:
@@ -416,6 +422,7 @@ async def grant_role_in(
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=scope,
             action="role.granted",
             resource_type="role_assignment",
             resource_id=assignment.id,
@@ -442,6 +449,7 @@ async def set_history_from(
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=scope,
             action="role.history_changed",
             resource_type="role_assignment",
             resource_id=assignment_id,
@@ -464,6 +472,7 @@ async def revoke_role(ctx: AppState, *, actor: Principal, assignment_id: uuid.UU
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=scope,
             action="role.revoked",
             resource_type="role_assignment",
             resource_id=assignment_id,
@@ -560,7 +569,7 @@ async def create_admin(db: Database, *, email: str, password: str, name: str, re
 
 async def profile(ctx: AppState, principal: Principal) -> dict[str, object]:
     """Who the caller is and where its roles apply, named as a home screen shows them: a resident's flat
-    with its block, complex and society; a guard's society; staff's shop and its mall."""
+    with its block, complex and society; a guard's society and gate; staff's shop and its mall."""
     async with ctx.db.connection() as conn:
         user = await repo.get_user(conn, principal.user_id)
         if user is None:
@@ -573,6 +582,10 @@ async def profile(ctx: AppState, principal: Principal) -> dict[str, object]:
             )
             for scope_type in ("flat", "society", "mall", "shop")
         }
+        posts = {
+            scope_type: await ctx.scopes.posts(conn, scope_type, principal.user_id, sorted(named))
+            for scope_type, named in places.items()
+        }
 
     def refs(scope_type: str) -> list[dict[str, object]]:
         named = places[scope_type]
@@ -582,6 +595,7 @@ async def profile(ctx: AppState, principal: Principal) -> dict[str, object]:
                 "role": g.role,
                 "name": named[g.scope_id].name if g.scope_id in named else None,
                 "within": named[g.scope_id].within if g.scope_id in named else (),
+                "post": posts[scope_type].get(g.scope_id),
             }
             for g in principal.grants
             if g.scope_type == scope_type and g.scope_id is not None

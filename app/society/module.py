@@ -8,6 +8,7 @@ from app.platform.realtime.rooms import USER
 from app.platform.security.permissions import Role, RoomType
 from app.platform.security.scopes import ScopeType
 from app.society import demo
+from app.society.gate import service as gate
 from app.society.gate.routes import routes as gate_routes
 from app.society.hierarchy import service as hierarchy
 from app.society.hierarchy.routes import routes as hierarchy_routes
@@ -28,7 +29,7 @@ MODULE = DomainModule(
         Role("resident", FLAT, granted_by=("society_admin",), fresh_start=True),
     ],
     scope_types=[
-        ScopeType(SOCIETY, hierarchy.society_scope, hierarchy.describe_societies),
+        ScopeType(SOCIETY, hierarchy.society_scope, hierarchy.describe_societies, gate.posts_of),
         ScopeType(FLAT, hierarchy.flat_scope, hierarchy.describe_flats),
     ],
     room_types=[

@@ -56,6 +56,9 @@ async def test_a_guard_signs_in_on_the_gate_device_with_a_pin(api: Api, admin: U
         await booth.close()
     audited = await api.get("/v1/audit", admin, params={"actor_id": gate.guard.id, "action": "session.signed_in"})
     assert audited.json()["items"][0]["details"] == {"method": "gate_pin"}
+    at_gate = {"scope_type": "society", "scope_id": gate.society.id, "action": "session.signed_in"}
+    in_society = await api.get("/v1/audit", admin, params=at_gate)
+    assert [e["actor_id"] for e in in_society.json()["items"]] == [gate.guard.id], "filed under the society"
 
 
 async def test_wrong_pins_devices_and_people_get_nowhere(api: Api, admin: User, gate: Gate) -> None:
@@ -133,8 +136,13 @@ async def test_the_society_admin_lists_its_guards_and_posts_them_at_gates(api: A
     assert (posted.json()["gate"], posted.json()["has_pin"]) == ("East gate", True)
     listed = (await api.get(f"/v1/societies/{gate.society.id}/guards", chair)).json()["items"]
     assert [(g["user_id"], g["name"], g["gate"]) for g in listed] == [(gate.guard.id, "Guard", "East gate")]
+    (home,) = (await api.get("/v1/profile/me", gate.guard)).json()["societies"]
+    assert (home["id"], home["role"], home["post"]) == (gate.society.id, "guard", "East gate"), "on their home screen"
+    (elsewhere_home,) = (await api.get("/v1/profile/me", gate.other_guard)).json()["societies"]
+    assert elsewhere_home["post"] is None
     cleared = await api.client.patch(path, json={"gate": None}, headers=chair.headers)
     assert cleared.json()["gate"] is None
+    assert (await api.get("/v1/profile/me", gate.guard)).json()["societies"][0]["post"] is None
 
     assert (await api.get(f"/v1/societies/{gate.society.id}/guards", other_chair)).status_code == 403
     assert (await api.get(f"/v1/societies/{gate.society.id}/guards", gate.guard)).status_code == 403

@@ -37,7 +37,7 @@ async def _category_of_shop(conn: asyncpg.Connection, category_id: uuid.UUID | N
 
 async def create_category(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID, data: CategoryIn) -> repo.Category:
     async with ctx.db.transaction() as tx:
-        await places.existing_shop(tx.conn, shop_id)
+        shop = await places.existing_shop(tx.conn, shop_id)
         require(actor, MANAGERS, places.SHOP_SCOPE, shop_id)
         category = await repo.insert_category(tx.conn, shop_id=shop_id, name=data.name, position=data.position)
         if category is None:
@@ -46,6 +46,7 @@ async def create_category(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID
             tx.conn,
             actor_id=actor.user_id,
             action="category.created",
+            where=places.place_of(shop),
             resource_type="category",
             resource_id=category.id,
         )
@@ -89,6 +90,7 @@ async def delete_category(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID
             tx.conn,
             actor_id=actor.user_id,
             action="category.deleted",
+            where=await places.shop_scope(tx.conn, shop_id),
             resource_type="category",
             resource_id=category_id,
         )
@@ -106,7 +108,12 @@ async def create_product(
         await repo.set_stock(tx.conn, product_id, data.stock, actor_id=actor.user_id, reason=None)
         await repo.set_groups(tx.conn, product_id, data.modifier_groups)
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="product.created", resource_type="product", resource_id=product_id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=places.place_of(shop),
+            action="product.created",
+            resource_type="product",
+            resource_id=product_id,
         )
         product = await repo.get_product(tx.conn, product_id)
         assert product is not None, "written in this transaction"
@@ -114,7 +121,7 @@ async def create_product(
         return product
 
     async with ctx.db.transaction() as tx:
-        _, mall = await places.shop_and_mall(tx.conn, data.shop_id)
+        shop, mall = await places.shop_and_mall(tx.conn, data.shop_id)
         require(actor, MANAGERS, places.SHOP_SCOPE, data.shop_id)
         return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
@@ -154,6 +161,7 @@ async def update_product(ctx: AppState, *, actor: Principal, product_id: uuid.UU
             tx.conn,
             actor_id=actor.user_id,
             action="product.updated",
+            where=await places.shop_scope(tx.conn, product.shop_id),
             resource_type="product",
             resource_id=product_id,
             details={"fields": sorted(data.model_fields_set)},
@@ -172,7 +180,12 @@ async def delete_product(ctx: AppState, *, actor: Principal, product_id: uuid.UU
         require(actor, MANAGERS, places.SHOP_SCOPE, product.shop_id)
         await repo.delete_product(tx.conn, product_id)
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="product.deleted", resource_type="product", resource_id=product_id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=await places.shop_scope(tx.conn, product.shop_id),
+            action="product.deleted",
+            resource_type="product",
+            resource_id=product_id,
         )
 
 

@@ -61,6 +61,7 @@ async def move(ctx: AppState, *, actor: Principal, product_id: uuid.UUID, data: 
             tx.conn,
             actor_id=actor.user_id,
             action=f"product_stock.{data.kind}",
+            where=await places.shop_scope(tx.conn, product.shop_id),
             resource_type="product",
             resource_id=product_id,
             details={"amount": data.amount},

@@ -59,6 +59,7 @@ async def change(ctx: AppState, *, actor: Principal, data: ConfigPatch) -> Appli
     require_admin(actor)
     changes = {name: getattr(data, name) for name in data.model_fields_set if name in repo.COLUMNS}
     async with ctx.db.transaction() as tx:
+        where = None
         if data.shop_id is None:
             unset = sorted(name for name, value in changes.items() if value is None)
             if unset:
@@ -69,13 +70,14 @@ async def change(ctx: AppState, *, actor: Principal, data: ConfigPatch) -> Appli
             if changes:
                 await repo.set_global(tx.conn, changes=changes, by=actor.user_id)
         else:
-            await places.existing_shop(tx.conn, data.shop_id)
+            where = places.place_of(await places.existing_shop(tx.conn, data.shop_id))
             if changes:
                 await repo.set_for_shop(tx.conn, shop_id=data.shop_id, changes=changes, by=actor.user_id)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
             action="commerce_config.changed",
+            where=where,
             resource_type="shop" if data.shop_id else "config",
             resource_id=data.shop_id,
             details=data.model_dump(mode="json", exclude_unset=True),

@@ -21,15 +21,18 @@ from app.platform.db import Tx
 from app.platform.http import Conflict, NotFound, Unprocessable
 from app.platform.pagination import decode_position, encode_position
 from app.platform.security.permissions import Principal, require
+from app.platform.security.scopes import Scope
 from app.platform.state import AppState
 
 MANAGERS = ("shop_manager",)
 STAFF = ("shop_manager", "employee")
 
 
-async def _shop(conn: asyncpg.Connection, actor: Principal, shop_id: uuid.UUID, roles: tuple[str, ...]) -> None:
-    await places.existing_shop(conn, shop_id)
+async def _shop(conn: asyncpg.Connection, actor: Principal, shop_id: uuid.UUID, roles: tuple[str, ...]) -> Scope:
+    """The shop, as the place the caller (who must hold one of `roles` there) acts in."""
+    shop = await places.existing_shop(conn, shop_id)
     require(actor, roles, places.SHOP_SCOPE, shop_id)
+    return places.place_of(shop)
 
 
 async def _item(conn: asyncpg.Connection, shop_id: uuid.UUID, item_id: uuid.UUID) -> repo.Item:
@@ -100,7 +103,7 @@ async def move(
 ) -> repo.Item:
     """A restock or waste (the shop's staff), or a correction after a count (its managers)."""
     async with ctx.db.transaction() as tx:
-        await _shop(tx.conn, actor, shop_id, MANAGERS if data.kind == "correction" else STAFF)
+        where = await _shop(tx.conn, actor, shop_id, MANAGERS if data.kind == "correction" else STAFF)
         item = await _item(tx.conn, shop_id, item_id)
         change = {"restock": data.amount, "waste": -data.amount}.get(data.kind, data.amount - item.quantity)
         changed, short = await repo.change_quantities(
@@ -114,6 +117,7 @@ async def move(
             tx.conn,
             actor_id=actor.user_id,
             action=f"inventory.{data.kind}",
+            where=where,
             resource_type="inventory_item",
             resource_id=item_id,
             details={"change": change},
@@ -149,7 +153,7 @@ async def set_recipe(
     product = await catalogue.get_product(ctx, actor=actor, product_id=product_id)
     options = {o.id for g in product.modifier_groups for o in g.options}
     async with ctx.db.transaction() as tx:
-        await _shop(tx.conn, actor, product.shop_id, MANAGERS)
+        where = await _shop(tx.conn, actor, product.shop_id, MANAGERS)
         shop_items = {i.id for i in await repo.items_of(tx.conn, product.shop_id)}
         for n, line in enumerate(data.lines):
             if line.item_id not in shop_items:
@@ -161,7 +165,12 @@ async def set_recipe(
             raise Unprocessable("An item is listed twice for the same option.", code="duplicate_line")
         await repo.set_recipe(tx.conn, product_id, [(line.item_id, line.amount, line.option_id) for line in data.lines])
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="recipe.set", resource_type="product", resource_id=product_id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=where,
+            action="recipe.set",
+            resource_type="product",
+            resource_id=product_id,
         )
         return await repo.recipe_of(tx.conn, product_id)
 

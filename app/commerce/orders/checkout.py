@@ -19,6 +19,7 @@ from app.commerce.config import service as config
 from app.commerce.orders import repo, service
 from app.commerce.orders.schemas import PaymentIn
 from app.commerce.payments import service as payments
+from app.mall.places import service as places
 from app.platform import audit, idempotency
 from app.platform.db import Tx
 from app.platform.http import BadRequest, Conflict, Forbidden, NotFound, Unavailable, Unprocessable
@@ -58,7 +59,12 @@ async def pay(
             assert payment is not None, "a pending order has no payment"
             await service.mark_paid(ctx, tx, order, by=actor.user_id)
             await audit.record(
-                tx.conn, actor_id=actor.user_id, action="payment.recorded", resource_type="order", resource_id=order_id
+                tx.conn,
+                actor_id=actor.user_id,
+                where=await places.shop_scope(tx.conn, order.shop_id),
+                action="payment.recorded",
+                resource_type="order",
+                resource_id=order_id,
             )
             return payment
 

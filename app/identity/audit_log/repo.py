@@ -27,6 +27,7 @@ class AuditEntry:
 async def entries(
     conn: asyncpg.Connection,
     *,
+    place: uuid.UUID | None,
     actor_id: uuid.UUID | None,
     action: str | None,
     resource_type: str | None,
@@ -36,7 +37,8 @@ async def entries(
     before: int | None,
     limit: int,
 ) -> list[AuditEntry]:
-    """Newest first. An `action` ending in a dot is a prefix: every action of that kind."""
+    """Newest first. An `action` ending in a dot is a prefix: every action of that kind. A `place` keeps the
+    rows filed under it (or under a place inside it)."""
     rows = await conn.fetch(
         """SELECT a.id, a.actor_id, u.name AS actor_name, a.action, a.resource_type, a.resource_id, a.request_id,
                   host(a.ip) AS ip, a.details, a.created_at
@@ -48,6 +50,7 @@ async def entries(
              AND ($5::timestamptz IS NULL OR a.created_at >= $5)
              AND ($6::timestamptz IS NULL OR a.created_at < $6)
              AND ($7::bigint IS NULL OR a.id < $7)
+             AND ($9::uuid IS NULL OR a.places @> ARRAY[$9::uuid])
            ORDER BY a.id DESC LIMIT $8""",
         actor_id,
         action,
@@ -57,5 +60,6 @@ async def entries(
         until,
         before,
         limit + 1,
+        place,
     )
     return [AuditEntry(**dict(r)) for r in rows]

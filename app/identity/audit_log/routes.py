@@ -14,7 +14,12 @@ from app.platform.openapi import doc
 from app.platform.state import app_state
 
 
-@doc(summary="The audit log, newest first, by actor, action, target and time (admins)", query=AuditQuery, tag="admin")
+@doc(
+    summary="The audit log, newest first, by place, actor, action, target and time (admins; a place's admins for it)",
+    query=AuditQuery,
+    tag="admin",
+    errors=(404,),
+)
 async def list_audit(request: Request) -> Response:
     caller = await principal(request)
     q = parse_query(request, AuditQuery)

@@ -14,8 +14,11 @@ Word = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_.]{0,63}$")]
 
 
 class AuditQuery(PageQuery):
-    """Audit rows, newest first; every filter given must hold."""
+    """Audit rows, newest first; every filter given must hold. With a place (`scope_type` and `scope_id`),
+    what happened in it and in the places inside it, for those who manage its people."""
 
+    scope_type: Word | None = Field(default=None, description="The kind of place (`society`, `mall`, `shop`, ...)")
+    scope_id: uuid.UUID | None = Field(default=None, description="The place, with `scope_type`")
     actor_id: uuid.UUID | None = Field(default=None, description="Who did it")
     action: Word | None = Field(
         default=None,

@@ -1,6 +1,8 @@
-"""The audit log for admins: who did what to what, from where and when; sign-ins (and failed ones, with
-the method and why), password changes, role grants and revocations, and every admin edit are among it.
-Admins read all of it; the rows name no scope, so scope admins have their people's lists instead."""
+"""The audit log: who did what to what, from where and when; sign-ins (and failed ones, with the method
+and why), password changes, role grants and revocations, and every admin edit are among it. Admins read all
+of it; a place's admins (a society's, a mall's, a shop's managers) read what was filed under their place,
+which takes in the places inside it (a society's flats, a mall's shops). Sign-ins and changes to one's own
+account belong to no place, but for a guard's PIN sign-in at a society's gate device."""
 
 from __future__ import annotations
 
@@ -8,14 +10,21 @@ from typing import Any
 
 from app.identity.audit_log import repo
 from app.identity.audit_log.schemas import AuditQuery
-from app.platform.http import Unprocessable
+from app.platform.http import Forbidden, NotFound, Unprocessable
 from app.platform.pagination import decode_position, encode_position
 from app.platform.security.permissions import Principal, require_admin
 from app.platform.state import AppState
 
 
 async def read(ctx: AppState, *, actor: Principal, q: AuditQuery) -> dict[str, Any]:
-    require_admin(actor)
+    if (q.scope_type is None) != (q.scope_id is None):
+        raise Unprocessable(
+            "`scope_type` and `scope_id` go together.",
+            code="invalid_scope",
+            details=[{"field": "scope_id", "message": "give both or neither", "type": "invalid_scope"}],
+        )
+    if q.scope_type is None:
+        require_admin(actor)
     if q.from_ is not None and q.to is not None and q.to <= q.from_:
         raise Unprocessable(
             "`to` must be after `from`.",
@@ -24,8 +33,15 @@ async def read(ctx: AppState, *, actor: Principal, q: AuditQuery) -> dict[str, A
         )
     before = decode_position(q.cursor, int)
     async with ctx.db.connection() as conn:
+        if q.scope_type is not None:
+            scope = await ctx.scopes.resolve(conn, q.scope_type, q.scope_id)
+            if scope is None:
+                raise NotFound("No such place.", code="scope_not_found")
+            if not ctx.rules.manages(actor, scope):
+                raise Forbidden()
         found = await repo.entries(
             conn,
+            place=q.scope_id,
             actor_id=q.actor_id,
             action=q.action,
             resource_type=q.resource_type,

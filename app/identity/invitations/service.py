@@ -29,6 +29,7 @@ from app.platform import audit, notify
 from app.platform.http import Conflict, Forbidden, NotFound
 from app.platform.jobs import RetryLater
 from app.platform.security.permissions import Principal
+from app.platform.security.scopes import Scope
 from app.platform.state import AppState
 
 SEND_JOB = "identity.role_invitation"
@@ -47,7 +48,7 @@ def _digits(phone: str | None) -> str:
 async def invite(ctx: AppState, *, actor: Principal, data: InvitationIn) -> repo.Invitation:
     await ctx.limits.check_user("invite", actor.user_id)  # each one is a message that reaches a stranger
     async with ctx.db.transaction() as tx:
-        await identity.grantable(
+        scope = await identity.grantable(
             ctx, tx.conn, actor=actor, role=data.role, scope_type=data.scope_type, scope_id=data.scope_id
         )
         invitation = await repo.insert(
@@ -64,6 +65,7 @@ async def invite(ctx: AppState, *, actor: Principal, data: InvitationIn) -> repo
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=scope,
             action="role_invitation.created",
             resource_type="role_invitation",
             resource_id=invitation.id,
@@ -101,12 +103,13 @@ async def send_code(ctx: AppState, payload: dict[str, Any]) -> None:
 
 async def _managed(
     ctx: AppState, conn: asyncpg.Connection, actor: Principal, scope_type: str, scope_id: uuid.UUID
-) -> None:
+) -> Scope:
     scope = await ctx.scopes.resolve(conn, scope_type, scope_id)
     if scope is None:
         raise NotFound("No such place.", code="scope_not_found")
     if not ctx.rules.manages(actor, scope):
         raise Forbidden()
+    return scope
 
 
 async def waiting(ctx: AppState, *, actor: Principal, scope_type: str, scope_id: uuid.UUID) -> list[repo.Invitation]:
@@ -121,12 +124,13 @@ async def cancel(ctx: AppState, *, actor: Principal, invitation_id: uuid.UUID) -
         invitation = await repo.get(tx.conn, invitation_id)
         if invitation is None or invitation.scope_id is None:
             raise NotFound("No such invitation.")
-        await _managed(ctx, tx.conn, actor, invitation.scope_type, invitation.scope_id)
+        scope = await _managed(ctx, tx.conn, actor, invitation.scope_type, invitation.scope_id)
         if not await repo.cancel(tx.conn, invitation_id):
             raise Conflict("The invitation was taken up, cancelled or has expired.", code="invitation_closed")
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=scope,
             action="role_invitation.cancelled",
             resource_type="role_invitation",
             resource_id=invitation_id,

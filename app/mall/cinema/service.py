@@ -30,6 +30,7 @@ from app.platform.http import Conflict, NotFound
 from app.platform.pagination import Cursor
 from app.platform.realtime.rooms import user_room
 from app.platform.security.permissions import Principal, require
+from app.platform.security.scopes import Scope
 from app.platform.state import AppState
 
 CINEMA = "cinema"
@@ -63,7 +64,12 @@ async def create_movie(
         if movie is None:
             raise Conflict("The mall already has a movie of this name.", code="duplicate_name")
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="movie.created", resource_type="movie", resource_id=movie.id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, data.mall_id),
+            action="movie.created",
+            resource_type="movie",
+            resource_id=movie.id,
         )
         return movie
 
@@ -118,6 +124,7 @@ async def update_movie(ctx: AppState, *, actor: Principal, movie_id: uuid.UUID, 
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=Scope(MALL, movie.mall_id),
             action="movie.updated",
             resource_type="movie",
             resource_id=movie_id,
@@ -135,7 +142,12 @@ async def delete_movie(ctx: AppState, *, actor: Principal, movie_id: uuid.UUID) 
         require(actor, places.MALL_ADMINS, MALL, movie.mall_id)
         await repo.delete_movie(tx.conn, movie_id)
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="movie.deleted", resource_type="movie", resource_id=movie_id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, movie.mall_id),
+            action="movie.deleted",
+            resource_type="movie",
+            resource_id=movie_id,
         )
 
 
@@ -170,6 +182,7 @@ async def create_showing(
             await audit.record(
                 tx.conn,
                 actor_id=actor.user_id,
+                where=Scope(MALL, cinema.mall_id),
                 action="showing.created",
                 resource_type="showing",
                 resource_id=showing.id,
@@ -225,6 +238,7 @@ async def update_showing(ctx: AppState, *, actor: Principal, showing_id: uuid.UU
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=Scope(MALL, showing.mall_id),
             action="showing.updated",
             resource_type="showing",
             resource_id=showing_id,
@@ -241,7 +255,12 @@ async def delete_showing(ctx: AppState, *, actor: Principal, showing_id: uuid.UU
         require(actor, places.MALL_ADMINS, MALL, showing.mall_id)
         await repo.delete_showing(tx.conn, showing_id)
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="showing.deleted", resource_type="showing", resource_id=showing_id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, showing.mall_id),
+            action="showing.deleted",
+            resource_type="showing",
+            resource_id=showing_id,
         )
 
 

@@ -20,6 +20,7 @@ from app.platform.http import Conflict, NotFound, Unauthorized, Unprocessable
 from app.platform.pagination import Cursor
 from app.platform.realtime.rooms import user_room
 from app.platform.security.permissions import Principal, require
+from app.platform.security.scopes import Scope
 from app.platform.state import AppState
 
 OVERSEERS = ("mall_admin", "security")
@@ -62,7 +63,12 @@ async def report(ctx: AppState, *, actor: Principal, data: IssueIn, attempt: ide
         )
         ctx.outbox.publish(tx, mall_room(data.mall_id), "issue_reported", issue)
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="issue.reported", resource_type="issue", resource_id=issue.id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, data.mall_id),
+            action="issue.reported",
+            resource_type="issue",
+            resource_id=issue.id,
         )
         return issue
 
@@ -170,7 +176,12 @@ async def create_key(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, nam
         await places.require_mall_admin(tx.conn, actor, mall_id)
         made = await keys.create(tx.conn, mall_id=mall_id, name=name, by=actor.user_id)
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="api_key.created", resource_type="api_key", resource_id=made.id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, mall_id),
+            action="api_key.created",
+            resource_type="api_key",
+            resource_id=made.id,
         )
         return made
 
@@ -187,7 +198,12 @@ async def revoke_key(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, key
         if not await keys.revoke(tx.conn, mall_id=mall_id, key_id=key_id):
             raise NotFound("No such API key.")
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="api_key.revoked", resource_type="api_key", resource_id=key_id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, mall_id),
+            action="api_key.revoked",
+            resource_type="api_key",
+            resource_id=key_id,
         )
 
 

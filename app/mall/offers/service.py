@@ -17,6 +17,7 @@ from app.platform.db import Tx
 from app.platform.http import NotFound, Unprocessable
 from app.platform.pagination import Cursor
 from app.platform.security.permissions import Principal, require
+from app.platform.security.scopes import Scope
 from app.platform.state import AppState
 
 
@@ -37,7 +38,12 @@ async def create_offer(
         if offer is None:
             raise Unprocessable("Every shop must be one of the mall's.", code="unknown_shop")
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="offer.created", resource_type="offer", resource_id=offer.id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, data.mall_id),
+            action="offer.created",
+            resource_type="offer",
+            resource_id=offer.id,
         )
         return offer
 
@@ -91,6 +97,7 @@ async def update_offer(ctx: AppState, *, actor: Principal, offer_id: uuid.UUID, 
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=Scope(MALL, offer.mall_id),
             action="offer.updated",
             resource_type="offer",
             resource_id=offer_id,
@@ -107,5 +114,10 @@ async def delete_offer(ctx: AppState, *, actor: Principal, offer_id: uuid.UUID) 
         require(actor, places.MALL_ADMINS, MALL, offer.mall_id)
         await repo.delete(tx.conn, offer_id)
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="offer.deleted", resource_type="offer", resource_id=offer_id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, offer.mall_id),
+            action="offer.deleted",
+            resource_type="offer",
+            resource_id=offer_id,
         )

@@ -48,7 +48,12 @@ async def create_mall(
             parking=data.parking,
         )
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="mall.created", resource_type="mall", resource_id=mall.id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, mall.id),
+            action="mall.created",
+            resource_type="mall",
+            resource_id=mall.id,
         )
         return mall
 
@@ -87,6 +92,7 @@ async def update_mall(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, da
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=Scope(MALL, mall_id),
             action="mall.updated",
             resource_type="mall",
             resource_id=mall_id,
@@ -102,7 +108,12 @@ async def delete_mall(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID) ->
         if not await repo.delete_mall(tx.conn, mall_id):
             raise NotFound("No such mall.")
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="mall.deleted", resource_type="mall", resource_id=mall_id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, mall_id),
+            action="mall.deleted",
+            resource_type="mall",
+            resource_id=mall_id,
         )
 
 
@@ -126,7 +137,12 @@ async def create_shop(
         if shop is None:
             raise Conflict("The mall already has a shop of this name.", code="duplicate_name")
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="shop.created", resource_type="shop", resource_id=shop.id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(SHOP, shop.id, {MALL: data.mall_id}),
+            action="shop.created",
+            resource_type="shop",
+            resource_id=shop.id,
         )
         return shop
 
@@ -166,6 +182,7 @@ async def update_shop(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID, da
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=Scope(SHOP, shop_id, {MALL: mall_id}),
             action="shop.updated",
             resource_type="shop",
             resource_id=shop_id,
@@ -183,7 +200,12 @@ async def delete_shop(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID) ->
         require(actor, MALL_ADMINS, MALL, mall_id)
         await repo.delete_shop(tx.conn, shop_id)
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="shop.deleted", resource_type="shop", resource_id=shop_id
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(SHOP, shop_id, {MALL: mall_id}),
+            action="shop.deleted",
+            resource_type="shop",
+            resource_id=shop_id,
         )
 
 
@@ -230,6 +252,11 @@ async def shop_scope(conn: asyncpg.Connection, shop_id: uuid.UUID) -> Scope | No
     """The shop as a scope, inside its mall (None: no such shop)."""
     mall_id = await repo.mall_of_shop(conn, shop_id)
     return None if mall_id is None else Scope(SHOP, shop_id, {MALL: mall_id})
+
+
+def place_of(shop: repo.Shop) -> Scope:
+    """Where a shop is, as the scope things done in it are filed under (its audit rows, say)."""
+    return Scope(SHOP, shop.id, {MALL: shop.mall_id})
 
 
 def is_open(shop: repo.Shop, mall: repo.Mall, at: dt.datetime) -> bool | None:

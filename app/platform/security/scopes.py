@@ -43,16 +43,18 @@ class Place:
 
 Resolver = Callable[[asyncpg.Connection, uuid.UUID], Awaitable[Scope | None]]
 Describer = Callable[[asyncpg.Connection, list[uuid.UUID]], Awaitable[dict[uuid.UUID, Place]]]
+PostFinder = Callable[[asyncpg.Connection, uuid.UUID, list[uuid.UUID]], Awaitable[dict[uuid.UUID, str]]]
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeType:
-    """A kind of place roles are held on (a society, a flat, a shop), how to find one, and how to name many
-    at once for people."""
+    """A kind of place roles are held on (a society, a flat, a shop), how to find one, how to name many
+    at once for people, and where in each of them one person works (a guard's gate), if it says."""
 
     name: str
     resolve: Resolver
     describe: Describer | None = None
+    posts: PostFinder | None = None
 
 
 class Scopes:
@@ -61,12 +63,15 @@ class Scopes:
     def __init__(self, types: Iterable[ScopeType]) -> None:
         self._resolvers: dict[str, Resolver] = {}
         self._describers: dict[str, Describer] = {}
+        self._posts: dict[str, PostFinder] = {}
         for scope_type in types:
             if scope_type.name == GLOBAL or scope_type.name in self._resolvers:
                 raise ValueError(f"scope type {scope_type.name!r} is declared twice")
             self._resolvers[scope_type.name] = scope_type.resolve
             if scope_type.describe is not None:
                 self._describers[scope_type.name] = scope_type.describe
+            if scope_type.posts is not None:
+                self._posts[scope_type.name] = scope_type.posts
 
     @property
     def names(self) -> frozenset[str]:
@@ -85,3 +90,10 @@ class Scopes:
         """Names for these scopes of one type (those that exist); nothing for a type no domain names."""
         describer = self._describers.get(scope_type)
         return await describer(conn, ids) if describer is not None and ids else {}
+
+    async def posts(
+        self, conn: asyncpg.Connection, scope_type: str, user_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """Where `user_id` works in each of these places, of those that name it (a guard's gate)."""
+        finder = self._posts.get(scope_type)
+        return await finder(conn, user_id, ids) if finder is not None and ids else {}

@@ -102,6 +102,16 @@ async def posts(conn: asyncpg.Connection, society_id: uuid.UUID) -> dict[uuid.UU
     return {r["user_id"]: r["gate"] for r in rows}
 
 
+async def posts_of(conn: asyncpg.Connection, user_id: uuid.UUID, society_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The gate one guard works at in each of these societies, of those that post them at one."""
+    rows = await conn.fetch(
+        "SELECT society_id, gate FROM guard_posts WHERE user_id = $1 AND society_id = ANY($2::uuid[])",
+        user_id,
+        society_ids,
+    )
+    return {r["society_id"]: r["gate"] for r in rows}
+
+
 async def set_post(
     conn: asyncpg.Connection, *, user_id: uuid.UUID, society_id: uuid.UUID, gate: str | None, set_by: uuid.UUID
 ) -> None:

@@ -19,10 +19,12 @@ from app.platform import audit
 from app.platform.http import NotFound, Unauthorized, Unprocessable
 from app.platform.security.passwords import hash_password, verify_password
 from app.platform.security.permissions import Principal, require
+from app.platform.security.scopes import Scope
 from app.platform.state import AppState
 from app.society.gate import repo
 from app.society.gate.schemas import DeviceCallIn, GateDeviceIn, GuardPatch, PinIn, PinSignInIn
 from app.society.hierarchy import service as hierarchy
+from app.society.rooms import SOCIETY
 
 ADMINS = ("society_admin",)
 
@@ -83,6 +85,7 @@ async def register(ctx: AppState, *, actor: Principal, society_id: uuid.UUID, da
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=Scope(SOCIETY, society_id),
             action="gate_device.registered",
             resource_type="gate_device",
             resource_id=device.id,
@@ -107,6 +110,7 @@ async def revoke(ctx: AppState, *, actor: Principal, device_id: uuid.UUID) -> No
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=Scope(SOCIETY, device.society_id),
             action="gate_device.revoked",
             resource_type="gate_device",
             resource_id=device_id,
@@ -129,6 +133,7 @@ async def set_pin(ctx: AppState, *, actor: Principal, society_id: uuid.UUID, use
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=Scope(SOCIETY, society_id),
             action="guard.pin_set",
             resource_type="user",
             resource_id=user_id,
@@ -176,12 +181,18 @@ async def post_guard(
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
+            where=Scope(SOCIETY, society_id),
             action="guard.posted",
             resource_type="user",
             resource_id=user_id,
             details={"society_id": society_id, "gate": data.gate},
         )
         return {g.user_id: g for g in await _guards(tx.conn, society_id)}[user_id]
+
+
+async def posts_of(conn: asyncpg.Connection, user_id: uuid.UUID, society_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The gate a guard works at in each of these societies (for their profile), of those that post them."""
+    return await repo.posts_of(conn, user_id, society_ids)
 
 
 async def _device(conn: asyncpg.Connection, device_id: uuid.UUID, secret: str) -> repo.GateDevice:
@@ -230,10 +241,13 @@ async def sign_in(
     )
     async with ctx.db.transaction() as tx:
         if reason is None:
-            return await identity.sign_in_as(ctx, tx, user_id=data.user_id, device=device, method="gate_pin")
+            return await identity.sign_in_as(
+                ctx, tx, user_id=data.user_id, device=device, method="gate_pin", where=Scope(SOCIETY, gate.society_id)
+            )
         await audit.record(
             tx.conn,
             actor_id=None,
+            where=Scope(SOCIETY, gate.society_id) if gate else None,
             action="session.sign_in_failed",
             resource_type="user",
             resource_id=data.user_id,

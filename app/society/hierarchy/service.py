@@ -51,7 +51,12 @@ async def create_society(ctx: AppState, *, actor: Principal, data: SocietyIn) ->
     async with ctx.db.transaction() as tx:
         society = await repo.insert_society(tx.conn, name=data.name, city=data.city, address=data.address)
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="society.created", resource_type="society", resource_id=society.id
+            tx.conn,
+            actor_id=actor.user_id,
+            action="society.created",
+            resource_type="society",
+            resource_id=society.id,
+            where=Scope(SOCIETY, society.id),
         )
         return society
 
@@ -66,7 +71,12 @@ async def create_complex(ctx: AppState, *, actor: Principal, data: ComplexIn) ->
         if created is None:
             raise Conflict("The society already has a complex of this name.", code="duplicate_name")
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="complex.created", resource_type="complex", resource_id=created.id
+            tx.conn,
+            actor_id=actor.user_id,
+            action="complex.created",
+            resource_type="complex",
+            resource_id=created.id,
+            where=Scope(SOCIETY, data.society_id),
         )
         return created
 
@@ -82,7 +92,12 @@ async def create_block(ctx: AppState, *, actor: Principal, data: BlockIn) -> rep
         if created is None:
             raise Conflict("The complex already has a block of this name.", code="duplicate_name")
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="block.created", resource_type="block", resource_id=created.id
+            tx.conn,
+            actor_id=actor.user_id,
+            action="block.created",
+            resource_type="block",
+            resource_id=created.id,
+            where=Scope(SOCIETY, parent.society_id),
         )
         return created
 
@@ -100,7 +115,12 @@ async def create_flat(ctx: AppState, *, actor: Principal, data: FlatIn) -> repo.
         if created is None:
             raise Conflict("The block already has a flat with this number.", code="duplicate_flat_number")
         await audit.record(
-            tx.conn, actor_id=actor.user_id, action="flat.created", resource_type="flat", resource_id=created.id
+            tx.conn,
+            actor_id=actor.user_id,
+            action="flat.created",
+            resource_type="flat",
+            resource_id=created.id,
+            where=Scope(FLAT, created.id, {SOCIETY: parent.society_id}),
         )
         return created
 

@@ -13,10 +13,11 @@ from app.platform.http import Conflict, Forbidden, NotFound
 from app.platform.pagination import Cursor
 from app.platform.realtime.rooms import user_room
 from app.platform.security.permissions import Principal
+from app.platform.security.scopes import Scope
 from app.platform.state import AppState
 from app.society.hierarchy import service as hierarchy
 from app.society.residents import repo
-from app.society.rooms import society_room
+from app.society.rooms import FLAT, SOCIETY, society_room
 
 
 async def request_to_join(
@@ -40,6 +41,7 @@ async def request_to_join(
             tx.conn,
             actor_id=actor.user_id,
             action="resident_request.created",
+            where=Scope(FLAT, flat_id, {SOCIETY: society_id}),
             resource_type="resident_request",
             resource_id=created.id,
         )
@@ -93,6 +95,7 @@ async def decide(
             tx.conn,
             actor_id=actor.user_id,
             action=f"resident_request.{decided.status}",
+            where=Scope(FLAT, decided.flat_id, {SOCIETY: decided.society_id}),
             resource_type="resident_request",
             resource_id=request_id,
         )

@@ -15,7 +15,9 @@ from typing import Any
 from app.platform import audit, notify
 from app.platform.jobs import Job, RetryLater
 from app.platform.push import PushResult
+from app.platform.security.scopes import Scope
 from app.platform.state import AppState
+from app.society.rooms import FLAT, SOCIETY
 from app.society.visitors import repo
 
 PUSH = "society.push_visitor_request"
@@ -113,6 +115,7 @@ async def deliver_invite(
             tx.conn,
             actor_id=actor_id,
             action="visitor.invite_sent",
+            where=Scope(FLAT, visitor.flat_id, {SOCIETY: visitor.society_id}),
             resource_type="visitor",
             resource_id=visitor.id,
             details={"channel": channel, "outcome": outcome},

@@ -130,10 +130,16 @@ v AS (
                           created_by, escalate_at, created_at, updated_at)
     SELECT :visitor_id, f.society_id, :flat_id, :name, :phone, :purpose, :vehicle_number, 'pending',
            :created_by, :escalate_at, :created_at, :created_at FROM f
-    RETURNING id, society_id, created_by),
+    RETURNING id, society_id, flat_id, created_by),
 doc AS (SELECT :document::text::jsonb || jsonb_build_object('society_id', society_id) AS data FROM v),
 h AS (INSERT INTO visitor_status_history (visitor_id, to_status, actor_id) SELECT id, 'pending', created_by FROM v),
-{audit.insert_cte("a", "SELECT created_by, 'visitor.pending', 'visitor', id::text, :request_id, :ip::inet FROM v")},
+{
+    audit.insert_cte(
+        "a",
+        "SELECT created_by, 'visitor.pending', 'visitor', id::text, :request_id, :ip::inet, "
+        "ARRAY[flat_id, society_id] FROM v",
+    )
+},
 {
     idempotency.insert_cte(
         "k",
@@ -236,10 +242,16 @@ WITH v AS (
     UPDATE visitors SET status = :status, updated_at = :at, responded_by = :actor_id, responded_at = :at,
                         response_note = :note
     WHERE id = :visitor_id AND xmin::text = :version AND status = 'pending'
-    RETURNING id, status),
+    RETURNING id, status, flat_id, society_id),
 h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, actor_id, note)
       SELECT id, 'pending', status, :actor_id, :note FROM v),
-{audit.insert_cte("a", "SELECT :actor_id, 'visitor.' || status, 'visitor', id::text, :request_id, :ip::inet FROM v")},
+{
+    audit.insert_cte(
+        "a",
+        "SELECT :actor_id, 'visitor.' || status, 'visitor', id::text, :request_id, :ip::inet, "
+        "ARRAY[flat_id, society_id] FROM v",
+    )
+},
 batch AS (SELECT room, :event_type::text AS type, :document::text::jsonb AS data, n
           FROM v, unnest(:rooms::text[]) WITH ORDINALITY AS r(room, n)),
 {insert_events("batch")}
@@ -298,7 +310,13 @@ v AS (
     RETURNING *),
 h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, actor_id)
       SELECT v.id, old.status, v.status, :actor_id FROM v JOIN old ON old.id = v.id),
-{audit.insert_cte("a", "SELECT :actor_id, 'visitor.' || status, 'visitor', id::text, :request_id, :ip::inet FROM v")}
+{
+    audit.insert_cte(
+        "a",
+        "SELECT :actor_id, 'visitor.' || status, 'visitor', id::text, :request_id, :ip::inet, "
+        "ARRAY[flat_id, society_id] FROM v",
+    )
+}
 SELECT {_V} FROM v LEFT JOIN users r ON r.id = v.responded_by
 """)
 

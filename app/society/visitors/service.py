@@ -23,9 +23,10 @@ from app.platform.http import ApiError, Conflict, Forbidden, NotFound, Unprocess
 from app.platform.pagination import Cursor
 from app.platform.realtime.outbox import Event
 from app.platform.security.permissions import Principal
+from app.platform.security.scopes import Scope
 from app.platform.state import AppState
 from app.society.hierarchy import service as hierarchy
-from app.society.rooms import flat_room, society_room
+from app.society.rooms import FLAT, SOCIETY, flat_room, society_room
 from app.society.visitors import alerts, repo
 from app.society.visitors.schemas import CheckinIn, InvitePatch, VisitorIn
 
@@ -75,6 +76,7 @@ async def create_visitor(
             tx.conn,
             actor_id=actor.user_id,
             action=f"visitor.{visitor.status}",
+            where=Scope(FLAT, visitor.flat_id, {SOCIETY: visitor.society_id}),
             resource_type="visitor",
             resource_id=visitor.id,
         )
@@ -223,6 +225,7 @@ async def update_invite(ctx: AppState, *, actor: Principal, visitor_id: uuid.UUI
             tx.conn,
             actor_id=actor.user_id,
             action="visitor.invite_updated",
+            where=Scope(FLAT, changed.flat_id, {SOCIETY: changed.society_id}),
             resource_type="visitor",
             resource_id=visitor_id,
             details={"fields": sorted(changes)},
