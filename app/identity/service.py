@@ -7,6 +7,7 @@ the realtime hub after commit, so open sockets follow at once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import asyncpg
 import structlog
 
 from app.identity import repo
+from app.identity.invitations import repo as invitations
 from app.identity.schemas import RoleAssignmentIn, SignupIn
 from app.platform import audit, context
 from app.platform.db import Database, Tx
@@ -241,6 +243,8 @@ async def _firebase_user(ctx: AppState, identity: FirebaseIdentity, ip: str | No
             await repo.insert_role_assignment(
                 tx.conn, user_id=user.id, role="customer", scope_type="global", scope_id=None, granted_by=None
             )
+            if not disabled:
+                await _take_up_verified(ctx, tx, user.id, identity)
         await repo.insert_auth_audit(
             tx.conn,
             user_id=None if email_in_use else user.id,
@@ -255,6 +259,60 @@ async def _firebase_user(ctx: AppState, identity: FirebaseIdentity, ip: str | No
     if disabled:
         raise Forbidden("This account is disabled.", code="account_disabled")
     return user
+
+
+async def take_up_invitation(
+    ctx: AppState, tx: Tx, invitation: invitations.Invitation, user_id: uuid.UUID, *, proof: str
+) -> repo.RoleAssignment:
+    """Give `user_id` the role an invitation holds, granted as its inviter would grant it now, once the user
+    has shown they own the address it went to (`proof`: its code, or a verified Firebase address). 409 when
+    the inviter is gone or may no longer give the role; the invitation then stays as it was."""
+    gone = Conflict("Whoever invited you is gone; ask again.", code="inviter_gone")
+    if invitation.invited_by is None:
+        raise gone
+    try:
+        inviter = await principal_of(ctx.db, invitation.invited_by)
+    except NotFound:
+        raise gone from None
+    try:
+        assignment, _ = await grant_role_in(
+            ctx,
+            tx,
+            actor=inviter,
+            data=RoleAssignmentIn(
+                user_id=user_id,
+                role=invitation.role,
+                scope_type=invitation.scope_type,
+                scope_id=invitation.scope_id,
+                history_from=invitation.history_from,
+            ),
+        )
+    except Forbidden:
+        raise Conflict(
+            "Whoever invited you may no longer give this role; ask again.", code="inviter_lost_rights"
+        ) from None
+    await invitations.claim(tx.conn, invitation.id, user_id)
+    await audit.record(
+        tx.conn,
+        actor_id=user_id,
+        action="role_invitation.claimed",
+        resource_type="role_invitation",
+        resource_id=invitation.id,
+        details={"proof": proof},
+        where=await ctx.scopes.resolve(tx.conn, invitation.scope_type, invitation.scope_id),
+    )
+    return assignment
+
+
+async def _take_up_verified(ctx: AppState, tx: Tx, user_id: uuid.UUID, identity: FirebaseIdentity) -> None:
+    """Firebase has verified this e-mail address or phone number, which is what an invitation's code would
+    prove: the roles waiting for it are the user's (those whose inviter can no longer give them, or whose
+    place is gone, stay waiting)."""
+    if identity.email is None and identity.phone is None:
+        return
+    for invitation in await invitations.waiting_for(tx.conn, email=identity.email, phone=identity.phone):
+        with contextlib.suppress(Conflict, NotFound):
+            await take_up_invitation(ctx, tx, invitation, user_id, proof="firebase")
 
 
 async def firebase_sign_in(ctx: AppState, *, id_token: str, device: Device) -> AuthResult:

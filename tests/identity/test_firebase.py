@@ -530,3 +530,43 @@ def test_the_auth_emulator_needs_allow_insecure_dev() -> None:
 def test_a_local_cert_url_needs_allow_insecure_dev() -> None:
     with pytest.raises(ConfigError, match="FIREBASE_CERT_URL"):
         load_settings({**BASE_ENV, "FIREBASE_PROJECT_ID": PROJECT, "FIREBASE_CERT_URL": "http://127.0.0.1:1/certs"})
+
+
+async def test_a_verified_address_takes_up_the_roles_waiting_for_it(fb: Api, keys: Keys, admin: User) -> None:
+    society = await fb.society(admin, flats=1)
+    chair = await fb.signup("Firebase Chair")
+    await fb.grant(admin, chair, "society_admin", "society", society.id)
+    uid, phone_uid, unverified_uid = new_uid(), new_uid(), new_uid()
+    digits = f"98{uuid.uuid4().int % 10**8:08d}"
+
+    async def invite(role: str, scope_type: str, scope_id: str, **address: str) -> dict:
+        body = {"role": role, "scope_type": scope_type, "scope_id": scope_id, **address}
+        return await fb.created("/v1/role-invitations", body, chair)
+
+    as_guard = await invite("guard", "society", society.id, email=f"{uid}@Example.com")
+    as_resident = await invite("resident", "flat", society.flats[0], phone=f"+91 {digits[:5]} {digits[5:]}")
+    await invite("guard", "society", society.id, email=f"{unverified_uid}@example.com")
+
+    guard = await sign_in(fb, mint(keys, uid))
+    assert guard.status_code == 200, guard.text
+    me = (await fb.get("/v1/profile/me", as_user(guard.json()))).json()
+    assert [(s["id"], s["role"]) for s in me["societies"]] == [(society.id, "guard")], "no code needed"
+    resident = await sign_in(fb, mint(keys, phone_uid, email=None, phone_number=f"+91{digits}"))
+    assert resident.status_code == 200, resident.text
+    flats = (await fb.get("/v1/profile/me", as_user(resident.json()))).json()["flats"]
+    assert [(f["id"], f["role"]) for f in flats] == [(society.flats[0], "resident")], "the number's digits match"
+    unverified = await sign_in(fb, mint(keys, unverified_uid, email_verified=False))
+    assert unverified.status_code == 200, unverified.text
+    nothing = (await fb.get("/v1/profile/me", as_user(unverified.json()))).json()
+    assert nothing["societies"] == [], "an unverified address proves nothing"
+
+    place = {"scope_type": "society", "scope_id": society.id}
+    waiting = (await fb.get("/v1/role-invitations", chair, params=place)).json()["items"]
+    assert as_guard["id"] not in {i["id"] for i in waiting} and len(waiting) == 1
+    claimed = await fb.get("/v1/audit", chair, params={**place, "action": "role_invitation.claimed"})
+    assert {(e["resource_id"], e["details"]["proof"]) for e in claimed.json()["items"]} == {
+        (as_guard["id"], "firebase"),
+        (as_resident["id"], "firebase"),
+    }
+    again = await sign_in(fb, mint(keys, uid))
+    assert again.status_code == 200 and again.json()["user"]["id"] == guard.json()["user"]["id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -89,6 +90,20 @@ async def waiting_by_code(conn: asyncpg.Connection, code_hash: bytes) -> Invitat
         f"SELECT {_INVITATION} FROM role_invitations WHERE code_hash = $1 AND {_WAITING} FOR UPDATE", code_hash
     )
     return Invitation(**dict(row)) if row else None
+
+
+async def waiting_for(conn: asyncpg.Connection, *, email: str | None, phone: str | None) -> list[Invitation]:
+    """The invitations waiting for this e-mail address (either case) or this phone number (its digits,
+    however it was written), oldest first, locked for taking up."""
+    digits = re.sub(r"\D", "", phone or "")
+    rows = await conn.fetch(
+        f"""SELECT {_INVITATION} FROM role_invitations
+            WHERE ((lower(email) = lower($1)) OR (regexp_replace(phone, '\\D', '', 'g') = $2)) AND {_WAITING}
+            ORDER BY created_at, id FOR UPDATE""",
+        email,
+        digits or None,
+    )
+    return [Invitation(**dict(r)) for r in rows]
 
 
 async def claim(conn: asyncpg.Connection, invitation_id: uuid.UUID, user_id: uuid.UUID) -> None:

@@ -5,7 +5,9 @@ inviter would grant it now (so an inviter who lost the right meanwhile grants no
 
 Why a code and not "the role appears on first sign-in": sign-up does not prove an e-mail address or a
 phone number is the caller's, so matching on it alone would hand the role to whoever registered first
-with someone else's address. The code proves the mailbox or the phone.
+with someone else's address. The code proves the mailbox or the phone. A Firebase sign-in proves its
+verified e-mail address or phone number just as well, so it takes up what waits for them with no code
+(`identity.service._take_up_verified`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from app.identity import repo as identity_repo
 from app.identity import service as identity
 from app.identity.invitations import repo
 from app.identity.invitations.schemas import ClaimIn, InvitationIn
-from app.identity.schemas import RoleAssignmentIn
 from app.platform import audit, notify
 from app.platform.http import Conflict, Forbidden, NotFound
 from app.platform.jobs import RetryLater
@@ -154,38 +155,7 @@ async def claim(ctx: AppState, *, actor: Principal, data: ClaimIn) -> identity_r
             )
         )
         if matches:
-            assert invitation is not None and invitation.scope_id is not None
-            if invitation.invited_by is None:
-                raise Conflict("Whoever invited you is gone; ask again.", code="inviter_gone")
-            try:
-                inviter = await identity.principal_of(ctx.db, invitation.invited_by)
-            except NotFound:
-                raise Conflict("Whoever invited you is gone; ask again.", code="inviter_gone") from None
-            try:
-                assignment, _ = await identity.grant_role_in(
-                    ctx,
-                    tx,
-                    actor=inviter,
-                    data=RoleAssignmentIn(
-                        user_id=actor.user_id,
-                        role=invitation.role,
-                        scope_type=invitation.scope_type,
-                        scope_id=invitation.scope_id,
-                        history_from=invitation.history_from,
-                    ),
-                )
-            except Forbidden:
-                raise Conflict(
-                    "Whoever invited you may no longer give this role; ask again.", code="inviter_lost_rights"
-                ) from None
-            await repo.claim(tx.conn, invitation.id, actor.user_id)
-            await audit.record(
-                tx.conn,
-                actor_id=actor.user_id,
-                action="role_invitation.claimed",
-                resource_type="role_invitation",
-                resource_id=invitation.id,
-            )
-            return assignment
+            assert invitation is not None
+            return await identity.take_up_invitation(ctx, tx, invitation, actor.user_id, proof="code")
     await ctx.limits.count_account_failure("invitation", account)
     raise NotFound("No invitation with this code is waiting for you.", code="invalid_code")
