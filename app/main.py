@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp
 
 from app.commerce.module import MODULE as COMMERCE
+from app.console.module import MODULE as CONSOLE
 from app.identity.module import MODULE as IDENTITY
 from app.mall.module import MODULE as MALL
 from app.media.module import MODULE as MEDIA
@@ -15,7 +16,7 @@ from app.platform.state import AppState
 from app.society.module import MODULE as SOCIETY
 
 # The installed domains, in dependency order (demo data is seeded in this order).
-DOMAINS = Installed.of([IDENTITY, MEDIA, SOCIETY, MALL, COMMERCE])
+DOMAINS = Installed.of([IDENTITY, MEDIA, SOCIETY, MALL, COMMERCE, CONSOLE])
 
 
 def state(settings: Settings, *, serving: bool = True) -> AppState:

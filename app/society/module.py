@@ -53,7 +53,9 @@ MODULE = DomainModule(
         Tag("gate", "Gate devices, guards' PINs, and signing in on a device"),
     ],
     events=[
-        EventType("visitor_request", (FLAT,), visitors_repo.Visitor, "A guard registered a visitor for the flat"),
+        EventType(
+            "visitor_request", (FLAT, SOCIETY), visitors_repo.Visitor, "A guard registered a visitor for the flat"
+        ),
         EventType("request_approved", (SOCIETY, FLAT), visitors_repo.Visitor, "A resident let the visitor in"),
         EventType("request_denied", (SOCIETY, FLAT), visitors_repo.Visitor, "A resident turned the visitor away"),
         EventType("request_escalated", (SOCIETY,), visitors_repo.Visitor, "Nobody answered a request in time"),

@@ -31,6 +31,8 @@ def test_the_wheel_carries_the_migrations_and_migrates_a_new_database(tmp_path, 
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"app/sql/migrations/{path.name}" for path in (ROOT / "sql" / "migrations").glob("*.sql")}
     assert expected and expected <= names
+    console = {f"app/{p.relative_to(ROOT / 'app')}" for p in (ROOT / "app" / "console" / "static").rglob("*.*")}
+    assert "app/console/static/vendor/socket.io.esm.min.js" in console and console <= names, "the console ships"
     assert not [n for n in names if n.startswith(("tests/", "scripts/"))]
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "Requires-Dist: pgserver" in metadata and "extra == 'embedded'" in metadata.split("pgserver", 1)[1][:60]

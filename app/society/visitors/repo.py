@@ -107,20 +107,21 @@ class Device:
 
 @dataclass(frozen=True, slots=True)
 class WalkIn:
-    """What the walk-in statement wrote (the visitor's society, its `visitor_request` event row)
-    and the phones of the flat's residents, to push the request to."""
+    """What the walk-in statement wrote (the visitor's society, its `visitor_request` events: the flat's,
+    then the society's) and the phones of the flat's residents, to push the request to."""
 
     society_id: uuid.UUID
-    event_id: int
+    event_ids: tuple[int, int]
     event_at: dt.datetime
     devices: list[Device]
 
 
 # The gate's hot path in one statement, so one round trip and an implicit transaction: the
 # visitor, its first history row, the audit row, the Idempotency-Key's stored response and the
-# `visitor_request` event (through the platform's CTE builders), returning the residents' device
-# tokens for the push. The caller builds the visitor's JSON; the statement adds the society it
-# finds. No row comes back when the flat does not exist or is outside `:societies` (the societies
+# `visitor_request` events, to the flat (its residents answer) and to the society it finds (the other
+# guards and its admins' consoles see who is at the gate), through the platform's CTE builders;
+# returning the residents' device tokens for the push. The caller builds the visitor's JSON; the
+# statement adds the society. No row comes back when the flat does not exist or is outside `:societies` (the societies
 # the guard works at; `:any_society` for admins).
 _WALK_IN = Statement(f"""
 WITH f AS (SELECT society_id FROM flats
@@ -146,10 +147,12 @@ h AS (INSERT INTO visitor_status_history (visitor_id, to_status, actor_id) SELEC
         "SELECT :created_by, :key_scope, :key, :request_hash, 201, data FROM doc WHERE :key::text IS NOT NULL",
     )
 },
-batch AS (SELECT :room::text AS room, 'visitor_request' AS type, data, 1 AS n FROM doc),
+batch AS (SELECT :room::text AS room, 'visitor_request' AS type, data, 1 AS n FROM doc
+          UNION ALL
+          SELECT :society_room_type || ':' || v.society_id, 'visitor_request', data, 2 FROM doc, v),
 {insert_events("batch")}
-SELECT v.society_id, w.id AS event_id, w.created_at AS event_at, d.users AS device_users, d.tokens AS device_tokens
-FROM v, written w, LATERAL (
+SELECT v.society_id, e.ids AS event_ids, e.at AS event_at, d.users AS device_users, d.tokens AS device_tokens
+FROM v, (SELECT array_agg(id ORDER BY id) AS ids, min(created_at) AS at FROM written) e, LATERAL (
     SELECT array_agg(dt.user_id) AS users, array_agg(dt.token) AS tokens FROM device_tokens dt
     JOIN role_assignments ra ON ra.user_id = dt.user_id
     WHERE ra.role = 'resident' AND ra.scope_type = 'flat' AND ra.scope_id = :flat_id) d
@@ -175,6 +178,7 @@ async def register_walk_in(
     ip: str | None,
     idempotency: tuple[str, str, bytes] | None,
     room: str,
+    society_room_type: str,
 ) -> WalkIn | None:
     """Write a guard's walk-in request outside any transaction block; None if the flat is not the guard's.
 
@@ -203,12 +207,14 @@ async def register_walk_in(
             key=key,
             request_hash=request_hash,
             room=room,
+            society_room_type=society_room_type,
         ),
     )
     if row is None:
         return None
     devices = [Device(u, t) for u, t in zip(row["device_users"] or [], row["device_tokens"] or [], strict=True)]
-    return WalkIn(row["society_id"], row["event_id"], row["event_at"], devices)
+    flat_event, society_event = row["event_ids"]
+    return WalkIn(row["society_id"], (flat_event, society_event), row["event_at"], devices)
 
 
 async def get_visitor(conn: asyncpg.Connection, visitor_id: uuid.UUID) -> Visitor | None:

@@ -143,6 +143,7 @@ async def _walk_in(ctx: AppState, actor: Principal, data: VisitorIn, attempt: id
                 ip=context.client_ip.get(),
                 idempotency=None if attempt.key is None else (attempt.scope, attempt.key, attempt.digest),
                 room=room,
+                society_room_type=SOCIETY,
             )
         except asyncpg.UniqueViolationError as exc:
             if attempt.key is None or exc.constraint_name != "idempotency_keys_pkey":
@@ -152,7 +153,13 @@ async def _walk_in(ctx: AppState, actor: Principal, data: VisitorIn, attempt: id
         if written is None:
             raise await _refused_walk_in(conn, data.flat_id)
     visitor = repo.Visitor(society_id=written.society_id, **fields)
-    await ctx.outbox.emit_committed([Event(written.event_id, "visitor_request", room, written.event_at, visitor)])
+    flat_event, society_event = written.event_ids
+    await ctx.outbox.emit_committed(
+        [
+            Event(flat_event, "visitor_request", room, written.event_at, visitor),
+            Event(society_event, "visitor_request", society_room(written.society_id), written.event_at, visitor),
+        ]
+    )
     if written.devices:
         # Pushing talks to FCM; it runs after the response, never inside the request.
         ctx.hub.spawn(alerts.push_visitor_request(ctx, visitor, written.devices))
