@@ -22,8 +22,16 @@ from starlette.types import ASGIApp
 
 from app.platform import asyncapi, context, logs, metrics, openapi, upkeep
 from app.platform.config import Settings, check
-from app.platform.db import Database
-from app.platform.http import ApiError, MethodNotAllowed, NotFound, error_response, internal_error_body, json
+from app.platform.db import UNAVAILABLE, Database
+from app.platform.http import (
+    ApiError,
+    MethodNotAllowed,
+    NotFound,
+    Unavailable,
+    error_response,
+    internal_error_body,
+    json,
+)
 from app.platform.jobs import Jobs
 from app.platform.middleware import ClientIP, RequestMiddleware
 from app.platform.migrations import migrate
@@ -93,6 +101,16 @@ async def asyncapi_json(request: Request) -> Response:
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(exc)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """PostgreSQL refused or lost the connection (see `db.UNAVAILABLE`): try again shortly, not a fault."""
+    log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+    return error_response(
+        Unavailable(
+            "The database cannot be reached now; try again.", code="database_unavailable", headers={"Retry-After": "2"}
+        )
+    )
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
@@ -277,6 +295,7 @@ def build_app(settings: Settings, installed: Installed) -> ASGIApp:
         lifespan=_lifespan(state),
         exception_handlers={
             ApiError: _api_error,
+            **dict.fromkeys(UNAVAILABLE, _database_unavailable),
             404: _not_found,
             405: _method_not_allowed,
             Exception: _internal_error,

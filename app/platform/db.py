@@ -13,6 +13,18 @@ from app.platform.http import dumps
 
 log = structlog.get_logger(__name__)
 
+# PostgreSQL is away or full, not wrong: it refuses connections (too many, starting up, shutting down),
+# a connection it ended is used, or the network to it fails. A request meeting one is told to try again
+# (503); the pool replaces closed connections by itself.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.TooManyConnectionsError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.ConnectionFailureError,
+    ConnectionError,
+)
+
 Hook = Callable[[asyncpg.Connection], Awaitable[None]]
 AfterCommit = Callable[[], Awaitable[None]]
 

@@ -57,7 +57,7 @@ _REASONS = {
     415: "Body not `application/json`",
     422: "A field, parameter or rule is not met; `details` names them",
     429: "Over a rate limit; see `Retry-After`",
-    503: "A service the answer depends on is unavailable; see `Retry-After`",
+    503: "A service the answer depends on (PostgreSQL, Redis, a payment provider) is unavailable; see `Retry-After`",
 }
 # Who may call: a bearer token, the same token in `x-access-token`, or the browser's sign-in cookie.
 SIGNED_IN = {
@@ -220,7 +220,7 @@ def _error(status: int, reason: str | None = None) -> dict[str, Any]:
 
 
 def _statuses(meta: dict[str, Any], has_path_params: bool) -> set[int]:
-    found = {429, *meta["errors"]}
+    found = {429, 503, *meta["errors"]}  # every call meets the rate limit, and most the database
     if meta["body"] is not None:
         found |= {400, 413, 415, 422}
     if meta["query"] is not None:

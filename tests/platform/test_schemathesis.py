@@ -22,7 +22,7 @@ ST = Path(sys.executable).parent / "st"
 EXCLUDED = ("--exclude-operation-id", "logout", "--exclude-operation-id", "disable_user")
 
 
-async def _schemathesis(url: str, user: User, workdir: Path) -> tuple[int, str]:
+async def _schemathesis(url: str, user: User, workdir: Path, *, examples: int) -> tuple[int, str]:
     run = await asyncio.create_subprocess_exec(
         str(ST),
         "--no-color",
@@ -33,7 +33,7 @@ async def _schemathesis(url: str, user: User, workdir: Path) -> tuple[int, str]:
         "--checks",
         "all",
         "--max-examples",
-        "10",
+        str(examples),
         "--seed",
         "1",
         "--header",
@@ -65,10 +65,12 @@ async def resident(api: Api, admin: User) -> User:
 
 
 async def test_the_api_keeps_to_its_document_for_an_admin(server, own_admin: User, tmp_path: Path) -> None:
-    status, report = await _schemathesis(server.url, own_admin, tmp_path)
+    status, report = await _schemathesis(server.url, own_admin, tmp_path, examples=10)
     assert status == 0, report
 
 
 async def test_the_api_keeps_to_its_document_for_a_resident(server, resident: User, tmp_path: Path) -> None:
-    status, report = await _schemathesis(server.url, resident, tmp_path)
+    # A resident is refused most operations, which few examples show as well as many; their bodies are
+    # the admin run's to explore.
+    status, report = await _schemathesis(server.url, resident, tmp_path, examples=4)
     assert status == 0, report
