@@ -65,6 +65,8 @@ class Schedule:
     every: Callable[[Settings], float]
 
 
+SETTLE_ATTEMPTS, SETTLE_PAUSE = 3, 0.5  # recording a run's end: tries, and seconds added between them
+
 _ENQUEUE = """
 INSERT INTO jobs (name, payload, run_at, max_attempts) VALUES ($1, $2, coalesce($3, now()), $4) RETURNING id
 """
@@ -205,7 +207,7 @@ class Jobs:
                 if rounds % 60 == 0:
                     await self.refresh_metrics()
                 rounds += 1
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except Exception:  # the loop outlives anything a round meets (a cut connection, say)
                 log.warning("job_poll_failed", exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._settings.job_poll_interval)
@@ -274,13 +276,17 @@ class Jobs:
         metrics.JOBS_RUN.labels(job.name, "succeeded").inc()
 
     async def _settle(self, statement: str, *args: Any) -> Any:
-        """Record how a run ended; if the database is away the lease runs out and the job runs again."""
-        try:
-            async with self._db.connection() as conn:
-                return await conn.fetchval(statement, *args)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            log.warning("job_settle_failed", job_id=args[0], exc_info=True)
-            return None
+        """Record how a run ended, trying a few times (a cut connection is replaced at once); if the database
+        stays away the lease runs out and the job runs again. Never raises: the run is over either way, and
+        a scheduled job's next runs wait on this one's row."""
+        for attempt in range(SETTLE_ATTEMPTS):
+            try:
+                async with self._db.connection() as conn:
+                    return await conn.fetchval(statement, *args)
+            except Exception:  # whatever the driver raises about a connection that was cut mid-use
+                log.warning("job_settle_failed", job_id=args[0], attempt=attempt + 1, exc_info=True)
+                await asyncio.sleep(SETTLE_PAUSE * (attempt + 1))
+        return None
 
     async def refresh_metrics(self) -> None:
         """Count the queue by status for /metrics (each worker does so every minute or so)."""

@@ -44,9 +44,16 @@ def test_engineio_sockets_have_the_fields_the_direct_write_reads() -> None:
 
 
 def test_the_socketio_manager_hooks_we_override_exist() -> None:
-    for name in ("_handle_emit", "_publish", "get_participants"):
+    for name in ("_handle_emit", "_publish", "get_participants", "_redis_listen_with_retries", "_redis_connect"):
         assert callable(getattr(socketio.AsyncRedisManager, name, None)), name
     assert callable(getattr(socketio.AsyncServer, "_send_eio_packet", None))
+    # An emit tells a lost message by `_publish` answering None (it logs and gives up rather than raise);
+    # listening again, our loop uses the client and subscription `_redis_connect` makes.
+    publish = inspect.getsource(socketio.AsyncRedisManager._publish)
+    assert "return await self.redis.publish(" in publish and "giving up" in publish
+    connect = inspect.getsource(socketio.AsyncRedisManager._redis_connect)
+    assert "self.pubsub = " in connect and "self.redis = " in connect
+    assert "_redis_listen_with_retries()" in inspect.getsource(socketio.AsyncRedisManager._listen)
 
 
 def test_uvicorns_sansio_protocol_has_a_receive_queue_and_a_writable_flag() -> None:

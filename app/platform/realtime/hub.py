@@ -10,11 +10,13 @@ or taking them out of rooms they may no longer join (a removed role).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import asyncpg
 import orjson
 import redis.asyncio as aioredis
 import structlog
@@ -81,6 +83,7 @@ class Hub:
         self._control_channel = control_channel(settings.redis_prefix)
         self._client_ip = ClientIP(settings.trusted_proxies)
         manager = FanoutRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec)
+        self._manager = manager
         self.sio = SocketServer(
             async_mode="asgi",
             client_manager=manager,
@@ -103,6 +106,7 @@ class Hub:
         self.outbox = Outbox(
             db, self.sio, grace=settings.event_relay_grace, retention_days=settings.event_retention_days
         )
+        manager.on_resubscribed = self._fill_gap
         self._gateway: Gateway | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -150,6 +154,18 @@ class Hub:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    async def _fill_gap(self, lost_at: dt.datetime) -> None:
+        """Back on Redis after losing it: deliver to this worker's sockets what every worker wrote since, as
+        the other workers' messages would have (clients drop an event id they have seen)."""
+        try:
+            missed = await self.outbox.written_since(lost_at)
+        except (OSError, asyncpg.PostgresError):
+            log.warning("event_gap_unfilled", since=lost_at.isoformat(), exc_info=True)
+            return
+        for event in missed:
+            await self._manager.deliver_here(event.type, event.payload(), event.room)
+        log.info("event_gap_filled", since=lost_at.isoformat(), count=len(missed))
 
     # Rights changes ------------------------------------------------------------------
 

@@ -10,18 +10,42 @@ Two changes to how an emit travels, both measured with `scripts/bench`:
   for a society room of a thousand gate tablets is a thousand tasks per event.
 
 Emits with acknowledgement callbacks (Gatehouse sends none) keep the stock path.
+
+And two changes to how it lives through a Redis outage (measured with `scripts/chaos`):
+
+- A message Redis did not take raises `EmitFailed` (after this worker's own sockets have it), where the
+  stock manager logs and drops it: the outbox then leaves the event unsent, and its relay sends it again.
+- Listening, it retries at most every `RESUBSCRIBE_MAX` seconds (the stock backoff grows to a minute),
+  and once subscribed again it hands the moment it lost Redis to `on_resubscribed`, before the first new
+  message: what the other workers published meanwhile never reached it, so the hub delivers those
+  events to its sockets from the outbox, in order, ahead of the live ones.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import socketio
+import structlog
 from engineio import packet as eio_packet
 from socketio import packet
 
+log = structlog.get_logger(__name__)
+
+RESUBSCRIBE_FIRST, RESUBSCRIBE_MAX = 0.25, 2.0  # seconds between tries to listen again
+
+
+class EmitFailed(Exception):
+    """Redis did not take a message for the other workers (this worker's sockets have it)."""
+
 
 class FanoutRedisManager(socketio.AsyncRedisManager):
+    # Set by the hub: delivers to this worker's sockets what was published after the given moment.
+    on_resubscribed: Callable[[dt.datetime], Awaitable[None]] | None = None
+
     async def emit(
         self,
         event: str,
@@ -47,8 +71,31 @@ class FanoutRedisManager(socketio.AsyncRedisManager):
             "callback": None,
             "host_id": self.host_id,
         }
-        await self._publish(message)
+        published = await self._publish(message)  # None: the stock method gave up on Redis
         await self._deliver(event, data, message["namespace"], message["room"], skip_sid)
+        if published is None:
+            raise EmitFailed(event)
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        lost_at: dt.datetime | None = None
+        wait = RESUBSCRIBE_FIRST
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel)
+                if lost_at is not None:
+                    log.info("redis_listening_again", lost_for=str(dt.datetime.now(dt.UTC) - lost_at))
+                    if self.on_resubscribed is not None:
+                        await self.on_resubscribed(lost_at)
+                    lost_at = None
+                wait = RESUBSCRIBE_FIRST
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:  # whatever the client raises, as the stock loop: keep listening
+                lost_at = lost_at or dt.datetime.now(dt.UTC)
+                log.warning("redis_listen_lost", error=type(exc).__name__, retry_in=wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, RESUBSCRIBE_MAX)
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         """A message from another worker."""
@@ -59,6 +106,10 @@ class FanoutRedisManager(socketio.AsyncRedisManager):
         await self._deliver(
             message["event"], data[0], message.get("namespace") or "/", message.get("room"), message.get("skip_sid")
         )
+
+    async def deliver_here(self, event: str, data: Any, room: str) -> None:
+        """To this worker's sockets in `room` only (what another worker's message would have brought)."""
+        await self._deliver(event, data, "/", room, None)
 
     async def _deliver(self, event: str, data: Any, namespace: str, room: Any, skip_sid: Any) -> None:
         if namespace not in self.rooms:

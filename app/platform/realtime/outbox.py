@@ -21,11 +21,14 @@ import structlog
 
 from app.platform import metrics
 from app.platform.db import Database, Tx
+from app.platform.realtime.manager import EmitFailed
 
 log = structlog.get_logger(__name__)
 
 SYNC_LIMIT = 500
 SYNC_MAX_BYTES = 256 * 1024  # a page's events' data, as JSON text; a page always holds at least one event
+GAP_LIMIT = 20_000  # events a worker back on Redis delivers from the table (a minute at a few hundred a second)
+GAP_MARGIN = dt.timedelta(seconds=10)  # written before the loss, committed and published after it
 _ROOM_LOCK_CLASS = 0x6576  # "ev": namespaces the per-room advisory locks
 
 
@@ -79,6 +82,9 @@ _SINCE = """
 SELECT id, type, room, created_at, data, octet_length(data::text) AS size FROM events
 WHERE room = $1 AND id > $2 AND ($4::timestamptz IS NULL OR created_at >= $4) ORDER BY id LIMIT $3
 """
+_WRITTEN_SINCE = """
+SELECT id, type, room, created_at, data FROM events WHERE created_at >= $1 ORDER BY id LIMIT $2
+"""
 _PRUNE = """
 DELETE FROM events WHERE id IN (
     SELECT id FROM events WHERE created_at < now() - make_interval(days => $1) LIMIT 5000)
@@ -125,13 +131,28 @@ class Outbox:
         await self.emit_committed(tx.state["written"])  # type: ignore[arg-type]
 
     async def emit_committed(self, events: list[Event]) -> None:
-        """Send events whose rows have committed; for statements that write their own event rows."""
+        """Send events whose rows have committed; for statements that write their own event rows. One that
+        Redis did not take stays unsent, for the relay to send again once Redis is back."""
         if self._emitter is None:
             return
         for event in sorted(events, key=lambda e: e.event_id):
-            await self._emit(event)
-        self._emitted.extend(e.event_id for e in events)
+            try:
+                await self._emit(event)
+            except EmitFailed:
+                log.warning("event_emit_failed", event_id=event.event_id)
+                continue
+            self._emitted.append(event.event_id)
         self._flush_wakeup.set()
+
+    async def written_since(self, moment: dt.datetime) -> list[Event]:
+        """Every room's events written from `moment` on (a little before, for transactions that were
+        committing then), oldest first, at most `GAP_LIMIT`: what a worker that could not hear Redis since
+        then may have missed."""
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(_WRITTEN_SINCE, moment - GAP_MARGIN, GAP_LIMIT)
+        if len(rows) == GAP_LIMIT:
+            log.warning("event_gap_truncated", since=moment.isoformat(), limit=GAP_LIMIT)
+        return [_event(row) for row in rows]
 
     async def _emit(self, event: Event) -> None:
         assert self._emitter is not None
@@ -172,15 +193,20 @@ class Outbox:
 
     async def relay_once(self) -> int:
         """Emit events a crashed process committed but never emitted; returns how many."""
+        sent: list[int] = []
         async with self._db.transaction() as tx:
             rows = await tx.conn.fetch(_CLAIM_STRAYS, self._grace)
             for row in rows:
-                await self._emit(_event(row))
-            if rows:
-                await tx.conn.execute(_MARK_EMITTED, [r["id"] for r in rows])
-        if rows:
-            log.info("events_relayed", count=len(rows))
-        return len(rows)
+                try:
+                    await self._emit(_event(row))
+                except EmitFailed:
+                    break  # Redis is away: the rest wait for the next round, in order
+                sent.append(row["id"])
+            if sent:
+                await tx.conn.execute(_MARK_EMITTED, sent)
+        if sent:
+            log.info("events_relayed", count=len(sent))
+        return len(sent)
 
     async def prune(self) -> int:
         """Delete events past their retention, 5,000 at a time, until none are left; returns how many."""
