@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import asyncpg
 import orjson
 import redis.asyncio as aioredis
 import structlog
@@ -160,7 +159,7 @@ class Hub:
         the other workers' messages would have (clients drop an event id they have seen)."""
         try:
             missed = await self.outbox.written_since(lost_at)
-        except (OSError, asyncpg.PostgresError):
+        except Exception:  # the database is away too: sockets catch up by `sync` when they reconnect
             log.warning("event_gap_unfilled", since=lost_at.isoformat(), exc_info=True)
             return
         for event in missed:
@@ -190,7 +189,7 @@ class Hub:
                         await self._recheck(uuid.UUID(body["user_id"]), session)
                     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
                         log.warning("control_message_malformed")
-            except (aioredis.RedisError, OSError):
+            except Exception:  # Redis away, or a re-check that met a cut connection: listen again
                 log.warning("control_channel_lost", exc_info=True)
                 await asyncio.sleep(1)
             finally:

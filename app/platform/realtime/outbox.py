@@ -188,8 +188,8 @@ class Outbox:
         try:
             async with self._db.connection() as conn:
                 await conn.execute(_MARK_EMITTED, ids)
-        except (OSError, asyncpg.PostgresError):
-            log.warning("event_mark_failed", count=len(ids))
+        except Exception:  # a cut connection, say: unmarked, the relay sends them again (at least once)
+            log.warning("event_mark_failed", count=len(ids), exc_info=True)
 
     async def relay_once(self) -> int:
         """Emit events a crashed process committed but never emitted; returns how many."""
@@ -224,5 +224,5 @@ class Outbox:
             await asyncio.sleep(interval)
             try:
                 await self.relay_once()
-            except (TimeoutError, OSError, asyncpg.PostgresError):
+            except Exception:  # the loop outlives anything a round meets (a cut connection, say)
                 log.warning("event_relay_failed", exc_info=True)

@@ -1,10 +1,12 @@
 // The console's one Socket.IO connection: it joins the rooms the panels watch, hands each event to its
-// panel once (by event_id, as the contract asks of every client), and after a drop rejoins each room and
-// catches up through `sync` before it says it is live again.
+// panel once (by event_id, as the contract asks of every client: delivery is at least once, and an event
+// sent again after a fault may come after later ones), and after a drop rejoins each room and catches up
+// through `sync` from the highest id it has seen before it says it is live again.
 import { io } from "../vendor/socket.io.esm.min.js";
 
 const RENEW_BEFORE_MS = 30_000;
 const ACK_TIMEOUT_MS = 10_000;
+const REMEMBERED = 5_000; // event ids kept per room to drop repeats
 
 export class Live {
   constructor(api, { onState, onEnded, onPersonal }) {
@@ -25,7 +27,7 @@ export class Live {
   /** Listen to a room: `load()` fetches what is there now over HTTP (events that arrive meanwhile wait and
    * are applied after it), `event(payload)` applies one event, `refused(error)` hears a refused join. */
   async watch(roomType, roomId, handlers) {
-    const entry = { roomType, roomId, name: `${roomType}:${roomId}`, last: 0, held: null, ...handlers };
+    const entry = { roomType, roomId, name: `${roomType}:${roomId}`, last: 0, seen: new Set(), held: null, ...handlers };
     this.rooms.set(entry.name, entry);
     if (this.socket.connected) await this._open(entry, false);
     return entry;
@@ -101,8 +103,10 @@ export class Live {
   }
 
   _apply(entry, payload) {
-    if (payload.event_id <= entry.last) return;
-    entry.last = payload.event_id;
+    if (entry.seen.has(payload.event_id)) return;
+    entry.seen.add(payload.event_id);
+    if (entry.seen.size > REMEMBERED) entry.seen.delete(entry.seen.values().next().value);
+    entry.last = Math.max(entry.last, payload.event_id);
     entry.event(payload);
   }
 
