@@ -15,13 +15,17 @@ log = structlog.get_logger(__name__)
 
 # PostgreSQL is away or full, not wrong: it refuses connections (too many, starting up, shutting down),
 # a connection it ended is used, or the network to it fails. A request meeting one is told to try again
-# (503); the pool replaces closed connections by itself.
+# (503); the pool replaces closed connections by itself. InternalClientError is among them because a
+# connection whose backend was just terminated can raise it ("another operation is in progress") when a
+# query starts between the server's goodbye and the socket closing (seen in tests/platform/
+# test_database_faults.py); the error's type is logged, so a misuse of a connection would still show.
 UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.ConnectionFailureError,
+    asyncpg.InternalClientError,
     ConnectionError,
 )
 
