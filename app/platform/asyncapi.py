@@ -25,7 +25,9 @@ _REFUSAL = {
         "error": {
             "type": "object",
             "properties": {
-                "code": {"enum": ["bad_request", "forbidden", "rate_limited", "unauthorized", "token_expired"]},
+                "code": {
+                    "enum": ["bad_request", "forbidden", "rate_limited", "unauthorized", "token_expired", "unavailable"]
+                },
                 "message": {"type": "string"},
             },
             "required": ["code", "message"],

@@ -102,8 +102,11 @@ async def limited_role(settings: Settings) -> AsyncIterator[str]:
         await conn.close()
 
 
-async def test_a_full_database_is_a_clear_503_not_a_500(settings: Settings, limited_role: str, admin: User) -> None:
+async def test_a_full_database_is_a_clear_503_not_a_500(
+    settings: Settings, limited_role: str, api: Api, admin: User
+) -> None:
     assert settings.database_url is not None
+    society = await api.society(admin, flats=1)
     full = RunningServer(replace(settings, database_url=_as_role(settings.database_url, limited_role), db_pool_min=1))
     await full.start()
     try:
@@ -118,5 +121,17 @@ async def test_a_full_database_is_a_clear_503_not_a_500(settings: Settings, limi
             assert refused[0].json()["error"]["code"] == "database_unavailable"
             assert refused[0].headers["retry-after"] == "2"
             assert (await client.get("/v1/profile/me", headers=admin.headers)).status_code == 200, "it carries on"
+
+        sockets = [await connect(full.url, admin.access_token) for _ in range(10)]
+        try:
+            for s in sockets:
+                assert (await s.join("society", society.id))["ok"] is True
+            room = {"room": f"society:{society.id}", "since": 0}
+            syncs = await asyncio.gather(*(s.call("sync", room) for s in sockets))  # each reads the outbox
+        finally:
+            for s in sockets:
+                await s.close()
+        outcomes = {"ok" if ack["ok"] else ack["error"]["code"] for ack in syncs}
+        assert outcomes == {"ok", "unavailable"}, syncs
     finally:
         await full.stop()

@@ -18,7 +18,7 @@ import socketio
 import structlog
 
 from app.platform import metrics
-from app.platform.db import Database
+from app.platform.db import UNAVAILABLE, Database
 from app.platform.http import ApiError
 from app.platform.middleware import ClientIP
 from app.platform.ratelimit import RateLimits
@@ -37,6 +37,7 @@ _REFUSALS = {
     "rate_limited": "Too many events; wait a moment and try again.",
     "unauthorized": "The token is not valid; sign in again.",
     "token_expired": "The token has expired; refresh it and send the new one.",
+    "unavailable": "A service this needs is unavailable; try again shortly.",
 }
 
 
@@ -114,6 +115,17 @@ class Gateway(socketio.AsyncNamespace):
 
     def local_sids(self) -> list[str]:
         return [sid for sids in self._local.values() for sid in sids]
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Every handler, with a database that is away or full (see `db.UNAVAILABLE`) answered as HTTP
+        answers it, 503-like: a connect is refused with `unavailable`, an event acknowledged with it."""
+        try:
+            return await super().trigger_event(event, *args)
+        except UNAVAILABLE as exc:
+            log.warning("socket_event_unavailable", socket_event=event, error=type(exc).__name__)
+            if event == "connect":
+                raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
+            return refusal("unavailable")
 
     async def _principal(self, sid: str) -> Principal:
         return (await self.get_session(sid))["principal"]
