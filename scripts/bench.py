@@ -29,7 +29,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from script_support import free_port, logger, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_SRC = Path(os.environ.get("PEER_BENCH_DIR", ROOT.parent / "shared" / "peer-bench"))
@@ -49,18 +49,7 @@ P99_TARGET_MS = 50.0
 FANOUT_ROUNDS = "9"  # the median of 9 rounds; single rounds swing by 2x on a shared machine
 
 
-def log(message: str) -> None:
-    print(f"[bench {dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+log = logger("bench")
 
 
 def psql(admin_url: str, sql: str) -> None:

@@ -42,11 +42,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import socketio
+from script_support import free_port, logger, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "chaos-results"
@@ -56,18 +57,7 @@ ESCALATE_AFTER = 5  # seconds a request may wait before the society hears it was
 UNANSWERED = 10  # one request in this many is left for escalation
 
 
-def log(message: str) -> None:
-    print(f"[chaos {dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+log = logger("chaos")
 
 
 def percentile(values: list[float], share: float) -> float | None:

@@ -456,6 +456,19 @@ async def grantable(
     return scope
 
 
+async def managed_place(
+    ctx: AppState, conn: asyncpg.Connection, *, actor: Principal, scope_type: str, scope_id: uuid.UUID | None
+) -> Scope:
+    """A place whose people `actor` manages (its lists, invitations and audit log): 404 for no such place,
+    403 unless admin or holding a role that hands out roles there or on a place it sits inside."""
+    scope = await ctx.scopes.resolve(conn, scope_type, scope_id)
+    if scope is None:
+        raise NotFound("No such place.", code="scope_not_found")
+    if not ctx.rules.manages(actor, scope):
+        raise Forbidden()
+    return scope
+
+
 async def grant_role_in(
     ctx: AppState, tx: Tx, *, actor: Principal, data: RoleAssignmentIn
 ) -> tuple[repo.RoleAssignment, bool]:

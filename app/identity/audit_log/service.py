@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.identity import service as identity
 from app.identity.audit_log import repo
 from app.identity.audit_log.schemas import AuditQuery
-from app.platform.http import Forbidden, NotFound, Unprocessable
+from app.platform.http import Unprocessable
 from app.platform.pagination import decode_position, encode_position
 from app.platform.security.permissions import Principal, require_admin
 from app.platform.state import AppState
@@ -34,11 +35,7 @@ async def read(ctx: AppState, *, actor: Principal, q: AuditQuery) -> dict[str, A
     before = decode_position(q.cursor, int)
     async with ctx.db.connection() as conn:
         if q.scope_type is not None:
-            scope = await ctx.scopes.resolve(conn, q.scope_type, q.scope_id)
-            if scope is None:
-                raise NotFound("No such place.", code="scope_not_found")
-            if not ctx.rules.manages(actor, scope):
-                raise Forbidden()
+            await identity.managed_place(ctx, conn, actor=actor, scope_type=q.scope_type, scope_id=q.scope_id)
         found = await repo.entries(
             conn,
             place=q.scope_id,

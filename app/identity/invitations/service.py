@@ -20,17 +20,14 @@ import secrets
 import uuid
 from typing import Any
 
-import asyncpg
-
 from app.identity import repo as identity_repo
 from app.identity import service as identity
 from app.identity.invitations import repo
 from app.identity.invitations.schemas import ClaimIn, InvitationIn
 from app.platform import audit, notify
-from app.platform.http import Conflict, Forbidden, NotFound
+from app.platform.http import Conflict, NotFound
 from app.platform.jobs import RetryLater
 from app.platform.security.permissions import Principal
-from app.platform.security.scopes import Scope
 from app.platform.state import AppState
 
 SEND_JOB = "identity.role_invitation"
@@ -102,21 +99,10 @@ async def send_code(ctx: AppState, payload: dict[str, Any]) -> None:
         raise RetryLater("the gateway did not take the invitation")
 
 
-async def _managed(
-    ctx: AppState, conn: asyncpg.Connection, actor: Principal, scope_type: str, scope_id: uuid.UUID
-) -> Scope:
-    scope = await ctx.scopes.resolve(conn, scope_type, scope_id)
-    if scope is None:
-        raise NotFound("No such place.", code="scope_not_found")
-    if not ctx.rules.manages(actor, scope):
-        raise Forbidden()
-    return scope
-
-
 async def waiting(ctx: AppState, *, actor: Principal, scope_type: str, scope_id: uuid.UUID) -> list[repo.Invitation]:
     """The invitations still waiting at a place, for those who manage its people."""
     async with ctx.db.connection() as conn:
-        await _managed(ctx, conn, actor, scope_type, scope_id)
+        await identity.managed_place(ctx, conn, actor=actor, scope_type=scope_type, scope_id=scope_id)
         return await repo.waiting_at(conn, scope_type, scope_id)
 
 
@@ -125,7 +111,9 @@ async def cancel(ctx: AppState, *, actor: Principal, invitation_id: uuid.UUID) -
         invitation = await repo.get(tx.conn, invitation_id)
         if invitation is None or invitation.scope_id is None:
             raise NotFound("No such invitation.")
-        scope = await _managed(ctx, tx.conn, actor, invitation.scope_type, invitation.scope_id)
+        scope = await identity.managed_place(
+            ctx, tx.conn, actor=actor, scope_type=invitation.scope_type, scope_id=invitation.scope_id
+        )
         if not await repo.cancel(tx.conn, invitation_id):
             raise Conflict("The invitation was taken up, cancelled or has expired.", code="invitation_closed")
         await audit.record(

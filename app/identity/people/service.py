@@ -153,11 +153,7 @@ async def holders(ctx: AppState, *, actor: Principal, q: HoldersQuery) -> dict[s
     society's guards and its flats' residents, a mall's security and its shops' staff."""
     after = decode_position(q.cursor, str, uuid.UUID)
     async with ctx.db.connection() as conn:
-        scope = await ctx.scopes.resolve(conn, q.scope_type, q.scope_id)
-        if scope is None:
-            raise NotFound("No such place.", code="scope_not_found")
-        if not ctx.rules.manages(actor, scope):
-            raise Forbidden()
+        await identity.managed_place(ctx, conn, actor=actor, scope_type=q.scope_type, scope_id=q.scope_id)
         found = await repo.holders_within(
             conn, scope_type=q.scope_type, scope_id=q.scope_id, role=q.role, after=after, limit=q.limit
         )
