@@ -69,3 +69,36 @@ async def test_only_the_malls_admins_make_keys(api: Api, mall: Mall) -> None:
     for outsider in (mall.security, mall.shopper, mall.other_security):
         assert (await api.post(f"/v1/malls/{mall.id}/api-keys", {"name": "x"}, outsider)).status_code == 403
         assert (await api.get(f"/v1/malls/{mall.id}/api-keys", outsider)).status_code == 403
+
+
+async def test_a_detected_issue_carries_its_image_and_shop_and_is_worked_like_any_other(
+    api: Api, admin, mall: Mall
+) -> None:
+    made = await api.created(f"/v1/malls/{mall.id}/api-keys", {"name": "Food court camera"}, mall.mall_admin)
+    shop = await api.created(
+        "/v1/shops", {"mall_id": mall.id, "name": "Noodle Bar", "shop_type": "food"}, mall.mall_admin
+    )
+    far = await api.created("/v1/shops", {"mall_id": mall.other_id, "name": "Far Bar", "shop_type": "food"}, admin)
+    seen = {
+        "issue_type": "smoke",
+        "details": "Smoke near the counter",
+        "shop_id": shop["id"],
+        "image_url": "https://cameras.example.com/frames/42.jpg",
+    }
+    wrong_shop = await _detect(api, made["key"], {**seen, "shop_id": far["id"]})
+    assert wrong_shop.status_code == 422 and wrong_shop.json()["error"]["code"] == "shop_not_in_mall"
+    assert (await _detect(api, made["key"], {**seen, "image_url": "javascript:alert(1)"})).status_code == 422
+    detected = await _detect(api, made["key"], seen)
+    assert detected.status_code == 201, detected.text
+    issue = detected.json()
+    assert issue["image_url"] == seen["image_url"] and issue["shop_id"] == shop["id"]
+    found = await api.get("/v1/issues", mall.security, params={"mall_id": mall.id, "source": "model"})
+    assert [i["id"] for i in found.json()["items"]] == [issue["id"]]
+    assigned = await api.post(f"/v1/issues/{issue['id']}/assign", {"user_ids": [mall.security.id]}, mall.mall_admin)
+    assert assigned.status_code == 200 and assigned.json()["state"] == "assigned"
+    moved = await api.post(f"/v1/issues/{issue['id']}/move", {"to": "in_progress"}, mall.security)
+    assert moved.status_code == 200 and [m["to_state"] for m in moved.json()["history"]] == [
+        "open",
+        "assigned",
+        "in_progress",
+    ]

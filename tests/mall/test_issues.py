@@ -103,3 +103,71 @@ async def test_two_staff_moving_one_issue_at_once_one_wins(api: Api, admin: User
     assert sorted(r.status_code for r in results) == [200, 409, 409]
     final = (await api.get(f"/v1/issues/{issue['id']}", mall.security)).json()
     assert len(final["history"]) == 2
+
+
+async def test_issues_are_found_by_state_type_source_shop_assignee_and_time(api: Api, mall: Mall) -> None:
+    shop = await api.created(
+        "/v1/shops", {"mall_id": mall.id, "name": "Shoe Palace", "shop_type": "retail"}, mall.mall_admin
+    )
+    employee = await _employee(api, mall, "Meera")
+    at_shop = await api.created(
+        "/v1/issues",
+        {"mall_id": mall.id, "issue_type": "broken_light", "details": "Sign is dark", "shop_id": shop["id"]},
+        mall.shopper,
+    )
+    spill = await _report(api, mall, employee)
+    await api.post(f"/v1/issues/{spill['id']}/assign", {"user_ids": [employee.id]}, mall.security)
+
+    async def found(**params: str) -> list[str]:
+        response = await api.get("/v1/issues", mall.security, params={"mall_id": mall.id, **params})
+        assert response.status_code == 200, response.text
+        return [i["id"] for i in response.json()["items"]]
+
+    assert await found(shop_id=shop["id"]) == [at_shop["id"]]
+    assert await found(issue_type="spill") == [spill["id"]]
+    assert await found(source="customer") == [at_shop["id"]]
+    assert await found(assignee=employee.id) == [spill["id"]]
+    assert await found(state="assigned", issue_type="broken_light") == []
+    assert await found(to=at_shop["created_at"]) == [], "`to` is before, not at"
+    assert await found(**{"from": spill["created_at"]}) == [spill["id"]]
+    assert set(await found(**{"from": at_shop["created_at"], "to": "2199-01-01T00:00:00Z"})) == {
+        at_shop["id"],
+        spill["id"],
+    }
+    mine = await api.get("/v1/issues", employee, params={"mall_id": mall.id, "shop_id": shop["id"]})
+    assert mine.json()["items"] == [], "staff see only their own issues, whatever the filter"
+    for bad in ({"source": "robot"}, {"assignee": "me"}, {"from": "last week"}, {"issue_type": "x" * 51}):
+        response = await api.get("/v1/issues", mall.security, params={"mall_id": mall.id, **bad})
+        assert response.status_code == 422, (bad, response.text)
+
+
+async def test_an_issue_names_only_a_shop_of_its_mall(api: Api, admin: User, mall: Mall) -> None:
+    elsewhere = await api.created(
+        "/v1/shops", {"mall_id": mall.other_id, "name": "Far Away", "shop_type": "retail"}, admin
+    )
+    body = {"mall_id": mall.id, "issue_type": "spill", "details": "Water", "shop_id": elsewhere["id"]}
+    response = await api.post("/v1/issues", body, mall.shopper)
+    assert response.status_code == 422 and response.json()["error"]["code"] == "shop_not_in_mall"
+    listed = await api.get("/v1/issues", mall.security, params={"mall_id": mall.id})
+    assert listed.json()["items"] == [], "nothing was written"
+
+
+async def test_only_the_malls_admins_delete_an_issue(api: Api, server, mall: Mall) -> None:
+    issue = await _report(api, mall, mall.shopper)
+    staff_room = await connect(server.url, mall.security.access_token)
+    try:
+        await staff_room.join("mall", mall.id)
+        url = f"/v1/issues/{issue['id']}"
+        assert (await api.client.delete(url, headers=mall.shopper.headers)).status_code == 403, "the reporter"
+        assert (await api.client.delete(url, headers=mall.security.headers)).status_code == 403
+        assert (await api.client.delete(url, headers=mall.other_security.headers)).status_code == 404
+        assert (await api.client.delete(url, headers=mall.mall_admin.headers)).status_code == 204
+        (event,) = await staff_room.wait_for("issue_deleted")
+        assert event["data"]["id"] == issue["id"]
+    finally:
+        await staff_room.close()
+    assert (await api.get(url, mall.security)).status_code == 404
+    assert (await api.client.delete(url, headers=mall.mall_admin.headers)).status_code == 404
+    log = await api.get("/v1/audit", mall.mall_admin, params={"scope_type": "mall", "scope_id": mall.id})
+    (row,) = [r for r in log.json()["items"] if r["action"] == "issue.deleted"]
+    assert row["resource_id"] == issue["id"] and row["details"]["details"] == "Juice by the escalator"

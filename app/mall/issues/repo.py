@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from app.platform.pagination import Cursor, keyset
+from app.platform.sql import Statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Issue:
     issue_type: str
     details: str
     location: str | None
+    shop_id: uuid.UUID | None
     image_url: str | None
     state: str
     source: str
@@ -40,8 +42,8 @@ class Issue:
     updated_at: dt.datetime
 
 
-_ISSUE = """i.id, i.mall_id, i.issue_type, i.details, i.location, i.image_url, i.state, i.source, i.reported_by,
-    i.detections, i.last_seen_at,
+_ISSUE = """i.id, i.mall_id, i.issue_type, i.details, i.location, i.shop_id, i.image_url, i.state, i.source,
+    i.reported_by, i.detections, i.last_seen_at,
     ARRAY(SELECT a.user_id FROM issue_assignees a WHERE a.issue_id = i.id ORDER BY a.assigned_at, a.user_id)
         AS assignees,
     (SELECT coalesce(jsonb_agg(jsonb_build_object('from_state', h.from_state, 'to_state', h.to_state,
@@ -72,13 +74,15 @@ async def insert(
     issue_type: str,
     details: str,
     location: str | None,
+    shop_id: uuid.UUID | None,
     image_url: str | None,
     source: str,
     reported_by: uuid.UUID,
 ) -> Issue:
     issue_id = await conn.fetchval(
-        """WITH i AS (INSERT INTO issues (mall_id, issue_type, details, location, image_url, source, reported_by)
-                      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, reported_by),
+        """WITH i AS (INSERT INTO issues (mall_id, issue_type, details, location, image_url, source, reported_by,
+                                          shop_id)
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, reported_by),
                 h AS (INSERT INTO issue_history (issue_id, to_state, actor_id) SELECT id, 'open', reported_by FROM i)
            SELECT id FROM i""",
         mall_id,
@@ -88,6 +92,7 @@ async def insert(
         image_url,
         source,
         reported_by,
+        shop_id,
     )
     found = await get(conn, issue_id)
     assert found is not None, "inserted in this transaction"
@@ -132,33 +137,50 @@ async def assign(
     return [r["user_id"] for r in rows]
 
 
-async def list_issues(
-    conn: asyncpg.Connection,
-    *,
-    mall_id: uuid.UUID,
-    state: str | None,
-    assigned_to: uuid.UUID | None,
-    reported_by: uuid.UUID | None,
-    after: Cursor,
-    limit: int,
-) -> list[Issue]:
-    """Newest first; `assigned_to` and `reported_by` (if given) are alternatives: either lets one through."""
-    rows = await conn.fetch(
-        f"""SELECT {_ISSUE} FROM issues i
-            WHERE i.mall_id = $1 AND ($2::text IS NULL OR i.state = $2)
-              AND ($3::uuid IS NULL AND $4::uuid IS NULL
-                   OR EXISTS (SELECT 1 FROM issue_assignees a WHERE a.issue_id = i.id AND a.user_id = $3)
-                   OR i.reported_by = $4)
-              AND ($5::timestamptz IS NULL OR (i.created_at, i.id) < ($5, $6))
-            ORDER BY i.created_at DESC, i.id DESC LIMIT $7""",
-        mall_id,
-        state,
-        assigned_to,
-        reported_by,
-        *keyset(after),
-        limit + 1,
-    )
+@dataclass(frozen=True, slots=True)
+class IssueFilter:
+    """What a list of a mall's issues is narrowed to; every field given must hold. `seen_by` (if given)
+    lets through only the issues assigned to that person or reported by them."""
+
+    mall_id: uuid.UUID
+    state: str | None = None
+    issue_type: str | None = None
+    source: str | None = None
+    shop_id: uuid.UUID | None = None
+    assignee: uuid.UUID | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    seen_by: uuid.UUID | None = None
+
+
+_LIST = Statement(f"""
+SELECT {_ISSUE} FROM issues i
+WHERE i.mall_id = :mall_id
+  AND (:state::text IS NULL OR i.state = :state)
+  AND (:issue_type::text IS NULL OR i.issue_type = :issue_type)
+  AND (:source::text IS NULL OR i.source = :source)
+  AND (:shop_id::uuid IS NULL OR i.shop_id = :shop_id)
+  AND (:assignee::uuid IS NULL
+       OR EXISTS (SELECT 1 FROM issue_assignees a WHERE a.issue_id = i.id AND a.user_id = :assignee))
+  AND (:since::timestamptz IS NULL OR i.created_at >= :since)
+  AND (:until::timestamptz IS NULL OR i.created_at < :until)
+  AND (:seen_by::uuid IS NULL OR i.reported_by = :seen_by
+       OR EXISTS (SELECT 1 FROM issue_assignees a WHERE a.issue_id = i.id AND a.user_id = :seen_by))
+  AND (:after_at::timestamptz IS NULL OR (i.created_at, i.id) < (:after_at, :after_id::uuid))
+ORDER BY i.created_at DESC, i.id DESC LIMIT :limit
+""")
+
+
+async def list_issues(conn: asyncpg.Connection, *, where: IssueFilter, after: Cursor, limit: int) -> list[Issue]:
+    """Newest first."""
+    after_at, after_id = keyset(after)
+    values = {f: getattr(where, f) for f in IssueFilter.__slots__}  # type: ignore[attr-defined]
+    rows = await conn.fetch(_LIST.sql, *_LIST.args(**values, after_at=after_at, after_id=after_id, limit=limit + 1))
     return [_issue(r) for r in rows]
+
+
+async def delete(conn: asyncpg.Connection, issue_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM issues WHERE id = $1", issue_id)
 
 
 async def open_by_state(conn: asyncpg.Connection, mall_id: uuid.UUID) -> dict[str, int]:
@@ -176,13 +198,15 @@ async def detect(
     issue_type: str,
     details: str,
     location: str | None,
+    shop_id: uuid.UUID | None,
     image_url: str | None,
 ) -> tuple[Issue, bool]:
     """A camera's detection: a new issue, or one more sighting of the open one of that type and place.
     Returns the issue and whether it is new."""
     row = await conn.fetchrow(
-        """INSERT INTO issues AS i (mall_id, issue_type, details, location, image_url, source, api_key_id, last_seen_at)
-           VALUES ($1, $2, $3, $4, $5, 'model', $6, now())
+        """INSERT INTO issues AS i (mall_id, issue_type, details, location, image_url, source, api_key_id, last_seen_at,
+                                   shop_id)
+           VALUES ($1, $2, $3, $4, $5, 'model', $6, now(), $7)
            ON CONFLICT (mall_id, issue_type, (coalesce(location, '')))
                WHERE source = 'model' AND state NOT IN ('resolved', 'closed')
            DO UPDATE SET detections = i.detections + 1, last_seen_at = now(), updated_at = now()
@@ -193,6 +217,7 @@ async def detect(
         location,
         image_url,
         api_key_id,
+        shop_id,
     )
     if row["created"]:
         await conn.execute(

@@ -12,7 +12,7 @@ from app.mall.issues.schemas import ApiKeyIn, AssignIn, DetectionIn, IssueIn, Is
 from app.platform import idempotency
 from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
-from app.platform.pagination import decode_cursor, page
+from app.platform.pagination import page
 from app.platform.state import app_state
 
 
@@ -35,13 +35,16 @@ async def report_issue(request: Request) -> Response:
     return json(body, status)
 
 
-@doc(summary="A mall's issues: all for its admins and security, else yours", query=IssuesQuery, tag="issues")
+@doc(
+    summary="A mall's issues by state, type, source, shop, assignee and time: all for its admins and security, "
+    "else yours",
+    query=IssuesQuery,
+    tag="issues",
+)
 async def list_issues(request: Request) -> Response:
     caller = await principal(request)
     q = parse_query(request, IssuesQuery)
-    items = await service.list_issues(
-        app_state(request), actor=caller, mall_id=q.mall_id, state=q.state, after=decode_cursor(q.cursor), limit=q.limit
-    )
+    items = await service.list_issues(app_state(request), actor=caller, q=q)
     return json(page(items, q.limit, lambda i: (i.created_at, i.id)))
 
 
@@ -49,6 +52,13 @@ async def list_issues(request: Request) -> Response:
 async def get_issue(request: Request) -> Response:
     caller = await principal(request)
     return json(await service.get_issue(app_state(request), actor=caller, issue_id=path_uuid(request)))
+
+
+@doc(summary="Delete an issue reported by mistake (the mall's admins; audited)", status=204, tag="issues")
+async def delete_issue(request: Request) -> Response:
+    caller = await principal(request)
+    await service.delete(app_state(request), actor=caller, issue_id=path_uuid(request))
+    return no_content()
 
 
 @doc(
@@ -140,6 +150,7 @@ routes = [
     Route("/v1/issues", report_issue, methods=["POST"]),
     Route("/v1/issues", list_issues, methods=["GET"]),
     Route("/v1/issues/{id}", get_issue, methods=["GET"]),
+    Route("/v1/issues/{id}", delete_issue, methods=["DELETE"]),
     Route("/v1/issues/{id}/assign", assign_issue, methods=["POST"]),
     Route("/v1/issues/{id}/move", move_issue, methods=["POST"]),
 ]

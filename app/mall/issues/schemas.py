@@ -7,21 +7,21 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from app.platform.http import Body
+from app.platform.http import Body, Instant
 from app.platform.images import ImageUrl
 from app.platform.pagination import PageQuery
 
 State = Literal["open", "assigned", "in_progress", "resolved", "closed", "reopened"]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+IssueType = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
 class IssueIn(Body):
     mall_id: uuid.UUID
-    issue_type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] = Field(
-        description="What kind of issue: spill, fight, broken_light, ..."
-    )
+    issue_type: IssueType = Field(description="What kind of issue: spill, fight, broken_light, ...")
     details: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    shop_id: uuid.UUID | None = Field(default=None, description="The shop of the mall where it happened")
     image_url: ImageUrl | None = None
 
 
@@ -41,16 +41,25 @@ class MoveIn(Body):
 
 
 class IssuesQuery(PageQuery):
+    """Newest first; every filter given must hold."""
+
     mall_id: uuid.UUID
     state: State | None = None
+    issue_type: IssueType | None = None
+    source: Literal["staff", "customer", "model"] | None = None
+    shop_id: uuid.UUID | None = None
+    assignee: uuid.UUID | None = Field(default=None, description="Issues assigned to this person")
+    from_: Instant | None = Field(default=None, alias="from", description="reported at or after")
+    to: Instant | None = Field(default=None, description="reported before")
 
 
 class DetectionIn(Body):
     """What a camera saw; the same type at the same place joins the issue still open for it."""
 
-    issue_type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    issue_type: IssueType
     details: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    shop_id: uuid.UUID | None = Field(default=None, description="The shop of the key's mall the camera watches")
     image_url: ImageUrl | None = None
 
 

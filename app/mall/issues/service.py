@@ -11,13 +11,13 @@ import asyncpg
 
 from app.identity import service as identity
 from app.mall.issues import keys, repo
-from app.mall.issues.schemas import AssignIn, DetectionIn, IssueIn, MoveIn
+from app.mall.issues.schemas import AssignIn, DetectionIn, IssueIn, IssuesQuery, MoveIn
 from app.mall.places import service as places
 from app.mall.rooms import MALL, SHOP, mall_room
 from app.platform import audit, idempotency
 from app.platform.db import Tx
 from app.platform.http import Conflict, NotFound, Unauthorized, Unprocessable
-from app.platform.pagination import Cursor
+from app.platform.pagination import decode_cursor
 from app.platform.realtime.rooms import user_room
 from app.platform.security.permissions import Principal, require
 from app.platform.security.scopes import Scope
@@ -57,6 +57,7 @@ async def report(ctx: AppState, *, actor: Principal, data: IssueIn, attempt: ide
             issue_type=data.issue_type,
             details=data.details,
             location=data.location,
+            shop_id=data.shop_id,
             image_url=data.image_url,
             source="staff" if await _works_at(tx.conn, actor, data.mall_id) else "customer",
             reported_by=actor.user_id,
@@ -75,7 +76,17 @@ async def report(ctx: AppState, *, actor: Principal, data: IssueIn, attempt: ide
     async with ctx.db.transaction() as tx:
         if await places.mall_of(tx.conn, data.mall_id) is None:
             raise NotFound("No such mall.")
+        await _shop_in_mall(tx.conn, data.shop_id, data.mall_id)
         return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
+
+
+async def _shop_in_mall(conn: asyncpg.Connection, shop_id: uuid.UUID | None, mall_id: uuid.UUID) -> None:
+    """422 for a shop that is not one of the mall's."""
+    if shop_id is None:
+        return
+    shop = await places.shop_of(conn, shop_id)
+    if shop is None or shop.mall_id != mall_id:
+        raise Unprocessable("The shop is not one of the mall's.", code="shop_not_in_mall", details={"shop_id": shop_id})
 
 
 def _may_see(actor: Principal, issue: repo.Issue) -> bool:
@@ -94,15 +105,41 @@ async def get_issue(ctx: AppState, *, actor: Principal, issue_id: uuid.UUID) -> 
     return issue
 
 
-async def list_issues(
-    ctx: AppState, *, actor: Principal, mall_id: uuid.UUID, state: str | None, after: Cursor, limit: int
-) -> list[repo.Issue]:
+async def list_issues(ctx: AppState, *, actor: Principal, q: IssuesQuery) -> list[repo.Issue]:
     """The mall's admins and security see all; others the issues assigned to them or that they reported."""
-    mine = None if actor.has(OVERSEERS, MALL, mall_id) else actor.user_id
+    where = repo.IssueFilter(
+        mall_id=q.mall_id,
+        state=q.state,
+        issue_type=q.issue_type,
+        source=q.source,
+        shop_id=q.shop_id,
+        assignee=q.assignee,
+        since=q.from_,
+        until=q.to,
+        seen_by=None if actor.has(OVERSEERS, MALL, q.mall_id) else actor.user_id,
+    )
     async with ctx.db.connection() as conn:
-        return await repo.list_issues(
-            conn, mall_id=mall_id, state=state, assigned_to=mine, reported_by=mine, after=after, limit=limit
+        return await repo.list_issues(conn, where=where, after=decode_cursor(q.cursor), limit=q.limit)
+
+
+async def delete(ctx: AppState, *, actor: Principal, issue_id: uuid.UUID) -> None:
+    """An issue reported by mistake (or a duplicate) goes, for the mall's admins; the audit keeps it."""
+    async with ctx.db.transaction() as tx:
+        issue = await repo.get(tx.conn, issue_id)
+        if issue is None or not _may_see(actor, issue):
+            raise NotFound("No such issue.")
+        require(actor, "mall_admin", MALL, issue.mall_id)
+        await repo.delete(tx.conn, issue_id)
+        await audit.record(
+            tx.conn,
+            actor_id=actor.user_id,
+            where=Scope(MALL, issue.mall_id),
+            action="issue.deleted",
+            resource_type="issue",
+            resource_id=issue_id,
+            details={"issue_type": issue.issue_type, "details": issue.details, "state": issue.state},
         )
+        ctx.outbox.publish(tx, mall_room(issue.mall_id), "issue_deleted", issue)
 
 
 async def assign(ctx: AppState, *, actor: Principal, issue_id: uuid.UUID, data: AssignIn) -> repo.Issue:
@@ -222,6 +259,7 @@ async def detect(ctx: AppState, *, key: keys.ApiKey, data: DetectionIn) -> tuple
     """A camera's detection in the key's mall: a new issue (to the mall room, once) or one more sighting
     of the one still open for that type and place. Returns the issue and whether it is new."""
     async with ctx.db.transaction() as tx:
+        await _shop_in_mall(tx.conn, data.shop_id, key.mall_id)
         issue, created = await repo.detect(
             tx.conn,
             mall_id=key.mall_id,
@@ -229,6 +267,7 @@ async def detect(ctx: AppState, *, key: keys.ApiKey, data: DetectionIn) -> tuple
             issue_type=data.issue_type,
             details=data.details,
             location=data.location,
+            shop_id=data.shop_id,
             image_url=data.image_url,
         )
         if created:

@@ -25,7 +25,15 @@ Plate = Annotated[
     AfterValidator(normalise_plate),
     Field(description="2 to 15 letters and digits; case, spaces, dots and dashes do not count"),
 ]
+PlateStart = Annotated[
+    str,
+    StringConstraints(max_length=40, pattern=r"^[ .\-]*(?:[A-Za-z0-9][ .\-]*){1,15}$"),
+    AfterValidator(normalise_plate),
+    Field(description="1 to 15 letters and digits; case, spaces, dots and dashes do not count"),
+]
 Section = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Colour = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+CarNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
 class CarEntryIn(Body):
@@ -38,7 +46,7 @@ class CarEntryIn(Body):
     mall_id: uuid.UUID
     plate: Plate
     section: Section
-    colour: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    colour: Colour | None = None
 
 
 class CarExitIn(Body):
@@ -60,3 +68,37 @@ class CarVisitsQuery(PageQuery):
 class ParkingDayQuery(BaseModel):
     mall_id: uuid.UUID
     date: Day | None = Field(default=None, description="The day on the mall's clock; today when left out")
+
+
+class CarIn(Body):
+    """A car the parking should know before it first comes in (a tenant's, a regular's)."""
+
+    mall_id: uuid.UUID
+    plate: Plate
+    colour: Colour | None = None
+    note: CarNote | None = None
+
+
+class CarPatch(Body):
+    """Only the fields sent change; null clears them."""
+
+    colour: Colour | None = None
+    note: CarNote | None = None
+
+
+class CarsQuery(PageQuery):
+    """The cars a mall knows, by plate."""
+
+    mall_id: uuid.UUID
+    plate: PlateStart | None = Field(default=None, description="The plates that start with this")
+
+
+class CarVisitPatch(Body):
+    """A correction of a visit by the mall's admins: only the fields sent change. `exited_at` may be
+    corrected on a visit that has ended, never set on one that has not (the car leaves through its exit)."""
+
+    plate: Plate = None  # type: ignore[assignment] - may be left out, never null
+    colour: Colour | None = None
+    section: Section = None  # type: ignore[assignment]
+    entered_at: Instant = None  # type: ignore[assignment]
+    exited_at: Instant = None  # type: ignore[assignment]
