@@ -1,5 +1,5 @@
-"""Demo data for `gatehouse seed-demo`: a mall with shops, a cinema programme and an offer, its admin, a
-security guard, an employee, and a key for a camera script."""
+"""Demo data for `gatehouse seed-demo`: a mall with shops, a cinema programme and an offer, a car its
+parking knows, its admin, a security guard, an employee, and a key for a camera script."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from app.mall.cinema.schemas import CinemaIn, MovieIn, ShowingIn
 from app.mall.issues import service as issues
 from app.mall.offers import service as offers
 from app.mall.offers.schemas import OfferIn
+from app.mall.parking import service as parking
+from app.mall.parking.schemas import CarIn
 from app.mall.places import service as places
 from app.mall.places.schemas import Hours, MallIn, ShopIn, Tariff
 from app.mall.rooms import MALL, SHOP
@@ -73,6 +75,12 @@ async def seed(ctx: AppState) -> list[DemoAccount]:
             )
     await _programme(ctx, admin, mall.id)
     await _offer(ctx, admin, mall.id, shops["Bean There Cafe"].id)
+    with contextlib.suppress(Conflict):  # known from an earlier run
+        await parking.add_car(
+            ctx,
+            actor=admin,
+            data=CarIn(mall_id=mall.id, plate="KA01MG2024", colour="silver", note="The cafe owner's; parks in B2"),
+        )
     people = [
         (*MALL_ADMIN, "mall_admin", MALL, mall.id, MALL_NAME),
         ("security@demo.example.com", "Arjun (security)", "security", MALL, mall.id, f"{MALL_NAME} parking"),

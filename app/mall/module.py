@@ -16,6 +16,7 @@ from app.mall.parking.routes import routes as parking_routes
 from app.mall.places import service as places
 from app.mall.places.routes import routes as place_routes
 from app.mall.rooms import MALL, SHOP
+from app.mall.staff.routes import routes as staff_routes
 from app.platform.modules import DomainModule, EventType, Tag
 from app.platform.realtime.rooms import USER
 from app.platform.security.permissions import Role, RoomType
@@ -29,6 +30,7 @@ MODULE = DomainModule(
         *cinema_routes,
         *offer_routes,
         *attendance_routes,
+        *staff_routes,
         *overview_routes,
         *issue_routes,
     ],

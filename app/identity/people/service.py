@@ -166,3 +166,24 @@ async def holding(
     """For other domains: who holds `role` on exactly this place (a society's guards, say), by name."""
     found = await repo.holders_within(conn, scope_type=scope_type, scope_id=scope_id, role=role, after=None, limit=most)
     return [holder for holder, _ in found[:most] if holder.scope_type == scope_type and holder.scope_id == scope_id]
+
+
+async def holders_within(
+    conn: asyncpg.Connection,
+    *,
+    scope_type: str,
+    scope_id: uuid.UUID,
+    role: str | None,
+    after: tuple[Any, ...] | None,
+    limit: int,
+) -> list[tuple[repo.RoleHolder, str]]:
+    """For other domains, which check the caller themselves: the roles held on a place or on the places
+    inside it, by the holder's name, each with its sort key (limit + 1 of them, for `page`)."""
+    return await repo.holders_within(
+        conn, scope_type=scope_type, scope_id=scope_id, role=role, after=after, limit=limit
+    )
+
+
+async def person(conn: asyncpg.Connection, user_id: uuid.UUID) -> repo.Person | None:
+    """For other domains, which check the caller themselves: an account and every role it holds."""
+    return await repo.get(conn, user_id)

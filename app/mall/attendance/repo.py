@@ -101,3 +101,39 @@ async def clocked_in_by_place(conn: asyncpg.Connection, mall_id: uuid.UUID) -> d
     for row in rows:
         found.setdefault(row["place"], []).append(row["name"])
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Worked:
+    """What one person worked at a mall over some days: shifts begun, days with one, minutes of the
+    closed ones."""
+
+    since: dt.datetime
+    shifts: int
+    days: int
+    minutes: int
+
+
+async def worked(
+    conn: asyncpg.Connection, *, user_id: uuid.UUID, mall_id: uuid.UUID, since: dt.datetime, zone: str
+) -> Worked:
+    row = await conn.fetchrow(
+        """SELECT count(*) AS shifts, count(DISTINCT (clock_in_at AT TIME ZONE $4)::date) AS days,
+                  coalesce(sum(extract(epoch FROM clock_out_at - clock_in_at) / 60), 0)::integer AS minutes
+           FROM shifts WHERE user_id = $1 AND mall_id = $2 AND clock_in_at >= $3""",
+        user_id,
+        mall_id,
+        since,
+        zone,
+    )
+    return Worked(since=since, **dict(row))
+
+
+async def on_shift(conn: asyncpg.Connection, *, mall_id: uuid.UUID, user_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `user_ids` clocked in at the mall (or one of its shops) now."""
+    rows = await conn.fetch(
+        "SELECT user_id FROM shifts WHERE user_id = ANY($2::uuid[]) AND mall_id = $1 AND clock_out_at IS NULL",
+        mall_id,
+        user_ids,
+    )
+    return {r["user_id"] for r in rows}

@@ -8,6 +8,8 @@ import uuid
 import zoneinfo
 from typing import Any
 
+import asyncpg
+
 from app.mall.attendance import repo
 from app.mall.attendance.schemas import ClockInIn
 from app.mall.places import service as places
@@ -131,3 +133,24 @@ async def attendance(
 async def clocked_in_by_place(ctx: AppState, *, mall_id: uuid.UUID) -> dict[str, list[str]]:
     async with ctx.db.connection() as conn:
         return await repo.clocked_in_by_place(conn, mall_id)
+
+
+async def open_shift(conn: asyncpg.Connection, user_id: uuid.UUID) -> repo.Shift | None:
+    """For the mall's other areas: the person's open shift, wherever it is."""
+    return await repo.open_shift(conn, user_id)
+
+
+async def worked(
+    conn: asyncpg.Connection, *, user_id: uuid.UUID, mall_id: uuid.UUID, timezone: str, days: int
+) -> repo.Worked:
+    """For the mall's other areas: what the person worked at the mall on its last `days` days, today
+    included, on the mall's clock (`timezone`)."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    first_day = dt.datetime.now(zone).date() - dt.timedelta(days=days - 1)
+    since = dt.datetime.combine(first_day, dt.time(), zone)
+    return await repo.worked(conn, user_id=user_id, mall_id=mall_id, since=since, zone=timezone)
+
+
+async def on_shift(conn: asyncpg.Connection, *, mall_id: uuid.UUID, user_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """For the mall's other areas: who of `user_ids` is clocked in at the mall now."""
+    return await repo.on_shift(conn, mall_id=mall_id, user_ids=user_ids)

@@ -21,7 +21,7 @@ export async function mallPanel({ api, live, root, place, say }) {
       api.all("/v1/attendance", { mall_id: place.id, from: today }, 5),
       api.get(`/v1/malls/${place.id}/overview`),
       api.all("/v1/shops", { mall_id: place.id }, 5),
-      api.get("/v1/role-assignments", { scope_type: "mall", scope_id: place.id, limit: 100 }).catch(() => ({ items: [] })),
+      api.all(`/v1/malls/${place.id}/employees`, {}, 5),
     ]);
     cars.clear();
     inside.forEach((car) => cars.set(car.id, car));
@@ -32,17 +32,16 @@ export async function mallPanel({ api, live, root, place, say }) {
     showings.clear();
     overview.showings_today.forEach((showing) => showings.set(showing.id, showing));
     shopList.forEach((shop) => shops.set(shop.id, shop.name));
-    const seen = new Map();
-    for (const holder of people.items) {
-      if (["security", "employee", "shop_manager", "mall_admin"].includes(holder.role)) seen.set(holder.user_id, holder.name);
-    }
-    staff = [...seen].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name));
+    const seen = new Map(people.map((holder) => [holder.user_id, holder.name]));
+    staff = [...seen].map(([id, name]) => ({ id, name }));
     draw();
   }
 
   function apply({ type, data }) {
     if (type === "car_entered") cars.set(data.id, data);
-    else if (type === "car_exited") cars.delete(data.id);
+    else if (type === "car_exited" || type === "car_visit_deleted") cars.delete(data.id);
+    else if (type === "car_visit_corrected" && !data.exited_at) cars.set(data.id, data);
+    else if (type === "issue_deleted") issues.delete(data.id);
     else if (type.startsWith("issue_") || type === "model_issue_detected") issues.set(data.id, data);
     else if (type === "attendance_updated") shifts.set(data.id, data);
     else if (type === "showing_updated") showings.set(data.id, data);
