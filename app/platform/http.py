@@ -270,8 +270,12 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 
 def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
-    """A UUID path parameter; an unparseable one names nothing, so it is 404."""
+    """A UUID path parameter (read by the route's `uuid` convertor where a sibling path is a word, such as
+    `/v1/car-visits/day` beside `/v1/car-visits/{id:uuid}`); an unparseable one names nothing, so it is 404."""
+    value = request.path_params.get(name)
+    if isinstance(value, uuid.UUID):
+        return value
     try:
-        return uuid.UUID(request.path_params[name])
-    except (ValueError, KeyError):
+        return uuid.UUID(value)
+    except (ValueError, TypeError):
         raise NotFound() from None

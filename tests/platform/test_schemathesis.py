@@ -43,7 +43,7 @@ async def _schemathesis(url: str, user: User, workdir: Path, *, examples: int) -
         stderr=asyncio.subprocess.STDOUT,
         cwd=workdir,  # where schemathesis keeps its cache
     )
-    out, _ = await asyncio.wait_for(run.communicate(), timeout=300)
+    out, _ = await asyncio.wait_for(run.communicate(), timeout=600)
     assert run.returncode is not None
     return run.returncode, out.decode()
 
