@@ -1,4 +1,4 @@
-"""`gatehouse serve | migrate | create-admin | seed-demo`."""
+"""`gatehouse serve | migrate | create-admin | seed-demo | backup | restore`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from app.platform.config import ConfigError, Settings, load_settings
@@ -212,6 +213,80 @@ def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup_tools(database_url: str) -> Any:
+    """pg_dump and pg_restore that can read the server at `database_url`."""
+    import asyncpg
+
+    from app.platform.backup import find_tools
+    from app.platform.embedded import postgres_bin
+
+    async def server_major() -> int:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return conn.get_server_version().major
+        finally:
+            await conn.close()
+
+    return find_tools(asyncio.run(server_major()), postgres_bin())
+
+
+def backup_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit status: 0 written, 1 it could not be (the message says why)."""
+    from app.platform.backup import BackupError, backup, default_archive
+
+    archive = Path(args.output) if args.output else default_archive(settings.data_dir / "backups")
+    try:
+        with _services(settings, with_redis=False) as ready:
+            assert ready.database_url is not None
+            manifest = backup(
+                database_url=ready.database_url,
+                media_dir=ready.data_dir / "media",
+                archive=archive,
+                tools=_backup_tools(ready.database_url),
+            )
+    except BackupError as exc:
+        print(f"gatehouse backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up the database and {manifest['media_files']} image(s) to {archive}")
+    return 0
+
+
+async def _holds_data(database_url: str) -> bool:
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        if await conn.fetchval("SELECT to_regclass('users')") is None:
+            return False
+        return bool(await conn.fetchval("SELECT EXISTS (SELECT FROM users)"))
+    finally:
+        await conn.close()
+
+
+def restore_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit status: 0 restored (and migrated to this version), 1 refused or failed (the message says why)."""
+    from app.platform.backup import BackupError, restore
+    from app.platform.migrations import migrate
+
+    try:
+        with _services(settings, with_redis=False) as ready:
+            assert ready.database_url is not None
+            images = restore(
+                archive=Path(args.archive),
+                database_url=ready.database_url,
+                media_dir=ready.data_dir / "media",
+                tools=_backup_tools(ready.database_url),
+                replace=args.replace,
+                has_data=asyncio.run(_holds_data(ready.database_url)),
+            )
+            applied = asyncio.run(migrate(ready.database_url))
+    except BackupError as exc:
+        print(f"gatehouse restore: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored the database and {images} image(s) from {args.archive}; applied {len(applied)} migration(s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gatehouse", description="Gatehouse real-time backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -233,13 +308,25 @@ def main(argv: list[str] | None = None) -> int:
         help="for an existing account: set its password (ending its sessions) and make it an admin",
     )
     sub.add_parser("seed-demo", help="load a small demo society with a guard and residents")
+    p_backup = sub.add_parser("backup", help="write the database and the uploaded images to one archive")
+    p_backup.add_argument("--output", help="the archive to write; DATA_DIR/backups/gatehouse-<time>.tar.gz if left out")
+    p_restore = sub.add_parser("restore", help="put a backup's database and images back, then migrate")
+    p_restore.add_argument("archive")
+    p_restore.add_argument("--replace", action="store_true", help="overwrite a database that holds data")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    commands = {"serve": serve, "migrate": migrate_cmd, "create-admin": create_admin, "seed-demo": seed_demo}
+    commands = {
+        "serve": serve,
+        "migrate": migrate_cmd,
+        "create-admin": create_admin,
+        "seed-demo": seed_demo,
+        "backup": backup_cmd,
+        "restore": restore_cmd,
+    }
     try:
         return commands[args.command](settings, args)
     except ConfigError as exc:

@@ -96,6 +96,16 @@ class EmbeddedServices:
         log.info("embedded_services_stopped")
 
 
+def postgres_bin() -> Path | None:
+    """The folder of the embedded PostgreSQL's programs (pg_dump among them), None without pgserver."""
+    try:
+        pgserver, _, _ = _quiet_pgserver()
+    except ConfigError:
+        return None
+    folder = Path(pgserver.__file__).parent / "pginstall" / "bin"
+    return folder if folder.is_dir() else None
+
+
 def _forget_dead_handles(pgdata: Path, server_class: Any, disk_list: Any) -> None:
     """pgserver stops its PostgreSQL when the last process holding a handle lets go, and counts the
     holders in `.handle_pids.json`. A holder killed with -9 never takes itself off that list, and then
