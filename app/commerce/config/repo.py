@@ -11,14 +11,22 @@ import asyncpg
 from app.platform.sql import assignments
 
 # What the configuration holds; a shop's row overrides each value it sets.
-COLUMNS = ("tax_rate_bp", "loyalty_earn_bp", "loyalty_redeem_max_bp", "loyalty_enabled", "online_payments_enabled")
+COLUMNS = (
+    "tax_rate_bp",
+    "loyalty_earn_bp",
+    "loyalty_redeem_max_bp",
+    "loyalty_enabled",
+    "online_payments_enabled",
+    "pre_orders_enabled",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """What applies at a shop (or everywhere, without one). Rates are basis points (500 is 5 %): the tax on
     what an order costs, the share of a paid order that comes back as loyalty points, and the most of an
-    order points may pay for. Flags switch loyalty points and online payment."""
+    order points may pay for. Flags switch loyalty points, online payment, and customers' orders while the
+    shop is closed."""
 
     shop_id: uuid.UUID | None
     tax_rate_bp: int
@@ -26,6 +34,7 @@ class Settings:
     loyalty_redeem_max_bp: int
     loyalty_enabled: bool
     online_payments_enabled: bool
+    pre_orders_enabled: bool
 
 
 async def effective(conn: asyncpg.Connection, shop_id: uuid.UUID | None) -> Settings:

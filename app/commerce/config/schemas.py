@@ -26,3 +26,6 @@ class ConfigPatch(Body):
     loyalty_redeem_max_bp: Rate | None = Field(default=None, description="The most of an order points may pay")
     loyalty_enabled: bool | None = Field(default=None, description="Whether customers earn and spend points")
     online_payments_enabled: bool | None = Field(default=None, description="Whether customers may pay online")
+    pre_orders_enabled: bool | None = Field(
+        default=None, description="Whether customers may order while the shop is closed by its hours"
+    )

@@ -1,4 +1,5 @@
-"""The commerce configuration (the tax rate, the loyalty rates, and flags for loyalty and online payment):
+"""The commerce configuration (the tax rate, the loyalty rates, and flags for loyalty, online payment and
+pre-orders):
 global values with per-shop overrides; anyone signed in reads what applies, admins change it, and every
 change is audited. A shop's currency and opening hours are read here too, but they belong to the mall
 domain (a mall has one currency for its tickets and its shops; a shop's manager keeps its hours)."""
@@ -36,6 +37,7 @@ class Applied:
     loyalty_redeem_max_bp: int
     loyalty_enabled: bool
     online_payments_enabled: bool
+    pre_orders_enabled: bool
     currency: str | None
     opening_hours: places.OpeningHours | None
     open_now: bool | None

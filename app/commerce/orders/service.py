@@ -4,7 +4,8 @@ the ingredients in the same transaction (never below zero: of many orders for th
 many succeed as there are units), and the order keeps the prices it was made with. Staff move it through
 the kitchen (payments are in `checkout`, and earn points); a customer may cancel it while it is pending; a
 cancelled order gives back its stock, ingredients and points, and what it paid online (by a refund job).
-The shop's room and the customer hear of it.
+The shop's room and the customer hear of it. A customer's order while the shop is closed by its hours is
+refused unless the shop takes pre-orders; the counter's staff are there, so hours do not bind them.
 """
 
 from __future__ import annotations
@@ -126,7 +127,18 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
         raise _field_error("Points are a customer's: name the customer.", "redeem_points", "no_customer")
 
     async def work(tx: Tx) -> repo.Order:
-        _, mall = await places.shop_and_mall(tx.conn, data.shop_id)
+        shop, mall = await places.shop_and_mall(tx.conn, data.shop_id)
+        settings = await config.settings_at(tx.conn, data.shop_id)
+        if (
+            not counter
+            and not settings.pre_orders_enabled
+            and places.is_open(shop, mall, dt.datetime.now(dt.UTC)) is False
+        ):
+            raise Conflict(
+                "The shop is closed now and takes no orders until it opens.",
+                code="shop_closed",
+                details={"opening_hours": shop.hours, "timezone": mall.timezone},
+            )
         wanted = data.items if data.items is not None else await _lines_from_cart(tx, actor, data.shop_id)
         customer = data.customer_id if counter else actor.user_id
         lines = await _priced(tx, data.shop_id, wanted)
@@ -134,7 +146,6 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
         offer = await offers.best_running_at(tx.conn, data.shop_id)
         percent = offer.discount_percent if offer else 0
         discount = pricing.share(subtotal, percent * 100)
-        settings = await config.settings_at(tx.conn, data.shop_id)
         points = data.redeem_points
         if points and not settings.loyalty_enabled:
             raise Conflict("This shop takes no loyalty points.", code="loyalty_off")
