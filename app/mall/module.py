@@ -16,6 +16,8 @@ from app.mall.parking.routes import routes as parking_routes
 from app.mall.places import service as places
 from app.mall.places.routes import routes as place_routes
 from app.mall.rooms import MALL, SHOP
+from app.mall.shop_visits import repo as shop_visits_repo
+from app.mall.shop_visits.routes import routes as shop_visit_routes
 from app.mall.staff.routes import routes as staff_routes
 from app.platform.modules import DomainModule, EventType, Tag
 from app.platform.realtime.rooms import USER
@@ -31,6 +33,7 @@ MODULE = DomainModule(
         *offer_routes,
         *attendance_routes,
         *staff_routes,
+        *shop_visit_routes,
         *overview_routes,
         *issue_routes,
     ],
@@ -63,6 +66,7 @@ MODULE = DomainModule(
         EventType("car_visit_deleted", (MALL,), parking_repo.CarVisit, "An admin deleted a visit recorded by mistake"),
         EventType("showing_updated", (MALL,), cinema_repo.Showing, "A showing was scheduled, or seats were sold"),
         EventType("ticket_checkout", (USER,), cinema_repo.TicketCheckout, "The user bought tickets"),
+        EventType("shop_visited", (SHOP,), shop_visits_repo.ShopVisit, "A customer checked in at the shop"),
         EventType("attendance_updated", (SHOP, MALL), attendance_repo.Shift, "Someone clocked in or out"),
         EventType("issue_reported", (MALL,), issues_repo.Issue, "Someone reported an issue"),
         EventType("issue_updated", (MALL,), issues_repo.Issue, "An issue was assigned or moved"),

@@ -21,7 +21,7 @@ async def _staffed(api: Api, mall: Mall) -> tuple[dict, User, User]:
 
 
 async def test_security_sees_the_malls_staff_by_name_with_shop_and_shift(api: Api, mall: Mall) -> None:
-    shop, barista, manager = await _staffed(api, mall)
+    shop, barista, _ = await _staffed(api, mall)
     clocked = await api.post("/v1/attendance/clock-in", {"shop_id": shop["id"]}, barista)
     assert clocked.status_code == 201, clocked.text
     listed = await api.get(f"/v1/malls/{mall.id}/employees", mall.security)
