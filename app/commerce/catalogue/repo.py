@@ -50,6 +50,7 @@ class Product:
     currency: str
     image_urls: list[str]
     active: bool
+    featured: bool
     stock: int | None
     made_to_order: bool
     in_stock: bool
@@ -67,10 +68,20 @@ _IN_STOCK = """(CASE WHEN p.stock IS NOT NULL THEN p.stock > 0 ELSE NOT EXISTS (
     SELECT 1 FROM recipe_lines r JOIN inventory_items i ON i.id = r.item_id
     WHERE r.product_id = p.id AND r.option_id IS NULL AND i.quantity < r.amount) END)"""
 _PRODUCT = f"""p.id, p.shop_id, p.category_id, p.name, p.description, p.brand, p.price, p.currency, p.image_urls,
-    p.active, p.stock, p.stock IS NULL AS made_to_order, {_IN_STOCK} AS in_stock,
+    p.active, p.featured, p.stock, p.stock IS NULL AS made_to_order, {_IN_STOCK} AS in_stock,
     CASE WHEN p.rating_count > 0 THEN p.rating::float8 END AS rating, p.rating_count, p.created_at, p.updated_at"""
 # The columns a product's change may set (the rest are the server's).
-PRODUCT_COLUMNS = ("category_id", "name", "description", "brand", "price", "image_urls", "active", "stock")
+PRODUCT_COLUMNS = (
+    "category_id",
+    "name",
+    "description",
+    "brand",
+    "price",
+    "image_urls",
+    "active",
+    "featured",
+    "stock",
+)
 
 
 def _product(row: asyncpg.Record) -> Product:
@@ -137,8 +148,22 @@ async def update_product(conn: asyncpg.Connection, product_id: uuid.UUID, change
     )
 
 
-async def delete_product(conn: asyncpg.Connection, product_id: uuid.UUID) -> None:
-    await conn.execute("DELETE FROM products WHERE id = $1", product_id)
+async def delete_product(conn: asyncpg.Connection, product_id: uuid.UUID) -> bool:
+    """Delete a product never ordered; one that was is archived instead (hidden everywhere, out of carts and
+    favourites), so its orders keep pointing at it. True when it was archived."""
+    return bool(
+        await conn.fetchval(
+            """WITH ordered AS (SELECT EXISTS (SELECT FROM order_items WHERE product_id = $1) AS yes),
+                    archived AS (UPDATE products SET archived_at = now(), active = false, featured = false,
+                                     updated_at = now()
+                                 FROM ordered WHERE id = $1 AND ordered.yes RETURNING id),
+                    uncarted AS (DELETE FROM cart_items USING ordered WHERE product_id = $1 AND ordered.yes),
+                    unliked AS (DELETE FROM product_favourites USING ordered WHERE product_id = $1 AND ordered.yes),
+                    deleted AS (DELETE FROM products USING ordered WHERE id = $1 AND NOT ordered.yes)
+               SELECT yes FROM ordered""",
+            product_id,
+        )
+    )
 
 
 async def set_groups(conn: asyncpg.Connection, product_id: uuid.UUID, groups: Sequence[Any]) -> None:
@@ -203,12 +228,16 @@ async def _with_groups(conn: asyncpg.Connection, products: list[Product]) -> lis
 
 
 async def get_product(conn: asyncpg.Connection, product_id: uuid.UUID) -> Product | None:
-    row = await conn.fetchrow(f"SELECT {_PRODUCT} FROM products p WHERE p.id = $1", product_id)
+    row = await conn.fetchrow(
+        f"SELECT {_PRODUCT} FROM products p WHERE p.id = $1 AND p.archived_at IS NULL", product_id
+    )
     return (await _with_groups(conn, [_product(row)]))[0] if row else None
 
 
 async def products_by_id(conn: asyncpg.Connection, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Product]:
-    rows = await conn.fetch(f"SELECT {_PRODUCT} FROM products p WHERE p.id = ANY($1::uuid[])", list(product_ids))
+    rows = await conn.fetch(
+        f"SELECT {_PRODUCT} FROM products p WHERE p.id = ANY($1::uuid[]) AND p.archived_at IS NULL", list(product_ids)
+    )
     return {p.id: p for p in await _with_groups(conn, [_product(r) for r in rows])}
 
 
@@ -240,46 +269,102 @@ class Found:
     key: Any
 
 
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a list of a shop's products is narrowed to; every filter given must hold."""
+
+    shop_id: uuid.UUID
+    words: str | None = None
+    category_id: uuid.UUID | None = None
+    brand: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    min_rating: float | None = None
+    in_stock: bool | None = None
+    active: bool | None = None
+    featured: bool | None = None
+
+
 async def search(
-    conn: asyncpg.Connection,
-    *,
-    shop_id: uuid.UUID,
-    words: str | None,
-    category_id: uuid.UUID | None,
-    min_price: int | None,
-    max_price: int | None,
-    in_stock: bool | None,
-    active: bool | None,
-    order: Order,
-    after: tuple[Any, uuid.UUID] | None,
-    limit: int,
-) -> list[Found]:
-    """One page of a shop's products: full-text search (GIN index on `search`), filters, any of ORDERS."""
+    conn: asyncpg.Connection, *, where: Filters, order: Order, after: tuple[Any, uuid.UUID] | None, limit: int
+) -> tuple[list[Found], int]:
+    """One page of a shop's products (full-text search on the GIN-indexed `search`, filters, any of ORDERS)
+    and how many match in all, in one statement."""
     direction, compare = ("DESC", "<") if order.descending else ("ASC", ">")
     rows = await conn.fetch(
-        f"""SELECT {_PRODUCT}, {order.key} AS sort_key FROM products p
-            WHERE p.shop_id = $1
-              AND ($2::text IS NULL OR p.search @@ {_QUERY})
-              AND ($3::uuid IS NULL OR p.category_id = $3)
-              AND ($4::bigint IS NULL OR p.price >= $4)
-              AND ($5::bigint IS NULL OR p.price <= $5)
-              AND ($6::boolean IS NULL OR {_IN_STOCK} = $6)
-              AND ($7::boolean IS NULL OR p.active = $7)
-              AND ($8::{order.sql_type} IS NULL OR ({order.key}, p.id) {compare} ($8::{order.sql_type}, $9::uuid))
-            ORDER BY {order.key} {direction}, p.id {direction}
-            LIMIT $10""",
+        f"""WITH matching AS (
+                SELECT p.* FROM products p
+                WHERE p.shop_id = $1 AND p.archived_at IS NULL
+                  AND ($2::text IS NULL OR p.search @@ {_QUERY})
+                  AND ($3::uuid IS NULL OR p.category_id = $3)
+                  AND ($4::text IS NULL OR lower(p.brand) = lower($4))
+                  AND ($5::bigint IS NULL OR p.price >= $5)
+                  AND ($6::bigint IS NULL OR p.price <= $6)
+                  AND ($7::float8 IS NULL OR (p.rating_count > 0 AND p.rating >= $7))
+                  AND ($8::boolean IS NULL OR {_IN_STOCK} = $8)
+                  AND ($9::boolean IS NULL OR p.active = $9)
+                  AND ($10::boolean IS NULL OR p.featured = $10)
+            )
+            SELECT page.*, total.n AS total FROM (SELECT count(*) AS n FROM matching) total
+            LEFT JOIN LATERAL (
+                SELECT {_PRODUCT}, {order.key} AS sort_key FROM matching p
+                WHERE $11::{order.sql_type} IS NULL OR ({order.key}, p.id) {compare} ($11::{order.sql_type}, $12::uuid)
+                ORDER BY {order.key} {direction}, p.id {direction}
+                LIMIT $13
+            ) page ON true""",
+        where.shop_id,
+        where.words,
+        where.category_id,
+        where.brand,
+        where.min_price,
+        where.max_price,
+        where.min_rating,
+        where.in_stock,
+        where.active,
+        where.featured,
+        *(after if after is not None else (None, None)),
+        limit + 1,
+    )
+    total = rows[0]["total"]
+    rows = [r for r in rows if r["id"] is not None]
+    products = await _with_groups(conn, [_product(r) for r in rows])
+    return [Found(p, r["sort_key"]) for p, r in zip(products, rows, strict=True)], total
+
+
+async def favour(conn: asyncpg.Connection, *, user_id: uuid.UUID, product_id: uuid.UUID) -> None:
+    await conn.execute(
+        "INSERT INTO product_favourites (user_id, product_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        user_id,
+        product_id,
+    )
+
+
+async def unfavour(conn: asyncpg.Connection, *, user_id: uuid.UUID, product_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM product_favourites WHERE user_id = $1 AND product_id = $2", user_id, product_id)
+
+
+async def favourites(
+    conn: asyncpg.Connection,
+    *,
+    user_id: uuid.UUID,
+    shop_id: uuid.UUID | None,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[tuple[Product, dt.datetime]]:
+    """The customer's favourites still on sale, newest first, each with when it was chosen."""
+    rows = await conn.fetch(
+        f"""SELECT {_PRODUCT}, f.created_at AS favoured_at
+            FROM product_favourites f JOIN products p ON p.id = f.product_id
+            WHERE f.user_id = $1 AND p.active AND p.archived_at IS NULL AND ($2::uuid IS NULL OR p.shop_id = $2)
+              AND ($3::timestamptz IS NULL OR (f.created_at, f.product_id) < ($3, $4::uuid))
+            ORDER BY f.created_at DESC, f.product_id DESC LIMIT $5""",
+        user_id,
         shop_id,
-        words,
-        category_id,
-        min_price,
-        max_price,
-        in_stock,
-        active,
         *(after if after is not None else (None, None)),
         limit + 1,
     )
     products = await _with_groups(conn, [_product(r) for r in rows])
-    return [Found(p, r["sort_key"]) for p, r in zip(products, rows, strict=True)]
+    return [(p, r["favoured_at"]) for p, r in zip(products, rows, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from app.commerce.catalogue import repo, service, stock
 from app.commerce.catalogue.schemas import (
     CategoryIn,
     CategoryPatch,
+    FavouritesQuery,
     ProductIn,
     ProductPatch,
     ProductsQuery,
@@ -68,7 +69,12 @@ async def delete_category(request: Request) -> Response:
     return no_content()
 
 
-@doc(summary="Browse and search a shop's products", query=ProductsQuery, tag="catalogue", errors=(404,))
+@doc(
+    summary="Browse and search a shop's products; `total` is how many match in all",
+    query=ProductsQuery,
+    tag="catalogue",
+    errors=(404,),
+)
 async def list_products(request: Request) -> Response:
     caller = await principal(request)
     q = parse_query(request, ProductsQuery)
@@ -114,7 +120,11 @@ async def update_product(request: Request) -> Response:
     return json(product)
 
 
-@doc(summary="Remove a product (the shop's managers)", status=204, tag="catalogue")
+@doc(
+    summary="Remove a product (the shop's managers); one that was ever ordered is archived, so its orders keep it",
+    status=204,
+    tag="catalogue",
+)
 async def delete_product(request: Request) -> Response:
     caller = await principal(request)
     await service.delete_product(app_state(request), actor=caller, product_id=path_uuid(request))
@@ -147,7 +157,34 @@ async def list_product_stock_moves(request: Request) -> Response:
     )
 
 
+@doc(summary="Add a product on sale to your favourites", status=204, tag="catalogue", errors=(404,))
+async def favour_product(request: Request) -> Response:
+    caller = await principal(request)
+    await service.favour(app_state(request), actor=caller, product_id=path_uuid(request))
+    return no_content()
+
+
+@doc(summary="Take a product off your favourites", status=204, tag="catalogue")
+async def unfavour_product(request: Request) -> Response:
+    caller = await principal(request)
+    await service.unfavour(app_state(request), actor=caller, product_id=path_uuid(request))
+    return no_content()
+
+
+@doc(summary="Your favourite products still on sale, newest first", query=FavouritesQuery, tag="catalogue")
+async def list_favourites(request: Request) -> Response:
+    caller = await principal(request)
+    q = parse_query(request, FavouritesQuery)
+    found = await service.favourites(
+        app_state(request), actor=caller, shop_id=q.shop_id, cursor=q.cursor, limit=q.limit
+    )
+    return json(found)
+
+
 routes = [
+    Route("/v1/favourites", list_favourites, methods=["GET"]),
+    Route("/v1/favourites/{id}", favour_product, methods=["PUT"]),
+    Route("/v1/favourites/{id}", unfavour_product, methods=["DELETE"]),
     Route("/v1/shops/{id}/categories", list_categories, methods=["GET"]),
     Route("/v1/shops/{id}/categories", create_category, methods=["POST"]),
     Route("/v1/shops/{id}/categories/{category_id}", update_category, methods=["PATCH"]),

@@ -80,6 +80,7 @@ class ProductIn(Body):
     price: Price
     image_urls: Annotated[list[ImageUrl], Field(max_length=10)] = []
     active: bool = True
+    featured: bool = Field(default=False, description="Shown among the shop's featured products")
     stock: Stock | None = None
     modifier_groups: Groups = []
 
@@ -100,6 +101,7 @@ class ProductPatch(Body):
     price: Price = None  # type: ignore[assignment]
     image_urls: Annotated[list[ImageUrl], Field(max_length=10)] = None  # type: ignore[assignment]
     active: bool = None  # type: ignore[assignment]
+    featured: bool = None  # type: ignore[assignment]
     stock: Stock | None = None
     modifier_groups: Groups = None  # type: ignore[assignment]
 
@@ -129,8 +131,15 @@ class ProductsQuery(PageQuery):
         default=None, description="Words to find in the name, brand or description (each as a prefix)"
     )
     category_id: uuid.UUID | None = None
+    brand: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = Field(
+        default=None, description="This brand only (case does not count)"
+    )
     min_price: Annotated[int, Field(ge=0)] | None = None
     max_price: Annotated[int, Field(ge=0)] | None = None
+    min_rating: Annotated[float, Field(ge=1, le=5)] | None = Field(
+        default=None, description="Rated at least this on average (unrated products are left out)"
+    )
+    featured: bool | None = Field(default=None, description="true: the products the shop features")
     in_stock: bool | None = Field(
         default=None, description="true: one can be ordered now (a unit left, or every ingredient its recipe takes)"
     )
@@ -145,3 +154,7 @@ class ProductsQuery(PageQuery):
         if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
             raise ValueError("min_price may not be more than max_price")
         return self
+
+
+class FavouritesQuery(PageQuery):
+    shop_id: uuid.UUID | None = Field(default=None, description="Only this shop's")

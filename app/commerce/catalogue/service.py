@@ -15,7 +15,7 @@ from app.mall.places import service as places
 from app.platform import audit, idempotency
 from app.platform.db import Tx
 from app.platform.http import Conflict, NotFound, Unprocessable
-from app.platform.pagination import decode_position, encode_position
+from app.platform.pagination import decode_position, encode_position, page
 from app.platform.security.permissions import Principal, require
 from app.platform.state import AppState
 
@@ -178,12 +178,12 @@ async def delete_product(ctx: AppState, *, actor: Principal, product_id: uuid.UU
         if product is None or not (product.active or _sees_all(actor, product.shop_id)):
             raise NotFound("No such product.")
         require(actor, MANAGERS, places.SHOP_SCOPE, product.shop_id)
-        await repo.delete_product(tx.conn, product_id)
+        archived = await repo.delete_product(tx.conn, product_id)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
             where=await places.shop_scope(tx.conn, product.shop_id),
-            action="product.deleted",
+            action="product.archived" if archived else "product.deleted",
             resource_type="product",
             resource_id=product_id,
         )
@@ -217,17 +217,23 @@ async def search(ctx: AppState, *, actor: Principal, q: ProductsQuery) -> dict[s
     order = repo.ORDERS[sort]
     position = decode_position(q.cursor, _same(sort), _KEY_KINDS[order.sql_type], uuid.UUID)
     active = q.active if _sees_all(actor, q.shop_id) else True
+    where = repo.Filters(
+        shop_id=q.shop_id,
+        words=q.q,
+        category_id=q.category_id,
+        brand=q.brand,
+        min_price=q.min_price,
+        max_price=q.max_price,
+        min_rating=q.min_rating,
+        in_stock=q.in_stock,
+        active=active,
+        featured=q.featured,
+    )
     async with ctx.db.connection() as conn:
         await places.existing_shop(conn, q.shop_id)
-        found = await repo.search(
+        found, total = await repo.search(
             conn,
-            shop_id=q.shop_id,
-            words=q.q,
-            category_id=q.category_id,
-            min_price=q.min_price,
-            max_price=q.max_price,
-            in_stock=q.in_stock,
-            active=active,
+            where=where,
             order=order,
             after=position[1:] if position else None,  # type: ignore[arg-type]
             limit=q.limit,
@@ -237,4 +243,35 @@ async def search(ctx: AppState, *, actor: Principal, q: ProductsQuery) -> dict[s
     return {
         "items": [f.product for f in shown],
         "next_cursor": encode_position(sort, last.key, last.product.id) if last else None,
+        "total": total,
     }
+
+
+async def _on_sale(conn: asyncpg.Connection, product_id: uuid.UUID) -> repo.Product:
+    product = await repo.get_product(conn, product_id)
+    if product is None or not product.active:
+        raise NotFound("No such product.")
+    return product
+
+
+async def favour(ctx: AppState, *, actor: Principal, product_id: uuid.UUID) -> None:
+    """Add a product on sale to the caller's favourites (again changes nothing)."""
+    async with ctx.db.transaction() as tx:
+        await _on_sale(tx.conn, product_id)
+        await repo.favour(tx.conn, user_id=actor.user_id, product_id=product_id)
+
+
+async def unfavour(ctx: AppState, *, actor: Principal, product_id: uuid.UUID) -> None:
+    async with ctx.db.transaction() as tx:
+        await repo.unfavour(tx.conn, user_id=actor.user_id, product_id=product_id)
+
+
+async def favourites(
+    ctx: AppState, *, actor: Principal, shop_id: uuid.UUID | None, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    """The caller's favourites still on sale, newest first."""
+    after = decode_position(cursor, _instant, uuid.UUID)
+    async with ctx.db.connection() as conn:
+        found = await repo.favourites(conn, user_id=actor.user_id, shop_id=shop_id, after=after, limit=limit)
+    listed = page(found, limit, lambda pair: (pair[1].isoformat(), pair[0].id), encode_position)
+    return {**listed, "items": [product for product, _ in listed["items"]]}

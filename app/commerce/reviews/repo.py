@@ -48,15 +48,39 @@ async def get(conn: asyncpg.Connection, review_id: uuid.UUID) -> Review | None:
     return Review(**dict(row)) if row else None
 
 
+# Each sort as (its first key, the direction of all three keys: first, created_at, id); by time alone, the
+# first key is the same for all (an expression, which ORDER BY does not read as a column's position).
+SORTS = {
+    "newest": ("0::integer", "DESC"),
+    "oldest": ("0::integer", "ASC"),
+    "highest": ("r.rating", "DESC"),
+    "lowest": ("r.rating", "ASC"),
+}
+
+
 async def of_product(
-    conn: asyncpg.Connection, *, product_id: uuid.UUID, after: tuple[dt.datetime, uuid.UUID] | None, limit: int
-) -> list[Review]:
+    conn: asyncpg.Connection,
+    *,
+    product_id: uuid.UUID,
+    rating: int | None,
+    with_text: bool | None,
+    sort: str,
+    after: tuple[int, dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[tuple[Review, int]]:
+    """One page of a product's reviews, each with its first sort key (for the cursor)."""
+    first, direction = SORTS[sort]
+    compare = "<" if direction == "DESC" else ">"
     rows = await conn.fetch(
-        f"""SELECT {_REVIEW} FROM product_reviews r LEFT JOIN users u ON u.id = r.user_id
-            WHERE r.product_id = $1 AND ($2::timestamptz IS NULL OR (r.created_at, r.id) < ($2, $3))
-            ORDER BY r.created_at DESC, r.id DESC LIMIT $4""",
+        f"""SELECT {_REVIEW}, {first} AS sort_key FROM product_reviews r LEFT JOIN users u ON u.id = r.user_id
+            WHERE r.product_id = $1 AND ($2::integer IS NULL OR r.rating = $2)
+              AND ($3::boolean IS NULL OR (r.body IS NOT NULL AND r.body <> '') = $3)
+              AND ($4::integer IS NULL OR ({first}, r.created_at, r.id) {compare} ($4, $5, $6::uuid))
+            ORDER BY {first} {direction}, r.created_at {direction}, r.id {direction} LIMIT $7""",
         product_id,
-        *(after if after is not None else (None, None)),
+        rating,
+        with_text,
+        *(after if after is not None else (None, None, None)),
         limit + 1,
     )
-    return [Review(**dict(r)) for r in rows]
+    return [(Review(**{k: r[k] for k in Review.__slots__}), r["sort_key"]) for r in rows]  # type: ignore[attr-defined]

@@ -7,22 +7,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.commerce.reviews import repo, service
-from app.commerce.reviews.schemas import ReviewIn
+from app.commerce.reviews.schemas import ReviewIn, ReviewsQuery
 from app.identity.current import principal
 from app.platform.http import json, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
-from app.platform.pagination import PageQuery, decode_cursor
 from app.platform.state import app_state
 
 
-@doc(summary="A product's reviews, newest first", query=PageQuery, tag="catalogue")
+@doc(
+    summary="A product's reviews, by rating or with words, newest first unless sorted",
+    query=ReviewsQuery,
+    tag="catalogue",
+)
 async def list_reviews(request: Request) -> Response:
     caller = await principal(request)
-    q = parse_query(request, PageQuery)
-    found = await service.reviews(
-        app_state(request), actor=caller, product_id=path_uuid(request), after=decode_cursor(q.cursor), limit=q.limit
-    )
-    return json(found)
+    q = parse_query(request, ReviewsQuery)
+    return json(await service.reviews(app_state(request), actor=caller, product_id=path_uuid(request), q=q))
 
 
 @doc(
