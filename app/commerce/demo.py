@@ -66,6 +66,8 @@ MENU = {
         ("Quartz", "Titan Edge", "One of the slimmest watches made", "Titan", 1250000, 1, [STRAP]),
     ],
 }
+# What each shop features on its front page.
+FEATURED = {"Cappuccino", "Seiko 5 Sports"}
 MANAGER = ("shop-manager@demo.example.com", "Farah (shop manager)")
 # The cafe's ingredients (name, unit, on hand, reorder threshold) and what its drinks use of them
 # (product, option or None, ingredient, amount).
@@ -128,6 +130,7 @@ async def _stock(ctx: AppState, admin: Principal, shop_id: uuid.UUID, items: lis
                 brand=brand,
                 price=price,
                 stock=stock,
+                featured=name in FEATURED,
                 modifier_groups=groups,
             ),
             attempt=UNKEYED,

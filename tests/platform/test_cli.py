@@ -93,6 +93,8 @@ async def _the_demo_mall_works(api: Api, first: str, again: str) -> None:
     assert latest.status_code in (200, 201), latest.text
     stale = await api.client.post("/v1/model-issues", json=detection, headers={"x-api-key": _camera_key(first)})
     assert stale.status_code == 401
+    cars = (await api.get("/v1/cars", admin, params={"mall_id": mall["id"], "plate": "KA01MG"})).json()["items"]
+    assert [(c["plate"], c["colour"]) for c in cars] == [("KA01MG2024", "silver")]
     manager = await api.login("shop-manager@demo.example.com", "demo-password-1")
     menus = {
         shop["id"]: (await api.get("/v1/products", manager, params={"shop_id": shop["id"], "q": "cappuccino"})).json()
@@ -100,6 +102,8 @@ async def _the_demo_mall_works(api: Api, first: str, again: str) -> None:
     }
     ((cafe, menu),) = [(shop_id, found["items"]) for shop_id, found in menus.items() if found["items"]]
     assert [g["name"] for g in menu[0]["modifier_groups"]] == ["Size", "Milk", "Extras"]
+    featured = (await api.get("/v1/products", manager, params={"shop_id": cafe, "featured": True})).json()
+    assert [p["name"] for p in featured["items"]] == ["Cappuccino"]
     pantry = (await api.get(f"/v1/shops/{cafe}/inventory", manager)).json()["items"]
     assert {i["name"] for i in pantry} == {"Milk", "Oat milk", "Coffee beans", "Tea leaves"}
 
