@@ -49,6 +49,10 @@ class Order:
     total: int
     points_earned: int
     note: str | None
+    fulfilment: str
+    shipping_address: dict[str, Any] | None
+    carrier: str | None
+    tracking_number: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
     items: list[OrderItem] = field(default_factory=list)
@@ -67,7 +71,8 @@ class NewLine:
 
 
 _ORDER = """id, shop_id, customer_id, placed_by, channel, status, currency, subtotal, offer_id, discount_percent,
-    discount, tax_rate_bp, tax, points_redeemed, total, points_earned, note, created_at, updated_at"""
+    discount, tax_rate_bp, tax, points_redeemed, total, points_earned, note, fulfilment, shipping_address, carrier,
+    tracking_number, created_at, updated_at"""
 
 
 def _order(row: asyncpg.Record) -> Order:
@@ -182,15 +187,21 @@ async def move(
     return bool(moved)
 
 
+async def set_shipment(conn: asyncpg.Connection, order_id: uuid.UUID, *, carrier: str, tracking_number: str) -> None:
+    await conn.execute(
+        "UPDATE orders SET carrier = $2, tracking_number = $3 WHERE id = $1", order_id, carrier, tracking_number
+    )
+
+
 async def set_points_earned(conn: asyncpg.Connection, order_id: uuid.UUID, points: int) -> None:
     await conn.execute("UPDATE orders SET points_earned = $2 WHERE id = $1", order_id, points)
 
 
 async def received(conn: asyncpg.Connection, *, customer_id: uuid.UUID, product_id: uuid.UUID) -> bool:
-    """Whether the customer has a completed order with this product in it."""
+    """Whether the customer has a completed (or delivered) order with this product in it."""
     return await conn.fetchval(
         """SELECT EXISTS (SELECT 1 FROM orders o JOIN order_items i ON i.order_id = o.id
-                          WHERE o.customer_id = $1 AND o.status = 'completed' AND i.product_id = $2)""",
+                          WHERE o.customer_id = $1 AND o.status IN ('completed', 'delivered') AND i.product_id = $2)""",
         customer_id,
         product_id,
     )

@@ -8,10 +8,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.identity.addresses.schemas import Country, Line, Place, PostalCode
+from app.identity.schemas import Name, Phone
 from app.platform.http import JSON_INTEGER, Body, Day
 from app.platform.pagination import PageQuery
 
-Status = Literal["pending", "paid", "preparing", "ready", "completed", "cancelled"]
+Status = Literal["pending", "paid", "preparing", "ready", "completed", "cancelled", "shipped", "delivered", "returned"]
+Fulfilment = Literal["pickup", "dine_in", "delivery"]
+TrackingText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
@@ -21,6 +25,19 @@ class OrderLineIn(Body):
     product_id: uuid.UUID
     option_ids: Annotated[list[uuid.UUID], Field(max_length=50)] = []
     quantity: Annotated[int, Field(ge=1, le=99), JSON_INTEGER] = 1
+
+
+class ShippingAddressIn(Body):
+    """Where a delivery goes, as the order keeps it."""
+
+    name: Name
+    line1: Line
+    line2: Line | None = None
+    city: Place
+    region: Place | None = None
+    postal_code: PostalCode
+    country: Country
+    phone: Phone | None = None
 
 
 class OrderIn(Body):
@@ -36,11 +53,20 @@ class OrderIn(Body):
         default=0, description="Loyalty points to pay with (the customer's, at this shop); one is a minor unit"
     )
     note: Note | None = None
+    fulfilment: Fulfilment = Field(default="pickup", description="How the order reaches its customer")
+    address_id: uuid.UUID | None = Field(
+        default=None, description="Delivery: one of the customer's saved addresses (their default when left out)"
+    )
+    address: ShippingAddressIn | None = Field(default=None, description="Delivery: an address given here instead")
 
 
 class StatusIn(Body):
+    """A move; `shipped` (a delivery order that is paid) names the carrier and its tracking number."""
+
     to: Status
     note: Note | None = None
+    carrier: TrackingText | None = None
+    tracking_number: TrackingText | None = None
 
 
 class PaymentIn(Body):

@@ -3,7 +3,9 @@
 the ingredients in the same transaction (never below zero: of many orders for the last units, exactly as
 many succeed as there are units), and the order keeps the prices it was made with. Staff move it through
 the kitchen (payments are in `checkout`, and earn points); a customer may cancel it while it is pending; a
-cancelled order gives back its stock, ingredients and points, and what it paid online (by a refund job).
+cancelled (or returned) order gives back its stock, ingredients and points, and what it paid online (by a
+refund job). A delivery order keeps the address it goes to as it was ordered, and leaves the kitchen's path
+for the carrier's: paid → shipped (with the carrier and tracking number) → delivered, or returned.
 The shop's room and the customer hear of it. A customer's order while the shop is closed by its hours is
 refused unless the shop takes pre-orders; the counter's staff are there, so hours do not bind them.
 """
@@ -25,8 +27,9 @@ from app.commerce.config import service as config
 from app.commerce.inventory import service as inventory
 from app.commerce.loyalty import service as loyalty
 from app.commerce.orders import repo
-from app.commerce.orders.schemas import OrderIn, OrderLineIn, OrdersQuery, StatusIn
+from app.commerce.orders.schemas import OrderIn, OrderLineIn, OrdersQuery, ShippingAddressIn, StatusIn
 from app.commerce.payments import service as payments
+from app.identity.addresses import service as addresses
 from app.mall.offers import service as offers
 from app.mall.places import service as places
 from app.platform import idempotency
@@ -39,14 +42,18 @@ from app.platform.state import AppState
 
 STAFF = ("shop_manager", "employee")
 # Who may move an order from one status to another.
-STAFF_MOVES = {
-    ("pending", "cancelled"),
-    ("paid", "preparing"),
-    ("paid", "cancelled"),
-    ("preparing", "ready"),
-    ("ready", "completed"),
-}
+CANCELS = {("pending", "cancelled"), ("paid", "cancelled")}
+KITCHEN = {("paid", "preparing"), ("preparing", "ready"), ("ready", "completed")}
+SHIPPING = {("paid", "shipped"), ("shipped", "delivered"), ("shipped", "returned"), ("delivered", "returned")}
 CUSTOMER_MOVES = {("pending", "cancelled")}
+# A move that takes the order back: its stock, ingredients and points return, and what it paid online.
+UNDOING = {"cancelled", "returned"}
+
+
+def staff_moves(order: repo.Order) -> set[tuple[str, str]]:
+    """What the shop's staff may do with an order: a delivery goes out by a carrier, the rest through the
+    kitchen."""
+    return CANCELS | (SHIPPING if order.fulfilment == "delivery" else KITCHEN)
 
 
 def is_staff(actor: Principal, shop_id: uuid.UUID) -> bool:
@@ -116,6 +123,21 @@ async def _take_stock(tx: Tx, lines: list[repo.NewLine], *, order_id: uuid.UUID,
         )
 
 
+async def _shipping_address(tx: Tx, data: OrderIn, customer: uuid.UUID | None) -> dict[str, Any]:
+    """The address a delivery goes to, as the order keeps it: given inline, or one of the customer's saved
+    ones (their default when none is named)."""
+    if data.address is not None:
+        return data.address.model_dump()
+    saved = None
+    if customer is not None:
+        saved = await addresses.saved_address(tx.conn, user_id=customer, address_id=data.address_id)
+    if saved is None:
+        if data.address_id is not None:
+            raise _field_error("No such saved address of the customer.", "address_id", "unknown_address")
+        raise _field_error("A delivery needs an address: save one, or give it.", "address", "address_required")
+    return {name: getattr(saved, name) for name in ShippingAddressIn.model_fields}
+
+
 async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idempotency.Attempt) -> tuple[int, Any]:
     """Make an order: 201 with it, the same answer for a retry with the same Idempotency-Key."""
     counter = data.items is not None
@@ -125,6 +147,10 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
         raise Forbidden("Only the shop's staff ring up orders at the counter.")
     if data.redeem_points and counter and data.customer_id is None:
         raise _field_error("Points are a customer's: name the customer.", "redeem_points", "no_customer")
+    if data.fulfilment != "delivery" and (data.address_id or data.address):
+        raise _field_error("An address goes only with a delivery.", "address", "not_delivery")
+    if data.address_id and data.address:
+        raise _field_error("Give a saved address or an address, not both.", "address", "two_addresses")
 
     async def work(tx: Tx) -> repo.Order:
         shop, mall = await places.shop_and_mall(tx.conn, data.shop_id)
@@ -141,6 +167,7 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
             )
         wanted = data.items if data.items is not None else await _lines_from_cart(tx, actor, data.shop_id)
         customer = data.customer_id if counter else actor.user_id
+        shipping = await _shipping_address(tx, data, customer) if data.fulfilment == "delivery" else None
         lines = await _priced(tx, data.shop_id, wanted)
         subtotal = sum(line.unit_price * line.quantity for line in lines)
         offer = await offers.best_running_at(tx.conn, data.shop_id)
@@ -174,6 +201,8 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
                 "points_redeemed": points,
                 "total": subtotal - discount - points + tax,
                 "note": data.note,
+                "fulfilment": data.fulfilment,
+                "shipping_address": shipping,
             },
             lines=lines,
             actor_id=actor.user_id,
@@ -250,26 +279,30 @@ async def move(
         order = await locked(tx, actor, order_id)
 
         async def work(tx: Tx) -> repo.Order:
-            step = (order.status, data.to)
-            allowed = (is_staff(actor, order.shop_id) and step in STAFF_MOVES) or (
+            step, moves = (order.status, data.to), staff_moves(order)
+            allowed = (is_staff(actor, order.shop_id) and step in moves) or (
                 order.customer_id == actor.user_id and step in CUSTOMER_MOVES
             )
-            if step not in STAFF_MOVES:
+            if step not in moves:
                 raise Conflict(
-                    f"An order that is {order.status} cannot become {data.to}.",
+                    f"A {order.fulfilment} order that is {order.status} cannot become {data.to}.",
                     code="invalid_move",
-                    details={
-                        "status": order.status,
-                        "allowed": sorted(to for (at, to) in STAFF_MOVES if at == order.status),
-                    },
+                    details={"status": order.status, "allowed": sorted(to for (at, to) in moves if at == order.status)},
                 )
             if not allowed:
                 raise Forbidden("You may not make this move.")
+            shipment = (data.carrier, data.tracking_number)
+            if data.to == "shipped" and None in shipment:
+                raise _field_error("Name the carrier and its tracking number.", "tracking_number", "shipment_required")
+            if data.to != "shipped" and shipment != (None, None):
+                raise _field_error("A carrier goes only with `shipped`.", "carrier", "not_shipping")
             moved = await repo.move(
                 tx.conn, order_id=order_id, expected=order.status, to=data.to, actor_id=actor.user_id, note=data.note
             )
             assert moved, "the order is locked in this transaction"
-            if data.to == "cancelled":
+            if data.carrier is not None and data.tracking_number is not None:
+                await repo.set_shipment(tx.conn, order_id, carrier=data.carrier, tracking_number=data.tracking_number)
+            if data.to in UNDOING:
                 await stock.return_for_order(tx, order_id=order_id, actor_id=actor.user_id)
                 await inventory.return_for_order(ctx, tx, order_id=order_id, actor_id=actor.user_id)
                 await payments.refund_if_paid_online(ctx, tx, order_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import asyncpg
 
 # What counts as sold: paid, and not cancelled since.
-_SOLD = "o.status IN ('paid', 'preparing', 'ready', 'completed')"
+_SOLD = "o.status IN ('paid', 'preparing', 'ready', 'completed', 'shipped', 'delivered')"
 
 
 @dataclass(frozen=True, slots=True)

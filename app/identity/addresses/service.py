@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+
 from app.identity.addresses import repo
 from app.identity.addresses.schemas import AddressIn, AddressPatch
 from app.platform.http import Conflict, NotFound
@@ -57,3 +59,14 @@ async def remove(ctx: AppState, *, actor: Principal, address_id: uuid.UUID) -> N
         left = await repo.of_user(tx.conn, actor.user_id)
         if gone.is_default and left:
             await repo.make_default(tx.conn, min(left, key=lambda a: (a.created_at, a.id)).id)
+
+
+async def saved_address(
+    conn: asyncpg.Connection, *, user_id: uuid.UUID, address_id: uuid.UUID | None
+) -> repo.Address | None:
+    """For other domains (an order's delivery): one of the person's saved addresses, or their default when
+    `address_id` is None; None when there is no such address."""
+    for address in await repo.of_user(conn, user_id):
+        if address.id == address_id or (address_id is None and address.is_default):
+            return address
+    return None
