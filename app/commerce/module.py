@@ -15,6 +15,7 @@ from app.commerce.orders import repo as orders_repo
 from app.commerce.orders.routes import routes as order_routes
 from app.commerce.payments import repo as payments_repo
 from app.commerce.payments import service as payments
+from app.commerce.receipts.routes import routes as receipt_routes
 from app.commerce.reviews.routes import routes as review_routes
 from app.commerce.sales.routes import routes as sales_routes
 from app.mall.places.service import SHOP_SCOPE
@@ -25,6 +26,7 @@ MODULE = DomainModule(
     name="commerce",
     routes=[
         *catalogue_routes,
+        *receipt_routes,
         *review_routes,
         *cart_routes,
         *order_routes,
