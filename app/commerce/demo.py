@@ -1,5 +1,5 @@
 """Demo data for `gatehouse seed-demo`: the demo mall's cafe gets a menu with choices (made to order), its
-watch shop a stocked catalogue, and both a manager."""
+watch shop a stocked catalogue, and both a manager; a customer has a watch on its way, with its receipt."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from app.commerce.catalogue import service as catalogue
 from app.commerce.catalogue.schemas import CategoryIn, GroupIn, OptionIn, ProductIn, ProductsQuery
 from app.commerce.inventory import service as inventory
 from app.commerce.inventory.schemas import ItemIn, RecipeIn, RecipeLineIn
+from app.commerce.orders import checkout
+from app.commerce.orders import service as orders
+from app.commerce.orders.schemas import OrderIn, OrderLineIn, OrdersQuery, PaymentIn, StatusIn
 from app.identity import demo as identity_demo
 from app.identity import service as identity
+from app.identity.addresses import service as addresses
+from app.identity.addresses.schemas import AddressIn
 from app.identity.schemas import RoleAssignmentIn
 from app.mall import demo as mall_demo
 from app.mall.places import service as places
@@ -69,6 +74,15 @@ MENU = {
 # What each shop features on its front page.
 FEATURED = {"Cappuccino", "Seiko 5 Sports"}
 MANAGER = ("shop-manager@demo.example.com", "Farah (shop manager)")
+CUSTOMER = ("customer@demo.example.com", "Asha (customer)")
+HOME = {
+    "label": "Home",
+    "name": "Asha Rao",
+    "line1": "12 Lake View Road",
+    "city": "Bengaluru",
+    "postal_code": "560001",
+    "country": "IN",
+}
 # The cafe's ingredients (name, unit, on hand, reorder threshold) and what its drinks use of them
 # (product, option or None, ingredient, amount).
 PANTRY = [
@@ -104,7 +118,42 @@ async def seed(ctx: AppState) -> list[DemoAccount]:
             ),
         )
         await _stock(ctx, admin, shop_id, items)
-    return [DemoAccount("shop_manager", MANAGER[0], f"{CAFE} and {WATCHES}")]
+    delivery = await _delivery(ctx, await identity.principal_of(ctx.db, manager.id), shops[WATCHES].id)
+    return [
+        DemoAccount("shop_manager", MANAGER[0], f"{CAFE} and {WATCHES}"),
+        DemoAccount("customer", CUSTOMER[0], f"a watch on its way; receipt at /v1/orders/{delivery}/receipt"),
+    ]
+
+
+async def _delivery(ctx: AppState, manager: Principal, shop_id: uuid.UUID) -> uuid.UUID:
+    """The demo customer's delivery from the watch shop: ordered by phone, paid by card, shipped (once; a
+    later run finds it)."""
+    user = await identity_demo.account(ctx, *CUSTOMER)
+    customer = await identity.principal_of(ctx.db, user.id)
+    mine = await orders.list_orders(ctx, actor=customer, q=OrdersQuery(status="shipped"))
+    if mine["items"]:
+        return mine["items"][0].id
+    if not await addresses.listed(ctx, actor=customer):
+        await addresses.add(ctx, actor=customer, data=AddressIn(**HOME))
+    watch = (await catalogue.search(ctx, actor=manager, q=ProductsQuery(shop_id=shop_id, q="Casio")))["items"][0]
+    _, order = await orders.place(
+        ctx,
+        actor=manager,
+        data=OrderIn(
+            shop_id=shop_id,
+            items=[OrderLineIn(product_id=watch.id)],
+            customer_id=user.id,
+            fulfilment="delivery",
+            note="Ordered by phone",
+        ),
+        attempt=UNKEYED,
+    )
+    await checkout.pay(
+        ctx, actor=manager, order_id=order.id, data=PaymentIn(method="card", amount=order.total), attempt=UNKEYED
+    )
+    shipped = StatusIn(to="shipped", carrier="BlueDart", tracking_number="BD-DEMO-0001")
+    await orders.move(ctx, actor=manager, order_id=order.id, data=shipped, attempt=UNKEYED)
+    return order.id
 
 
 async def _stock(ctx: AppState, admin: Principal, shop_id: uuid.UUID, items: list) -> None:

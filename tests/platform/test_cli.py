@@ -106,6 +106,16 @@ async def _the_demo_mall_works(api: Api, first: str, again: str) -> None:
     assert [p["name"] for p in featured["items"]] == ["Cappuccino"]
     pantry = (await api.get(f"/v1/shops/{cafe}/inventory", manager)).json()["items"]
     assert {i["name"] for i in pantry} == {"Milk", "Oat milk", "Coffee beans", "Tea leaves"}
+    customer = await api.login("customer@demo.example.com", "demo-password-1")
+    (delivery,) = (await api.get("/v1/orders", customer)).json()["items"]
+    assert (delivery["fulfilment"], delivery["status"], delivery["tracking_number"]) == (
+        "delivery",
+        "shipped",
+        "BD-DEMO-0001",
+    )
+    assert f"/v1/orders/{delivery['id']}/receipt" in again
+    receipt = await api.get(f"/v1/orders/{delivery['id']}/receipt", customer)
+    assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
 
 
 async def test_create_admin_makes_an_admin_who_can_sign_in(settings, api: Api) -> None:
