@@ -61,7 +61,13 @@ async def test_a_paid_orders_receipt_says_what_was_bought_and_paid(api: Api, sho
 async def test_names_beyond_latin_1_do_not_break_a_receipt(api: Api, shop: Shop) -> None:
     chai = await api.created("/v1/products", product_body(shop.id, "चाय Chai", 5000), shop.manager)
     order = await api.created("/v1/orders", {"shop_id": shop.id, "items": [{"product_id": chai["id"]}]}, shop.employee)
-    await api.post(f"/v1/orders/{order['id']}/payments", {"method": "cash", "amount": order["total"]}, shop.employee)
+    wallet = await api.post(
+        f"/v1/orders/{order['id']}/payments", {"method": "wallet", "amount": order["total"]}, shop.employee
+    )
+    assert wallet.status_code == 201 and wallet.json()["method"] == "wallet", wallet.text
     response = await api.get(f"/v1/orders/{order['id']}/receipt", shop.employee)
     assert response.status_code == 200
-    assert "Chai" in _text(response.content)
+    text = _text(response.content)
+    assert "Chai" in text and "Paid by wallet" in text
+    sales = await api.get(f"/v1/shops/{shop.id}/sales", shop.manager)
+    assert [m["method"] for m in sales.json()["payments"]] == ["wallet"]

@@ -72,7 +72,7 @@ class StatusIn(Body):
 class PaymentIn(Body):
     """A payment taken at the counter; it must be the order's total."""
 
-    method: Literal["cash", "card"]
+    method: Literal["cash", "card", "wallet"] = Field(description="`wallet`: UPI or a phone's wallet app")
     amount: Annotated[int, Field(ge=1, le=10**13), JSON_INTEGER]
 
 
