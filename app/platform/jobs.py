@@ -209,8 +209,11 @@ class Jobs:
                 rounds += 1
             except Exception:  # the loop outlives anything a round meets (a cut connection, say)
                 log.warning("job_poll_failed", exc_info=True)
+            # Not wait_for: on Python 3.11 a cancellation that meets its timeout can be swallowed, and
+            # stop() then waits for a loop that never ends (seen in CI); asyncio.timeout keeps it.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._settings.job_poll_interval)
+                async with asyncio.timeout(self._settings.job_poll_interval):
+                    await self._wakeup.wait()
             self._wakeup.clear()
 
     async def _add_schedules(self) -> None:
