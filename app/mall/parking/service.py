@@ -177,7 +177,8 @@ async def correct_visit(ctx: AppState, *, actor: Principal, visit_id: uuid.UUID,
             raise Conflict("This car is still inside: it leaves through its exit.", code="still_inside")
         merged = {field: sent.get(field, getattr(visit, field)) for field in CarVisitPatch.model_fields}
         now = dt.datetime.now(dt.UTC)
-        if merged["entered_at"] > now or (merged["exited_at"] or now) < merged["entered_at"]:
+        left = merged["exited_at"] or now
+        if not merged["entered_at"] <= left <= now:
             raise Unprocessable("A car leaves after it enters, and neither happens in the future.", code="bad_times")
         if merged["plate"] != visit.plate:
             await repo.know_plate(tx.conn, mall_id=visit.mall_id, plate=merged["plate"])
