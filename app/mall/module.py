@@ -6,6 +6,7 @@ from app.mall import demo
 from app.mall.attendance import repo as attendance_repo
 from app.mall.attendance.routes import routes as attendance_routes
 from app.mall.cinema import repo as cinema_repo
+from app.mall.cinema import service as cinema
 from app.mall.cinema.routes import routes as cinema_routes
 from app.mall.issues import repo as issues_repo
 from app.mall.issues.routes import routes as issue_routes
@@ -19,10 +20,13 @@ from app.mall.rooms import MALL, SHOP
 from app.mall.shop_visits import repo as shop_visits_repo
 from app.mall.shop_visits.routes import routes as shop_visit_routes
 from app.mall.staff.routes import routes as staff_routes
+from app.platform.jobs import Job, Schedule
 from app.platform.modules import DomainModule, EventType, Tag
 from app.platform.realtime.rooms import USER
 from app.platform.security.permissions import Role, RoomType
 from app.platform.security.scopes import ScopeType
+
+EXPIRE_HOLDS = "mall.expire_ticket_holds"
 
 MODULE = DomainModule(
     name="mall",
@@ -37,6 +41,8 @@ MODULE = DomainModule(
         *overview_routes,
         *issue_routes,
     ],
+    jobs=[Job(EXPIRE_HOLDS, cinema.expire_holds)],
+    schedules=[Schedule(EXPIRE_HOLDS, every=lambda settings: 30)],
     roles=[
         Role("mall_admin", MALL, granted_by=("mall_admin",)),
         Role("security", MALL, granted_by=("mall_admin",)),
@@ -64,8 +70,13 @@ MODULE = DomainModule(
         EventType("car_exited", (MALL,), parking_repo.CarVisit, "A car left; `cost` is what it paid"),
         EventType("car_visit_corrected", (MALL,), parking_repo.CarVisit, "An admin corrected a visit and its cost"),
         EventType("car_visit_deleted", (MALL,), parking_repo.CarVisit, "An admin deleted a visit recorded by mistake"),
-        EventType("showing_updated", (MALL,), cinema_repo.Showing, "A showing was scheduled, or seats were sold"),
-        EventType("ticket_checkout", (USER,), cinema_repo.TicketCheckout, "The user bought tickets"),
+        EventType("showing_updated", (MALL,), cinema_repo.Showing, "A showing was scheduled, or seats taken or freed"),
+        EventType(
+            "ticket_checkout",
+            (USER,),
+            cinema_repo.TicketCheckout,
+            "The user's seats were reserved, paid, cancelled or refunded",
+        ),
         EventType("shop_visited", (SHOP,), shop_visits_repo.ShopVisit, "A customer checked in at the shop"),
         EventType("attendance_updated", (SHOP, MALL), attendance_repo.Shift, "Someone clocked in or out"),
         EventType("issue_reported", (MALL,), issues_repo.Issue, "Someone reported an issue"),

@@ -1,5 +1,6 @@
-"""SQL for movies, showings and ticket checkouts. A purchase takes its seats in one UPDATE that only
-succeeds while they fit, so two buyers of the last seats cannot both have them."""
+"""SQL for movies, showings and ticket checkouts. A checkout takes its seats in one UPDATE that only
+succeeds while they fit, so two buyers of the last seats cannot both have them; a checkout that ends
+(cancelled, run out, refunded) gives them back in the statement that ends it."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class Showing:
 
 @dataclass(frozen=True, slots=True)
 class TicketCheckout:
+    """Seats held for a buyer: `reserved` until `expires_at`, then `paid`, or `cancelled`/`refunded`."""
+
     id: uuid.UUID
     showing_id: uuid.UUID
     user_id: uuid.UUID
@@ -52,6 +55,11 @@ class TicketCheckout:
     unit_price: int
     total: int
     currency: str
+    status: str
+    expires_at: dt.datetime | None
+    paid_at: dt.datetime | None
+    payment_method: str | None
+    ended_at: dt.datetime | None
     created_at: dt.datetime
     showing: Showing
 
@@ -180,48 +188,108 @@ async def delete_showing(conn: asyncpg.Connection, showing_id: uuid.UUID) -> boo
     return await conn.execute("DELETE FROM showings WHERE id = $1", showing_id) != "DELETE 0"
 
 
-async def buy(
-    conn: asyncpg.Connection, *, showing_id: uuid.UUID, user_id: uuid.UUID, tickets: int
+_CHECKOUT = f"""c.id AS checkout_id, c.user_id, c.tickets, c.unit_price, c.total, c.currency AS checkout_currency,
+    c.status, c.expires_at, c.paid_at, c.payment_method, c.ended_at, c.created_at AS checkout_at, {_SHOWING}"""
+
+
+def _checkout(row: asyncpg.Record) -> TicketCheckout:
+    return TicketCheckout(
+        row["checkout_id"],
+        row["id"],
+        row["user_id"],
+        row["tickets"],
+        row["unit_price"],
+        row["total"],
+        row["checkout_currency"],
+        row["status"],
+        row["expires_at"],
+        row["paid_at"],
+        row["payment_method"],
+        row["ended_at"],
+        row["checkout_at"],
+        _showing(row),
+    )
+
+
+async def reserve(
+    conn: asyncpg.Connection, *, showing_id: uuid.UUID, user_id: uuid.UUID, tickets: int, hold: dt.timedelta
 ) -> TicketCheckout | None:
-    """Take `tickets` seats and record the purchase at the showing's price; None when they do not fit
-    (or the showing has started, or does not exist)."""
+    """Hold `tickets` seats for `hold` at the showing's price; None when they do not fit (or the showing
+    has started, or does not exist)."""
     row = await conn.fetchrow(
         f"""WITH taken AS (
                 UPDATE showings SET seats_sold = seats_sold + $3
                 WHERE id = $1 AND seats_sold + $3 <= seats AND starts_at > now()
                 RETURNING *),
             c AS (
-                INSERT INTO ticket_checkouts (showing_id, user_id, tickets, unit_price, total, currency)
-                SELECT id, $2, $3, ticket_price, ticket_price * $3, currency FROM taken
-                RETURNING id AS checkout_id, tickets, unit_price, total, currency AS checkout_currency,
-                          created_at AS checkout_at)
-            SELECT c.*, {_SHOWING} FROM c, taken s JOIN movies m ON m.id = s.movie_id""",
+                INSERT INTO ticket_checkouts (showing_id, user_id, tickets, unit_price, total, currency, expires_at)
+                SELECT id, $2, $3, ticket_price, ticket_price * $3, currency, least(now() + $4::interval, starts_at)
+                FROM taken RETURNING *)
+            SELECT {_CHECKOUT} FROM c, taken s JOIN movies m ON m.id = s.movie_id""",
         showing_id,
         user_id,
         tickets,
+        hold,
     )
-    if row is None:
-        return None
-    return TicketCheckout(
-        row["checkout_id"],
-        showing_id,
-        user_id,
-        row["tickets"],
-        row["unit_price"],
-        row["total"],
-        row["checkout_currency"],
-        row["checkout_at"],
-        _showing(row),
+    return _checkout(row) if row else None
+
+
+async def checkout(conn: asyncpg.Connection, checkout_id: uuid.UUID, *, lock: bool = False) -> TicketCheckout | None:
+    row = await conn.fetchrow(
+        f"""SELECT {_CHECKOUT} FROM ticket_checkouts c JOIN showings s ON s.id = c.showing_id
+            JOIN movies m ON m.id = s.movie_id WHERE c.id = $1{" FOR UPDATE OF c" if lock else ""}""",
+        checkout_id,
     )
+    return _checkout(row) if row else None
+
+
+async def mark_paid(conn: asyncpg.Connection, checkout_id: uuid.UUID, *, method: str) -> None:
+    await conn.execute(
+        "UPDATE ticket_checkouts SET status = 'paid', paid_at = now(), payment_method = $2 WHERE id = $1",
+        checkout_id,
+        method,
+    )
+
+
+async def end(conn: asyncpg.Connection, checkout_id: uuid.UUID, *, status: str) -> None:
+    """End a checkout (`cancelled` or `refunded`) and give its seats back."""
+    await conn.execute(
+        """WITH c AS (UPDATE ticket_checkouts SET status = $2, ended_at = now() WHERE id = $1
+                      RETURNING showing_id, tickets)
+           UPDATE showings s SET seats_sold = s.seats_sold - c.tickets FROM c WHERE s.id = c.showing_id""",
+        checkout_id,
+        status,
+    )
+
+
+async def expire_due(conn: asyncpg.Connection, *, most: int) -> list[TicketCheckout]:
+    """Cancel up to `most` reservations whose hold ran out, giving their seats back; the rows are locked
+    and skipped by another worker's sweep."""
+    ids = await conn.fetch(
+        """WITH due AS (SELECT id FROM ticket_checkouts WHERE status = 'reserved' AND expires_at <= now()
+                        ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+                c AS (UPDATE ticket_checkouts t SET status = 'cancelled', ended_at = now() FROM due
+                      WHERE t.id = due.id RETURNING t.id, t.showing_id, t.tickets),
+                freed AS (SELECT showing_id, sum(tickets) AS tickets FROM c GROUP BY showing_id),
+                s AS (UPDATE showings s SET seats_sold = s.seats_sold - freed.tickets FROM freed
+                      WHERE s.id = freed.showing_id)
+           SELECT id FROM c""",
+        most,
+    )
+    rows = await conn.fetch(
+        f"""SELECT {_CHECKOUT} FROM ticket_checkouts c JOIN showings s ON s.id = c.showing_id
+            JOIN movies m ON m.id = s.movie_id WHERE c.id = ANY($1::uuid[])""",
+        [r["id"] for r in ids],
+    )
+    return [_checkout(r) for r in rows]
 
 
 async def checkouts_of(
     conn: asyncpg.Connection, *, user_id: uuid.UUID, after: Cursor, limit: int
 ) -> list[TicketCheckout]:
-    """The user's purchases, newest first."""
+    """The user's checkouts, newest first."""
     rows = await conn.fetch(
-        f"""SELECT c.id AS checkout_id, c.tickets, c.unit_price, c.total, c.currency AS checkout_currency,
-                   c.created_at AS checkout_at, {_SHOWING}
+        f"""SELECT {_CHECKOUT}
             FROM ticket_checkouts c JOIN showings s ON s.id = c.showing_id JOIN movies m ON m.id = s.movie_id
             WHERE c.user_id = $1 AND ($2::timestamptz IS NULL OR (c.created_at, c.id) < ($2, $3))
             ORDER BY c.created_at DESC, c.id DESC LIMIT $4""",
@@ -229,17 +297,4 @@ async def checkouts_of(
         *keyset(after),
         limit + 1,
     )
-    return [
-        TicketCheckout(
-            r["checkout_id"],
-            r["id"],
-            user_id,
-            r["tickets"],
-            r["unit_price"],
-            r["total"],
-            r["checkout_currency"],
-            r["checkout_at"],
-            _showing(r),
-        )
-        for r in rows
-    ]
+    return [_checkout(r) for r in rows]

@@ -18,6 +18,7 @@ from app.mall.cinema.schemas import (
     ShowingPatch,
     ShowingsQuery,
     TicketCheckoutIn,
+    TicketPaymentIn,
 )
 from app.mall.places import repo as places_repo
 from app.platform import idempotency
@@ -193,7 +194,7 @@ async def delete_showing(request: Request) -> Response:
 
 @doc(
     retryable=True,
-    summary="Buy tickets for a showing",
+    summary="Reserve seats for a showing, held for 10 minutes while they are paid for at the cinema",
     body=TicketCheckoutIn,
     response=repo.TicketCheckout,
     status=201,
@@ -220,6 +221,37 @@ async def my_checkouts(request: Request) -> Response:
     return json(page(items, q.limit, lambda c: (c.created_at, c.id)))
 
 
+@doc(summary="One ticket checkout (its buyer, or the cinema's staff)", response=repo.TicketCheckout, tag="cinema")
+async def get_checkout(request: Request) -> Response:
+    caller = await principal(request)
+    return json(await service.get_checkout(app_state(request), actor=caller, checkout_id=path_uuid(request)))
+
+
+@doc(
+    summary="Take the money for a reservation at the cinema's counter (its staff): it is paid",
+    body=TicketPaymentIn,
+    response=repo.TicketCheckout,
+    tag="cinema",
+    errors=(403, 409),
+)
+async def pay_checkout(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, TicketPaymentIn)
+    paid = await service.pay_checkout(app_state(request), actor=caller, checkout_id=path_uuid(request), data=data)
+    return json(paid)
+
+
+@doc(
+    summary="Let a checkout's seats go: a reservation is cancelled, a paid one refunded by the cinema's staff",
+    response=repo.TicketCheckout,
+    tag="cinema",
+    errors=(403, 409),
+)
+async def cancel_checkout(request: Request) -> Response:
+    caller = await principal(request)
+    return json(await service.cancel_checkout(app_state(request), actor=caller, checkout_id=path_uuid(request)))
+
+
 routes = [
     Route("/v1/cinemas", list_cinemas, methods=["GET"]),
     Route("/v1/cinemas", create_cinema, methods=["POST"]),
@@ -238,4 +270,7 @@ routes = [
     Route("/v1/showings/{id}", delete_showing, methods=["DELETE"]),
     Route("/v1/ticket-checkouts", checkout, methods=["POST"]),
     Route("/v1/ticket-checkouts", my_checkouts, methods=["GET"]),
+    Route("/v1/ticket-checkouts/{id}", get_checkout, methods=["GET"]),
+    Route("/v1/ticket-checkouts/{id}/payments", pay_checkout, methods=["POST"]),
+    Route("/v1/ticket-checkouts/{id}/cancel", cancel_checkout, methods=["POST"]),
 ]

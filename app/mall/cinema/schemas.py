@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -91,6 +91,13 @@ class ShowingPatch(Body):
 class TicketCheckoutIn(Body):
     showing_id: uuid.UUID
     tickets: Annotated[int, Field(ge=1, le=20), JSON_INTEGER]
+
+
+class TicketPaymentIn(Body):
+    """A payment taken at the cinema's counter for a reservation; it must be the checkout's total."""
+
+    method: Literal["cash", "card", "wallet"]
+    amount: Annotated[int, Field(ge=1, le=10**13), JSON_INTEGER]
 
 
 class ByMallQuery(PageQuery):

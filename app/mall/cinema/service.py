@@ -19,14 +19,15 @@ from app.mall.cinema.schemas import (
     ShowingIn,
     ShowingPatch,
     TicketCheckoutIn,
+    TicketPaymentIn,
 )
 from app.mall.places import repo as places_repo
 from app.mall.places import service as places
 from app.mall.places.schemas import ShopIn, ShopPatch
-from app.mall.rooms import MALL, mall_room
+from app.mall.rooms import MALL, SHOP, mall_room
 from app.platform import audit, idempotency
 from app.platform.db import Tx
-from app.platform.http import Conflict, NotFound
+from app.platform.http import Conflict, Forbidden, NotFound, Unprocessable
 from app.platform.pagination import Cursor
 from app.platform.realtime.rooms import user_room
 from app.platform.security.permissions import Principal, require
@@ -264,15 +265,36 @@ async def delete_showing(ctx: AppState, *, actor: Principal, showing_id: uuid.UU
         )
 
 
+# How long a reservation holds its seats before the expiry sweep lets them go (never past the showing).
+HOLD = dt.timedelta(minutes=10)
+CINEMA_STAFF = ("employee", "shop_manager")
+EXPIRE_BATCH = 500
+
+
+def _tell(ctx: AppState, tx: Tx, checkout: repo.TicketCheckout, *, seats_changed: bool) -> None:
+    ctx.outbox.publish(tx, user_room(checkout.user_id), "ticket_checkout", checkout)
+    if seats_changed:
+        ctx.outbox.publish(tx, mall_room(checkout.showing.mall_id), "showing_updated", checkout.showing)
+
+
+def _is_cinema_staff(actor: Principal, checkout: repo.TicketCheckout) -> bool:
+    return actor.has(CINEMA_STAFF, SHOP, checkout.showing.cinema_id) or actor.has(
+        places.MALL_ADMINS, MALL, checkout.showing.mall_id
+    )
+
+
 async def checkout(
     ctx: AppState, *, actor: Principal, data: TicketCheckoutIn, attempt: idempotency.Attempt
 ) -> tuple[int, Any]:
-    """Buy tickets for a showing at its price; a retry with the same Idempotency-Key gets the first answer.
-    409 `sold_out` when the seats are not there (or the showing has started)."""
+    """Reserve seats for a showing at its price, held for HOLD (paid at the cinema's counter meanwhile);
+    a retry with the same Idempotency-Key gets the first answer. 409 `sold_out` when the seats are not
+    there (or the showing has started)."""
 
     async def work(tx: Tx) -> repo.TicketCheckout:
-        bought = await repo.buy(tx.conn, showing_id=data.showing_id, user_id=actor.user_id, tickets=data.tickets)
-        if bought is None:
+        held = await repo.reserve(
+            tx.conn, showing_id=data.showing_id, user_id=actor.user_id, tickets=data.tickets, hold=HOLD
+        )
+        if held is None:
             showing = await repo.get_showing(tx.conn, data.showing_id)
             if showing is None:
                 raise NotFound("No such showing.")
@@ -281,12 +303,71 @@ async def checkout(
                 code="sold_out",
                 details={"seats_left": showing.seats_left},
             )
-        ctx.outbox.publish(tx, user_room(actor.user_id), "ticket_checkout", bought)
-        ctx.outbox.publish(tx, mall_room(bought.showing.mall_id), "showing_updated", bought.showing)
-        return bought
+        _tell(ctx, tx, held, seats_changed=True)
+        return held
 
     async with ctx.db.transaction() as tx:
         return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
+
+
+async def _checkout_for(tx: Tx, actor: Principal, checkout_id: uuid.UUID) -> repo.TicketCheckout:
+    """The checkout, locked; 404 unless it is the caller's or they are the cinema's staff."""
+    found = await repo.checkout(tx.conn, checkout_id, lock=True)
+    if found is None or not (found.user_id == actor.user_id or _is_cinema_staff(actor, found)):
+        raise NotFound("No such ticket checkout.")
+    return found
+
+
+async def get_checkout(ctx: AppState, *, actor: Principal, checkout_id: uuid.UUID) -> repo.TicketCheckout:
+    async with ctx.db.transaction() as tx:
+        return await _checkout_for(tx, actor, checkout_id)
+
+
+async def pay_checkout(
+    ctx: AppState, *, actor: Principal, checkout_id: uuid.UUID, data: TicketPaymentIn
+) -> repo.TicketCheckout:
+    """The cinema's staff take the money for a reservation still held: it is paid."""
+    async with ctx.db.transaction() as tx:
+        held = await _checkout_for(tx, actor, checkout_id)
+        if not _is_cinema_staff(actor, held):
+            raise Forbidden("Only the cinema's staff take payments.")
+        if held.status != "reserved" or (held.expires_at is not None and held.expires_at <= dt.datetime.now(dt.UTC)):
+            raise Conflict(f"This checkout is {held.status}: the seats are not held for it.", code="not_payable")
+        if data.amount != held.total:
+            raise Unprocessable(
+                "A payment is the checkout's total.", code="amount_mismatch", details={"total": held.total}
+            )
+        await repo.mark_paid(tx.conn, checkout_id, method=data.method)
+        paid = await repo.checkout(tx.conn, checkout_id)
+        assert paid is not None, "locked in this transaction"
+        _tell(ctx, tx, paid, seats_changed=False)
+    return paid
+
+
+async def cancel_checkout(ctx: AppState, *, actor: Principal, checkout_id: uuid.UUID) -> repo.TicketCheckout:
+    """Let the seats go: a reservation is `cancelled` (by its buyer or the cinema's staff); a paid checkout is
+    `refunded` by the cinema's staff, who give the money back, before the showing starts."""
+    async with ctx.db.transaction() as tx:
+        held = await _checkout_for(tx, actor, checkout_id)
+        if held.status not in ("reserved", "paid"):
+            raise Conflict(f"This checkout is {held.status} already.", code="already_ended")
+        if held.status == "paid":
+            if not _is_cinema_staff(actor, held):
+                raise Forbidden("The cinema's staff refund paid tickets, at the counter.")
+            if held.showing.starts_at <= dt.datetime.now(dt.UTC):
+                raise Conflict("The showing has started: its tickets are not refunded.", code="showing_started")
+        await repo.end(tx.conn, checkout_id, status="refunded" if held.status == "paid" else "cancelled")
+        ended = await repo.checkout(tx.conn, checkout_id)
+        assert ended is not None, "locked in this transaction"
+        _tell(ctx, tx, ended, seats_changed=True)
+    return ended
+
+
+async def expire_holds(ctx: AppState, payload: dict[str, Any]) -> None:
+    """The sweep job: reservations whose hold ran out are cancelled and their seats go back on sale."""
+    async with ctx.db.transaction() as tx:
+        for expired in await repo.expire_due(tx.conn, most=EXPIRE_BATCH):
+            _tell(ctx, tx, expired, seats_changed=True)
 
 
 async def my_checkouts(ctx: AppState, *, actor: Principal, after: Cursor, limit: int) -> list[repo.TicketCheckout]:
