@@ -57,6 +57,7 @@ class BatchedWindow:
         self._current = -1
         self._known: dict[str, int] = {}  # counts Redis returned at the last flush
         self._pending: defaultdict[str, int] = defaultdict(int)  # hits not yet added to Redis
+        self._in_flight: list[dict[str, int]] = []  # hits on their way to Redis, still counted here
         self._flusher: asyncio.Task[None] | None = None
 
     def hit(self, client: str) -> int | None:
@@ -67,7 +68,9 @@ class BatchedWindow:
             self._current = window
             self._known.clear()
             self._pending.clear()
-        if self._known.get(client, 0) + self._pending.get(client, 0) >= self._amount:
+            self._in_flight = []
+        flying = sum(flight.get(client, 0) for flight in self._in_flight)
+        if self._known.get(client, 0) + flying + self._pending.get(client, 0) >= self._amount:
             return max(1, math.ceil((window + 1) * self._window - now))
         self._pending[client] += 1
         if self._flusher is None:
@@ -82,10 +85,13 @@ class BatchedWindow:
             self._flusher = None
 
     async def flush(self) -> None:
+        """Add the pending hits to Redis. Until its answer comes they stay counted as in flight: a slow
+        round trip must not let requests through that the hits it carries would have stopped."""
         pending, self._pending = self._pending, defaultdict(int)
         window = self._current
         if not pending:
             return
+        self._in_flight.append(pending)
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for client, hits in pending.items():
@@ -95,9 +101,12 @@ class BatchedWindow:
                 replies = await pipe.execute()
         except (aioredis.RedisError, OSError):
             log.warning("rate_limit_unavailable", scope="general")
-            for client, hits in pending.items():
-                self._known[client] = self._known.get(client, 0) + hits
+            if window == self._current:
+                for client, hits in pending.items():
+                    self._known[client] = self._known.get(client, 0) + hits
             return
+        finally:
+            self._in_flight = [flight for flight in self._in_flight if flight is not pending]
         if window == self._current:
             for client, total in zip(pending, replies[::2], strict=True):
                 self._known[client] = total
