@@ -69,6 +69,9 @@ async def _flows(api: Api, admin: User) -> list[str]:
     await api.grant(admin, security, "security", "mall", mall["id"])
     car = await api.created("/v1/car-visits", {"mall_id": mall["id"], "plate": "KA01AB0001", "section": "A"}, security)
     assert (await api.post(f"/v1/car-visits/{car['id']}/exit", {}, security)).status_code == 200
+    corrected = await api.client.patch(f"/v1/car-visits/{car['id']}", json={"section": "B"}, headers=admin.headers)
+    assert corrected.status_code == 200
+    assert (await api.client.delete(f"/v1/car-visits/{car['id']}", headers=admin.headers)).status_code == 204
     cinema = await api.created("/v1/cinemas", {"mall_id": mall["id"], "name": "Screen 1"}, admin)
     movie = await api.created(
         "/v1/movies", {"mall_id": mall["id"], "name": "Monsoon", "duration_minutes": 120, "ticket_price": 100}, admin
@@ -87,8 +90,10 @@ async def _flows(api: Api, admin: User) -> list[str]:
         "/v1/model-issues", json={"issue_type": "smoke", "details": "Grey smoke"}, headers={"x-api-key": camera["key"]}
     )
     assert seen.status_code == 201
+    assert (await api.client.delete(f"/v1/issues/{seen.json()['id']}", headers=admin.headers)).status_code == 204
     assert (await api.post("/v1/attendance/clock-out", {}, security)).status_code == 200
     shop = await api.created("/v1/shops", {"mall_id": mall["id"], "name": "Cafe", "shop_type": "cafe"}, admin)
+    await api.created("/v1/shop-visits", {"shop_id": shop["id"], "user_id": newcomer.id}, admin)
     size = {"name": "Size", "min_choices": 1, "options": [{"name": "Large", "price_delta": 50}]}
     coffee = {"shop_id": shop["id"], "name": "Coffee", "price": 100, "stock": 5, "modifier_groups": [size]}
     coffee = await api.created("/v1/products", coffee, admin)
