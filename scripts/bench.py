@@ -12,9 +12,17 @@ checkout (under .bench/) and measures it in the same run, in turn with the
 other two: the visitor flow, the rate sweep and the round trip, with a second
 table of this checkout against it.
 
-`--repeat N` runs each rate N times, in turn across the servers, and reports
-the median: a single 10-second run's p99 on a shared 2-core machine can move
-by several times between runs.
+Each rate runs in rounds, the servers alternating which goes first (`--repeat N`,
+3 by default; the headline rate, 200/s, at least `--rounds`, 5): a single
+10-second run's p99 on a shared 2-core machine can move by several times. The
+report gives each round's p99 per server and their ratio, the ratio's median and
+spread, and each server's first round against its later ones: both servers are
+restarted just before the headline rate's rounds, so the first round is the
+first after a start. The load is our own `bench_js/flow_timeline.js`, which also
+times each second; with what every Gatehouse worker did in that second (its
+/metrics/timeline: GC pauses, loop lag, pool, new connections, Redis publishes,
+sweeps) it goes to bench-results/<time>-timeline.json and, one per rate,
+<time>-timeline-<rate>.png (matplotlib, the `bench` extra).
 
 Usage: scripts/bench [--quick] [--rates 50,200,500] [--seconds 10] [--workers 2] [--baseline REF] [--repeat N]
 """
@@ -37,6 +45,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import bench_plot
 from script_support import free_port, logger, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,9 +83,10 @@ class Server:
     log_path: Path
 
     def worker_pids(self) -> list[int]:
-        """The processes holding sockets: the server itself or its worker children."""
+        """The processes holding sockets: the server itself or its worker children (not the resource tracker
+        multiprocessing starts beside Gatehouse's workers)."""
         out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
-        children = [int(p) for p in out]
+        children = [int(p) for p in out if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
         return children or [self.process.pid]
 
     def stop(self) -> None:
@@ -166,7 +176,10 @@ class Run:
         chosen = self.builds[build]
         port = free_port()
         command = [chosen.command, "serve", "--port", str(port), "--workers", str(workers)]
-        return self._start(f"{build} x{workers}", port, command, chosen.root, self.gatehouse_env(chosen), "/readyz")
+        server = self._start(f"{build} x{workers}", port, command, chosen.root, self.gatehouse_env(chosen), "/readyz")
+        if build == "gatehouse":
+            worker_seconds(server, workers, time.time())  # every worker serving, not only the first one up
+        return server
 
     def start_peer(self, workers: int) -> Server:
         port = free_port()
@@ -294,11 +307,103 @@ def idle_sockets(server: Server, fixture: Path, count: int) -> dict:
     }
 
 
+def worker_seconds(server: Server, workers: int, since: float, until: float | None = None) -> dict[str, list]:
+    """Each worker's /metrics/timeline seconds from `since` to `until`, by pid. Every worker listens on its own
+    socket and the kernel picks one per connection, so ask on fresh connections until all have answered."""
+    heard: dict[str, list] = {}
+    deadline = time.monotonic() + 60
+    while len(heard) < workers and time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{server.url}/metrics/timeline?since={since}") as r:
+            body = json.loads(r.read())
+            heard[str(body["pid"])] = [s for s in body["samples"] if until is None or s["t"] <= until]
+            continue
+        time.sleep(0.2)
+    if len(heard) < workers:
+        raise RuntimeError(f"only {len(heard)} of {workers} workers answered /metrics/timeline")
+    return heard
+
+
+def fan_out(run: Run, targets: dict[str, tuple[Server, Path]], fixtures: dict[str, Path], sockets: int) -> dict:
+    """One event to `sockets` sockets in a room: on the running two-worker servers, then on one worker each."""
+    fan = {}
+    for which in ("peer", "gatehouse"):
+        server, fixture = targets[which]
+        fan[f"{which}_two_workers"] = fanout(fixture, server.url, sockets)
+    run.stop_all()
+    singles = {"gatehouse": run.start_gatehouse(1), "peer": run.start_peer(1)}
+    for which in ("peer", "gatehouse"):
+        fan[f"{which}_one_worker"] = fanout(fixtures[which], singles[which].url, sockets)
+    return fan
+
+
+def failed_run(rate: int, seconds: int, error: str) -> dict:
+    """A round that did not finish (the server could not take the sockets in time): nothing received, so
+    the rate does not count as held."""
+    none = dict.fromkeys(("p50", "p95", "p99", "max"))
+    return {**none, "sent": rate * seconds, "received": 0, "errors": {"run_failed": error[-300:]}, "timeline": []}
+
+
+def restart(run: Run, targets: dict[str, tuple[Server, Path]], workers: int) -> None:
+    """Stop every server and start each again on its fixture: the next load is the first after a start."""
+    run.stop_all()
+    for name, (_, fixture) in list(targets.items()):
+        server = run.start_peer(workers) if name == "peer" else run.start_gatehouse(workers, name)
+        targets[name] = (server, fixture)
+
+
+def aside(result: dict) -> dict:
+    """A round's timeline (and its workers' seconds), taken out of the result for the timeline file."""
+    return {
+        "p50": result["p50"],
+        "p99": result["p99"],
+        "started_at": result.get("started_at"),
+        "timeline": result.pop("timeline", []),
+        "workers": result.pop("workers", {}),
+    }
+
+
+def spread(values: list[float | None]) -> dict[str, float | None]:
+    numbers = [v for v in values if v is not None]
+    if not numbers:
+        return {"median": None, "min": None, "max": None}
+    return {"median": round(statistics.median(numbers), 3), "min": min(numbers), "max": max(numbers)}
+
+
+def by_round(rounds: list[dict], measured: list[str]) -> dict:
+    """Each round's p99 per server and Gatehouse's ratio to each other server, with the ratios' median and
+    spread: a median that hides one bad round is not a tail fixed."""
+    others = [w for w in measured if w != "gatehouse"]
+    table = [
+        {
+            "round": i + 1,
+            "first": r["first"],
+            **{f"{w}_p99": r[w]["p99"] for w in measured},
+            **{f"ratio_{w}": ratio(r["gatehouse"]["p99"], r[w]["p99"]) for w in others},
+        }
+        for i, r in enumerate(rounds)
+    ]
+    return {"rounds": table, **{f"ratio_{w}": spread([row[f"ratio_{w}"] for row in table]) for w in others}}
+
+
+def first_rounds(rounds: list[dict], measured: list[str]) -> dict:
+    """Each server's p99 in its first round after a start against the median of its later rounds."""
+    result = {}
+    for which in measured:
+        p99s = [r[which]["p99"] for r in rounds]
+        later = [p for p in p99s[1:] if p is not None]
+        median_later = round(statistics.median(later), 2) if later else None
+        result[which] = {"first_p99": p99s[0], "later_median_p99": median_later, "ratio": ratio(p99s[0], median_later)}
+    return result
+
+
 def median_of(results: list[dict]) -> dict:
     """One result from repeated runs: the median of each latency figure, the totals of the counts,
     and the runs themselves under `runs`."""
     if len(results) == 1:
         return results[0]
+    if not results:
+        empty = {"p50": None, "p99": None}
+        return {**empty, "p95": None, "max": None, "sent": 0, "received": 0, "roundtrip": empty, "runs": []}
 
     def median(values: list) -> float | None:
         numbers = [v for v in values if v is not None]
@@ -350,14 +455,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--flats", type=int, default=200)
     parser.add_argument("--guards", type=int, default=4)
-    parser.add_argument("--idle", default="1000,9000")
-    parser.add_argument("--fanout", type=int, default=1000)
+    parser.add_argument("--idle", default="1000,9000", help="idle-socket counts; empty to skip")
+    parser.add_argument("--fanout", type=int, default=1000, help="sockets in the fan-out room; 0 to skip")
     parser.add_argument("--quick", action="store_true", help="small numbers, to check the script itself")
     parser.add_argument("--baseline", help="a commit of Gatehouse to measure beside this checkout")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per rate and server; figures are their median")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds per rate and server; figures are their median")
+    parser.add_argument("--headline", type=int, default=200, help="the rate run first after a fresh start")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds at the headline rate (at least --repeat)")
     args = parser.parse_args()
     if args.quick:
         args.rates, args.sweep, args.seconds, args.idle, args.fanout, args.flats = "50", "100", 3, "200", 100, 40
+        args.headline, args.repeat, args.rounds = 50, 1, 2
     rates = [int(r) for r in args.rates.split(",")]
     sweep = sorted({*rates, *(int(r) for r in args.sweep.split(","))})
 
@@ -376,12 +484,14 @@ def main() -> int:
     for build in run.builds.values():
         psql(run.database_url, f'CREATE DATABASE "{build.db}"')
     psql(run.database_url, f'CREATE DATABASE "{run.peer_db}"')
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     report: dict = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(),
         "workers": args.workers,
         "seconds_per_run": args.seconds,
         "flats": args.flats,
-        "machine": {"cores": os.cpu_count()},
+        # The machine is shared: its load while measuring says how far to trust the figures.
+        "machine": {"cores": os.cpu_count(), "loadavg_start": os.getloadavg()},
         "db_pool_max_per_worker": run.pool_max,
         "repeat": args.repeat,
     }
@@ -398,30 +508,56 @@ def main() -> int:
         def flow(which: str, rate: int, roundtrip: bool = False) -> dict:
             server, fixture = targets[which]
             env = {**os.environ, "ROUNDTRIP": "1" if roundtrip else "0"}
-            result = node_json(["visitor_flow.js", str(fixture), server.url, str(rate), str(args.seconds)], env=env)
+            script = "visitor_flow.js" if roundtrip else "flow_timeline.js"
+            load = os.getloadavg()[0]
+            result = node_json([script, str(fixture), server.url, str(rate), str(args.seconds)], env=env)
+            if which == "gatehouse" and not roundtrip:
+                since = result["started_at"] / 1000
+                result["workers"] = worker_seconds(server, args.workers, since - 1, since + args.seconds + 3)
+            result["loadavg_1m"] = load
             log(
                 f"{which:9} rate {rate:4}/s roundtrip={roundtrip}: p50 {result['p50']} p99 {result['p99']} "
-                f"received {result['received']}/{result['sent']} errors {result['errors']}"
+                f"received {result['received']}/{result['sent']} errors {result['errors']} load {load:.2f}"
             )
             return result
 
         order = ["peer", "gatehouse"]
         measured = [*order, *(["baseline"] if "baseline" in run.builds else [])]
+        timelines: dict[str, list[dict]] = {}
 
-        def in_turn(rate: int, first: int, roundtrip: bool = False) -> dict[str, dict]:
-            """Each server at `rate`, `--repeat` times, the order flipping each round; the median of each."""
+        def in_turn(rate: int, first: int, rounds: int, roundtrip: bool = False) -> dict[str, dict]:
+            """Each server at `rate`, `rounds` times, the order flipping each round; the median of each, and
+            (for the visitor flow) each round's p99s and second-by-second timeline kept aside."""
             runs: dict[str, list[dict]] = {which: [] for which in measured}
-            for round_ in range(args.repeat):
-                for which in measured if (first + round_) % 2 == 0 else reversed(measured):
-                    runs[which].append(flow(which, rate, roundtrip))
+            for round_ in range(rounds):
+                turn = measured if (first + round_) % 2 == 0 else list(reversed(measured))
+                for which in turn:
+                    try:
+                        runs[which].append(flow(which, rate, roundtrip))
+                    except RuntimeError as exc:  # an overloaded server, or the peer's script on a reset connection
+                        log(f"{which:9} rate {rate}/s round {round_ + 1} failed: {str(exc)[-300:]}")
+                        if not roundtrip:
+                            runs[which].append(failed_run(rate, args.seconds, str(exc)))
+                if not roundtrip:
+                    timelines.setdefault(str(rate), []).append(
+                        {"first": turn[0], **{w: aside(runs[w][-1]) for w in measured}}
+                    )
             return {which: median_of(results) for which, results in runs.items()}
 
+        restart(run, targets, args.workers)  # the headline rate's first round is then the first after a start
+        headline = args.headline if args.headline in sweep else sweep[0]
         sweep_results: dict[str, dict[int, dict]] = {which: {} for which in measured}
-        for i, rate in enumerate(sweep):
-            for which, result in in_turn(rate, i).items():
+        for i, rate in enumerate([headline, *(r for r in sweep if r != headline)]):
+            rounds = max(args.repeat, args.rounds) if rate == headline else args.repeat
+            for which, result in in_turn(rate, i, rounds).items():
                 sweep_results[which][rate] = result
         report["visitor_flow"] = {w: {str(r): sweep_results[w][r] for r in rates} for w in sweep_results}
         report["sweep"] = {w: {str(r): sweep_results[w][r] for r in sweep} for w in sweep_results}
+        report["rounds"] = {rate: by_round(rounds, measured) for rate, rounds in timelines.items()}
+        report["first_round"] = first_rounds(timelines[str(headline)], measured)
+        report["headline_rate"] = headline
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"{stamp}-timeline.json").write_text(json.dumps(timelines))  # kept should a later phase fail
 
         def held(which: str) -> int | None:
             good = [
@@ -432,7 +568,7 @@ def main() -> int:
             return max(good) if good else None
 
         report["highest_rate_p99_under_50ms"] = {which: held(which) for which in measured}
-        trips = in_turn(min(200, max(rates)), 0, roundtrip=True)
+        trips = in_turn(min(200, max(rates)), 0, args.repeat, roundtrip=True)
         report["roundtrip_200"] = {which: trips[which]["roundtrip"] for which in measured}
         report["roundtrip_200_runs"] = {
             which: [run_["roundtrip"] for run_ in trips[which].get("runs", [trips[which]])] for which in measured
@@ -440,23 +576,12 @@ def main() -> int:
         if "baseline" in run.builds:
             report["baseline"] = args.baseline
 
-        fan = {}
-        for which in order:
-            server, fixture = targets[which]
-            fan[f"{which}_two_workers"] = fanout(fixture, server.url, args.fanout)
-        run.stop_all()
-
-        gatehouse1 = run.start_gatehouse(1)
-        peer1 = run.start_peer(1)
-        singles = {"gatehouse": (gatehouse1, gh_fx), "peer": (peer1, peer_fx)}
-        for which in order:
-            server, fixture = singles[which]
-            fan[f"{which}_one_worker"] = fanout(fixture, server.url, args.fanout)
-        report["fanout"] = fan
+        if args.fanout:
+            report["fanout"] = fan_out(run, targets, {"gatehouse": gh_fx, "peer": peer_fx}, args.fanout)
         # Idle memory on fresh processes for each count: after an earlier run either server would
         # reuse memory that run freed (or not, as V8 pleases), and the per-socket figure would move.
         idle: dict[str, dict[str, dict]] = {"gatehouse": {}, "peer": {}}
-        for count in (int(c) for c in args.idle.split(",")):
+        for count in (int(c) for c in args.idle.split(",") if c):
             run.stop_all()
             fresh = {"gatehouse": (run.start_gatehouse(1), gh_fx), "peer": (run.start_peer(1), peer_fx)}
             for which in order:
@@ -471,17 +596,19 @@ def main() -> int:
                 psql(run.database_url, f'DROP DATABASE IF EXISTS "{build.db}" WITH (FORCE)')
             psql(run.database_url, f'DROP DATABASE IF EXISTS "{run.peer_db}" WITH (FORCE)')
 
+    report["machine"]["loadavg_end"] = os.getloadavg()
     report["summary"] = summarise(report, rates)
-    table = markdown(report["summary"])
+    report["targets"] = issue_targets(report)
+    table = markdown(report["summary"]) + "\n" + rounds_markdown(report) + "\n" + targets_markdown(report["targets"])
     if "baseline" in report:
         report["against_baseline"] = summarise(report, rates, other="baseline")
         table += "\n" + markdown(report["against_baseline"], other=f"baseline {args.baseline}")
-    RESULTS.mkdir(exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"{stamp}.json").write_text(json.dumps(report, indent=2))
     (RESULTS / f"{stamp}.md").write_text(table)
     print(table)
-    log(f"wrote bench-results/{stamp}.json and .md")
+    log(f"wrote bench-results/{stamp}.json, .md and -timeline.json")
+    for path in bench_plot.plot(timelines, RESULTS / f"{stamp}-timeline"):
+        log(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 
@@ -514,8 +641,8 @@ def summarise(
                 ratio(g["kib_per_socket"], p_["kib_per_socket"]),
             )
         )
-    fan = report["fanout"]
-    for where in ("one_worker", "two_workers"):
+    fan = report.get("fanout")
+    for where in ("one_worker", "two_workers") if fan else ():
         g, p_ = fan[f"gatehouse_{where}"]["median_last_ms"], fan[f"peer_{where}"]["median_last_ms"]
         rows.append(
             (
@@ -531,6 +658,74 @@ def summarise(
 def markdown(rows: list[tuple[str, float | None, float | None, float | None]], other: str = "peer") -> str:
     lines = [f"| measure | Gatehouse | {other} | Gatehouse / {other} |", "| --- | ---: | ---: | ---: |"]
     lines += [f"| {name} | {g} | {p} | {r} |" for name, g, p, r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def rounds_markdown(report: dict) -> str:
+    """Each rate's rounds: p99 per server, Gatehouse's ratio, and the ratio's median and spread; then each
+    server's first round after a start against its later ones."""
+    lines = [
+        "| rate | round | first | Gatehouse p99 | peer p99 | ratio |",
+        "| ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for rate, found in report["rounds"].items():
+        for row in found["rounds"]:
+            lines.append(
+                f"| {rate}/s | {row['round']} | {row['first']} | {row['gatehouse_p99']} | {row['peer_p99']} "
+                f"| {row['ratio_peer']} |"
+            )
+        s = found["ratio_peer"]
+        lines.append(f"| {rate}/s | median [min to max] | | | | {s['median']} [{s['min']} to {s['max']}] |")
+    lines += ["", "| first round after a start | first p99 | later rounds' median p99 | first / later |"]
+    lines.append("| --- | ---: | ---: | ---: |")
+    rate = report["headline_rate"]
+    for which, f in report["first_round"].items():
+        lines.append(f"| {which} at {rate}/s | {f['first_p99']} | {f['later_median_p99']} | {f['ratio']} |")
+    return "\n".join(lines) + "\n"
+
+
+def issue_targets(report: dict) -> list[tuple[str, str, bool | None]]:
+    """Issue #13's targets against this run: what each asks, what was measured, and whether it holds."""
+    rate = report["headline_rate"]
+    p99 = report["rounds"][str(rate)]["ratio_peer"]
+    first = report["first_round"]["gatehouse"]["ratio"]
+    held = report["highest_rate_p99_under_50ms"]
+    held_ratio = ratio(held["gatehouse"], held["peer"])
+    rows = dict((name, r) for name, _, _, r in report["summary"])
+    idle = next((r for name, r in rows.items() if name.startswith("RSS per idle socket at 9000")), None)
+    fan = {
+        where: next(
+            (r for name, r in rows.items() if name.startswith("fan-out") and where.replace("_", " ") in name), None
+        )
+        for where in ("one_worker", "two_workers")
+    }
+
+    def under(value: float | None, bound: float) -> bool | None:
+        return None if value is None else value <= bound
+
+    return [
+        (
+            f"p99 at {rate}/s, median ratio <= 0.7",
+            f"{p99['median']} ({len(report['rounds'][str(rate)]['rounds'])} rounds)",
+            under(p99["median"], 0.7),
+        ),
+        (f"p99 at {rate}/s, no round above 1.0", f"max {p99['max']}", under(p99["max"], 1.0)),
+        ("first round p99 <= 1.5x the later rounds", f"{first}", under(first, 1.5)),
+        (
+            "highest rate with p99 < 50 ms >= 1.5x",
+            f"{held['gatehouse']} / {held['peer']} = {held_ratio}",
+            None if held_ratio is None else held_ratio >= 1.5,
+        ),
+        ("memory per idle socket at 9,000 <= 1.5x", f"{idle}", under(idle, 1.5)),
+        ("fan-out to 1,000, two workers <= 1.0x", f"{fan['two_workers']}", under(fan["two_workers"], 1.0)),
+        ("fan-out to 1,000, one worker <= 1.0x", f"{fan['one_worker']}", under(fan["one_worker"], 1.0)),
+    ]
+
+
+def targets_markdown(rows: list[tuple[str, str, bool | None]]) -> str:
+    marks = {True: "met", False: "not met", None: "not measured"}
+    lines = ["| target (issue #13) | measured | |", "| --- | --- | --- |"]
+    lines += [f"| {name} | {measured} | {marks[met]} |" for name, measured, met in rows]
     return "\n".join(lines) + "\n"
 
 

@@ -341,17 +341,21 @@ async def _firebase_bearer(ctx: AppState, token: str) -> Principal:
         user_id = await repo.user_of_firebase_uid(conn, identity.uid)
     if user_id is None:
         user_id = (await _firebase_user(ctx, identity, ip)).id
-    cached = ctx.principals.get(user_id, None)
-    if cached is not None:
-        return cached
-    ticket = ctx.principals.ticket()
-    async with ctx.db.connection() as conn:
-        row = await repo.principal_for_user(conn, user_id)
-    if row is None:
+    principal = await ctx.principals.load(user_id, None, lambda: _read_principal(ctx, user_id, None))
+    if principal is None:
         raise Forbidden("This account is disabled.", code="account_disabled")
-    principal = _principal(row, None)
-    ctx.principals.put(principal, ticket)
     return principal
+
+
+async def _read_principal(ctx: AppState, user_id: uuid.UUID, session_id: uuid.UUID | None) -> Principal | None:
+    """The user's rights from the database (with a session: while it lives); None for a disabled account
+    or an ended session."""
+    async with ctx.db.connection() as conn:
+        if session_id is None:
+            row = await repo.principal_for_user(conn, user_id)
+        else:
+            row = await repo.principal_for_session(conn, user_id=user_id, session_id=session_id)
+    return None if row is None else _principal(row, session_id)
 
 
 async def authenticate(ctx: AppState, token: str) -> Principal:
@@ -365,16 +369,11 @@ async def authenticate(ctx: AppState, token: str) -> Principal:
         raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
     except TokenError:
         raise Unauthorized("The access token is not valid.", code="invalid_token") from None
-    cached = ctx.principals.get(claims.user_id, claims.session_id)
-    if cached is not None:
-        return cached
-    ticket = ctx.principals.ticket()
-    async with ctx.db.connection() as conn:
-        row = await repo.principal_for_session(conn, user_id=claims.user_id, session_id=claims.session_id)
-    if row is None:
+    principal = await ctx.principals.load(
+        claims.user_id, claims.session_id, lambda: _read_principal(ctx, claims.user_id, claims.session_id)
+    )
+    if principal is None:
         raise Unauthorized("The session has ended; sign in again.", code="session_ended")
-    principal = _principal(row, claims.session_id)
-    ctx.principals.put(principal, ticket)
     return principal
 
 
@@ -417,12 +416,7 @@ async def principal_of(db: Database, user_id: uuid.UUID) -> Principal:
 
 async def reload_principal(ctx: AppState, principal: Principal) -> Principal | None:
     """The same caller as it stands now; None once its session or account has ended."""
-    async with ctx.db.connection() as conn:
-        if principal.session_id is None:
-            row = await repo.principal_for_user(conn, principal.user_id)
-        else:
-            row = await repo.principal_for_session(conn, user_id=principal.user_id, session_id=principal.session_id)
-    return None if row is None else _principal(row, principal.session_id)
+    return await _read_principal(ctx, principal.user_id, principal.session_id)
 
 
 # Roles and accounts ---------------------------------------------------------------------

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ import structlog
 from app.platform import metrics
 from app.platform.config import Settings
 from app.platform.db import Database, Tx
+from app.platform.timeline import TIMELINE
 
 log = structlog.get_logger(__name__)
 
@@ -230,6 +232,7 @@ class Jobs:
 
     async def run_due(self) -> int:
         """Fire due schedules, then claim and start as many due jobs as there are free slots."""
+        started = time.perf_counter()
         async with self._db.connection() as conn:
             if self._schedules:
                 await conn.execute(
@@ -242,6 +245,7 @@ class Jobs:
             if free <= 0:
                 return 0
             rows = await conn.fetch(_CLAIM, free, self._lease, list(self._jobs))
+        TIMELINE.took("job_poll", time.perf_counter() - started)
         for row in rows:
             claimed = _Claimed(row["id"], self._jobs[row["name"]], row["payload"] or {}, row["attempts"])
             task = asyncio.get_running_loop().create_task(self._run(claimed))
@@ -255,6 +259,7 @@ class Jobs:
 
     async def _run(self, claimed: _Claimed) -> None:
         job = claimed.job
+        started = time.perf_counter()
         try:
             await asyncio.wait_for(job.handler(self._ctx, claimed.payload), timeout=job.timeout)
         except asyncio.CancelledError:
@@ -277,6 +282,7 @@ class Jobs:
             return
         await self._settle(_DONE, claimed.id)
         metrics.JOBS_RUN.labels(job.name, "succeeded").inc()
+        TIMELINE.took("job", time.perf_counter() - started)
 
     async def _settle(self, statement: str, *args: Any) -> Any:
         """Record how a run ended, trying a few times (a cut connection is replaced at once); if the database

@@ -26,9 +26,19 @@ JOBS_RUN = Counter(
     ["job", "outcome"],
 )
 JOBS = Gauge("gatehouse_jobs", "Jobs in the queue by status, as last counted by this worker", ["status"])
+_PAUSES = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)
+GC_PAUSE = Histogram(
+    "gatehouse_gc_pause_seconds",
+    "Garbage-collector passes, by generation: nothing else runs",
+    ["generation"],
+    buckets=_PAUSES,
+)
+LOOP_LAG = Histogram(
+    "gatehouse_event_loop_lag_seconds", "How late the event loop woke a 50 ms sleep: work that held it", buckets=_PAUSES
+)
 
 
-def _allowed(request: Request) -> bool:
+def allowed(request: Request) -> bool:
     """With METRICS_TOKEN set, a scraper shows it as a bearer token; without, only this machine may look."""
     token: str = request.app.state.gatehouse.settings.metrics_token
     if token:
@@ -43,6 +53,6 @@ def _allowed(request: Request) -> bool:
 
 async def endpoint(request: Request) -> Response:
     """The metrics, to whoever may read them; to anyone else no such route (the page says what runs here)."""
-    if not _allowed(request):
+    if not allowed(request):
         raise NotFound("No such route.")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

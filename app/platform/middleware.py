@@ -17,6 +17,7 @@ from app.platform import context, metrics
 from app.platform.http import ApiError, PayloadTooLarge, dumps, error_body, internal_error_body
 from app.platform.images import MEDIA_PREFIX
 from app.platform.ratelimit import RateLimits
+from app.platform.timeline import TIMELINE
 
 log = structlog.get_logger("gatehouse.http")
 
@@ -146,6 +147,7 @@ class RequestMiddleware:
             elapsed = time.perf_counter() - started
             metrics.HTTP_REQUESTS.labels(scope["method"], label, status_holder[0]).inc()
             metrics.HTTP_LATENCY.labels(scope["method"], label).observe(elapsed)
+            TIMELINE.took("http", elapsed)
             if status_holder[0] >= 500:
                 log.error(
                     "request", method=scope["method"], path=path, status=status_holder[0], ms=round(elapsed * 1000, 2)

@@ -20,6 +20,7 @@ import orjson
 import redis.asyncio as aioredis
 import structlog
 
+from app.platform import redis_client
 from app.platform.config import Settings
 from app.platform.db import Database
 from app.platform.http import dumps
@@ -81,7 +82,12 @@ class Hub:
         self._on_rights_change = on_rights_change
         self._control_channel = control_channel(settings.redis_prefix)
         self._client_ip = ClientIP(settings.trusted_proxies)
-        manager = FanoutRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec)
+        manager = FanoutRedisManager(
+            settings.redis_url,
+            channel=f"{settings.redis_prefix}:socketio",
+            json=OrjsonCodec,
+            redis_options=dict(redis_client.OPTIONS),
+        )
         self._manager = manager
         self.sio = SocketServer(
             async_mode="asgi",
@@ -130,6 +136,10 @@ class Hub:
         self.spawn(self.outbox.relay_loop(self._settings.event_relay_interval))
         self.spawn(self.outbox.mark_loop())
         self.spawn(self._control_loop())
+
+    async def warm(self, connections: int) -> None:
+        """Listen to the other workers now, and open `connections` connections to publish on."""
+        await self._manager.warm(connections)
 
     async def stop(self) -> None:
         if self._gateway is not None:

@@ -19,12 +19,15 @@ And two changes to how it lives through a Redis outage (measured with `scripts/c
   and once subscribed again it hands the moment it lost Redis to `on_resubscribed`, before the first new
   message: what the other workers published meanwhile never reached it, so the hub delivers those
   events to its sockets from the outbox, in order, ahead of the live ones.
+
+And it starts listening when the worker warms up (`warm`), before it serves, not on the first socket's connect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -32,6 +35,8 @@ import socketio
 import structlog
 from engineio import packet as eio_packet
 from socketio import packet
+
+from app.platform.timeline import TIMELINE
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +50,20 @@ class EmitFailed(Exception):
 class FanoutRedisManager(socketio.AsyncRedisManager):
     # Set by the hub: delivers to this worker's sockets what was published after the given moment.
     on_resubscribed: Callable[[dt.datetime], Awaitable[None]] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listening = asyncio.Event()  # subscribed to the channel (cleared while Redis is away)
+
+    async def warm(self, connections: int) -> None:
+        """Start listening now, not on the first socket's connect as python-socketio does (the rooms that
+        socket joins meanwhile would miss what other workers publish, and the first requests would pay for
+        the subscribing), and open `connections` connections to publish on before a burst of emits needs them."""
+        if not self.server.manager_initialized:
+            self.server.manager_initialized = True
+            self.initialize()
+        await self.listening.wait()
+        await asyncio.gather(*(self.redis.ping() for _ in range(connections)))
 
     async def emit(
         self,
@@ -71,7 +90,9 @@ class FanoutRedisManager(socketio.AsyncRedisManager):
             "callback": None,
             "host_id": self.host_id,
         }
+        started = time.perf_counter()
         published = await self._publish(message)  # None: the stock method gave up on Redis
+        TIMELINE.took("redis_publish", time.perf_counter() - started)
         await self._deliver(event, data, message["namespace"], message["room"], skip_sid)
         if published is None:
             raise EmitFailed(event)
@@ -83,6 +104,7 @@ class FanoutRedisManager(socketio.AsyncRedisManager):
             try:
                 self._redis_connect()
                 await self.pubsub.subscribe(self.channel)
+                self.listening.set()
                 if lost_at is not None:
                     log.info("redis_listening_again", lost_for=str(dt.datetime.now(dt.UTC) - lost_at))
                     if self.on_resubscribed is not None:
@@ -92,6 +114,7 @@ class FanoutRedisManager(socketio.AsyncRedisManager):
                 async for message in self.pubsub.listen():
                     yield message
             except Exception as exc:  # whatever the client raises, as the stock loop: keep listening
+                self.listening.clear()
                 lost_at = lost_at or dt.datetime.now(dt.UTC)
                 log.warning("redis_listen_lost", error=type(exc).__name__, retry_in=wait)
                 await asyncio.sleep(wait)

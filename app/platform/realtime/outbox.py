@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ import structlog
 from app.platform import metrics
 from app.platform.db import Database, Tx
 from app.platform.realtime.manager import EmitFailed
+from app.platform.timeline import TIMELINE
 
 log = structlog.get_logger(__name__)
 
@@ -193,6 +195,7 @@ class Outbox:
 
     async def relay_once(self) -> int:
         """Emit events a crashed process committed but never emitted; returns how many."""
+        started = time.perf_counter()
         sent: list[int] = []
         async with self._db.transaction() as tx:
             rows = await tx.conn.fetch(_CLAIM_STRAYS, self._grace)
@@ -204,6 +207,7 @@ class Outbox:
                 sent.append(row["id"])
             if sent:
                 await tx.conn.execute(_MARK_EMITTED, sent)
+        TIMELINE.took("relay", time.perf_counter() - started)
         if sent:
             log.info("events_relayed", count=len(sent))
         return len(sent)

@@ -1,0 +1,122 @@
+// The visitor flow, second by second. Residents' sockets (official socket.io-client) join their flat rooms and
+// a gate tablet (the first guard) its society's room, as in the apps; guards POST /v1/visitors at a steady RATE per second for SECONDS, whether or not earlier ones were answered;
+// a request's latency runs from its POST leaving to its resident's socket receiving `visitor_request`.
+// Prints one JSON line: the run's totals and percentiles, `started_at` (ms since the epoch, to line the run up
+// with what the server did then) and `timeline`: per second of sending, the requests sent then and the
+// p50/p99/max of those answered.
+// Usage: node flow_timeline.js FIXTURE.json BASE_URL RATE SECONDS   (DRAIN_MS: wait for late events, 3000)
+const fs = require('fs');
+const { io } = require('socket.io-client');
+
+const [fixturePath, baseUrl, rateArg, secondsArg] = process.argv.slice(2);
+const fixture = JSON.parse(fs.readFileSync(fixturePath, 'utf8'));
+const rate = Number(rateArg), seconds = Number(secondsArg), drainMs = Number(process.env.DRAIN_MS || 3000);
+const clock = () => performance.now();
+const round2 = x => (x == null ? null : Math.round(x * 100) / 100);
+
+// Nearest rank: the smallest value with at least p% of the values at or below it.
+function percentile(sorted, p) {
+  if (!sorted.length) return null;
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function summary(latencies) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    received: sorted.length,
+    p50: round2(percentile(sorted, 50)), p95: round2(percentile(sorted, 95)),
+    p99: round2(percentile(sorted, 99)), max: round2(sorted.at(-1)),
+  };
+}
+
+function openSocket(token) {
+  return new Promise((resolve, reject) => {
+    const socket = io(baseUrl, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true });
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', err => reject(new Error(`socket refused: ${err.message}`)));
+  });
+}
+
+async function join(socket, roomType, roomId) {
+  const ack = await socket.timeout(30000).emitWithAck('join_room', { room_type: roomType, room_id: roomId });
+  if (!ack?.ok) throw new Error(`join_room refused: ${JSON.stringify(ack)}`);
+}
+
+// name -> {sentAt, latency}; filled in by the residents' sockets as events arrive.
+const requests = new Map();
+
+async function online() {
+  const sockets = [];
+  for (let i = 0; i < fixture.residents.length; i += 50) {
+    const batch = fixture.residents.slice(i, i + 50).map(async resident => {
+      const socket = await openSocket(resident.token);
+      await join(socket, 'flat', resident.flat_id);
+      socket.on('visitor_request', message => {
+        const entry = requests.get((message.data || message).name);
+        if (entry && entry.latency == null) entry.latency = clock() - entry.sentAt;
+      });
+      return socket;
+    });
+    sockets.push(...(await Promise.all(batch)));
+  }
+  const tablet = await openSocket(fixture.guards[0].token);
+  await join(tablet, 'society', fixture.society_id);
+  return [...sockets, tablet];
+}
+
+const errors = {};
+const countError = key => { errors[key] = (errors[key] || 0) + 1; };
+
+function register(k, start) {
+  const resident = fixture.residents[k % fixture.residents.length];
+  const guard = fixture.guards[k % fixture.guards.length];
+  const name = `tl-${process.pid}-${k}`;
+  requests.set(name, { sentAt: clock(), second: Math.floor((clock() - start) / 1000), latency: null });
+  fetch(`${baseUrl}/v1/visitors`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${guard.token}`, 'idempotency-key': name },
+    body: JSON.stringify({ flat_id: resident.flat_id, name, purpose: 'delivery' }),
+  })
+    .then(res => { if (res.status !== 201) countError(`create_${res.status}`); return res.arrayBuffer(); })
+    .catch(err => countError(err.cause?.code || err.message));
+}
+
+// Send each request at its own moment (k / rate seconds after the start), catching up after a late timer.
+function sendAll() {
+  const total = Math.round(rate * seconds), start = clock();
+  let sent = 0;
+  return new Promise(resolve => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((clock() - start) / 1000) * rate) + 1);
+      while (sent < due) register(sent++, start);
+      if (sent >= total) return resolve({ total, sendSeconds: (clock() - start) / 1000 });
+      setTimeout(tick, Math.max(0, ((sent / rate) * 1000) - (clock() - start)));
+    };
+    tick();
+  });
+}
+
+function timeline() {
+  const seconds = [];
+  for (const { second, latency } of requests.values()) {
+    seconds[second] ??= { sent: 0, latencies: [] };
+    seconds[second].sent += 1;
+    if (latency != null) seconds[second].latencies.push(latency);
+  }
+  // Array.from, not map: a second in which nothing was sent (a stalled client) is a hole map would keep.
+  return Array.from(seconds, (s, second) => ({ second, sent: s?.sent ?? 0, ...summary(s?.latencies ?? []) }));
+}
+
+(async () => {
+  const sockets = await online();
+  const startedAt = Date.now();
+  const { total, sendSeconds } = await sendAll();
+  await new Promise(resolve => setTimeout(resolve, drainMs));
+  const latencies = [...requests.values()].filter(r => r.latency != null).map(r => r.latency);
+  console.log(JSON.stringify({
+    rate, seconds, sent: total, send_secs: round2(sendSeconds), started_at: startedAt,
+    ...summary(latencies), errors, timeline: timeline(),
+  }));
+  sockets.forEach(socket => socket.close());
+  process.exit(0);
+})().catch(err => { console.error(err); process.exit(1); });
