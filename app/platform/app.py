@@ -14,7 +14,7 @@ import socketio
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp
@@ -110,6 +110,16 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
             "The database cannot be reached now; try again.", code="database_unavailable", headers={"Retry-After": "2"}
         )
     )
+
+
+# nginx's word for it: the client closed the request before the answer. Nobody reads this one.
+CLIENT_CLOSED_REQUEST = 499
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away while its body was being read: nothing failed here, so no 500 and no trace."""
+    log.info("client_disconnected", path=request.url.path)
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
@@ -345,6 +355,7 @@ def build_app(settings: Settings, installed: Installed) -> ASGIApp:
         lifespan=_lifespan(state),
         exception_handlers={
             ApiError: _api_error,
+            ClientDisconnect: _client_gone,
             **dict.fromkeys(UNAVAILABLE, _database_unavailable),
             404: _not_found,
             405: _method_not_allowed,

@@ -8,6 +8,7 @@ the probes, metrics and OpenAPI document answer; the general rate limit holds.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import uuid
@@ -770,3 +771,30 @@ async def test_the_general_rate_limit_is_429_with_retry_after_and_spares_probes(
             assert_error(webhook, 404, "payments_not_configured")
     finally:
         await limited.stop()
+
+
+async def test_a_client_that_leaves_mid_body_is_no_server_error(api: Api, server) -> None:
+    """The body never comes whole: nothing failed on our side, so it is counted as 499, not 500."""
+    user = await api.signup("Leaver")
+    host, port = server.url.removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        (
+            "POST /v1/issues HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {user.access_token}\r\nContent-Length: 500\r\n\r\n" + '{"mall_id": "'
+        ).encode()
+    )
+    await writer.drain()
+    await asyncio.sleep(0.3)  # the handler is waiting for the rest of the body
+    writer.close()
+    await writer.wait_closed()
+
+    async def counted() -> str:
+        metrics = (await api.client.get("/metrics")).text
+        return "\n".join(line for line in metrics.splitlines() if 'route="/v1/issues"' in line and "POST" in line)
+
+    for _ in range(50):
+        if 'status="499"' in (lines := await counted()):
+            break
+        await asyncio.sleep(0.1)
+    assert 'status="499"' in lines and 'status="500"' not in lines, lines
