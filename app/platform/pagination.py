@@ -77,6 +77,26 @@ def decode_position(cursor: str | None, *kinds: Callable[[Any], Any]) -> tuple[A
         raise _invalid() from None
 
 
+def instant(value: Any) -> dt.datetime:
+    """A cursor's moment (ISO 8601 with its offset); ValueError for one without, as `decode_position` wants."""
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("naive time")
+    return moment
+
+
+def sort_named(expected: str) -> Callable[[Any], str]:
+    """A `decode_position` kind for a cursor's first value, the sort it was made for: another sort's
+    cursor is 422 `invalid_cursor`, not a page of the wrong list."""
+
+    def check(value: Any) -> str:
+        if value != expected:
+            raise ValueError("a cursor of another sort")
+        return value
+
+    return check
+
+
 def page(items: Sequence[Any], limit: int, key: Any, encode: Callable[..., str] = encode_cursor) -> dict[str, Any]:
     """A list response; `items` holds up to limit+1 rows, the extra one proving there is more."""
     more = len(items) > limit

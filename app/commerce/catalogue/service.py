@@ -3,7 +3,6 @@ signed in browses and searches the active ones, the shop's staff all of them."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -15,7 +14,7 @@ from app.mall.places import service as places
 from app.platform import audit, idempotency
 from app.platform.db import Tx
 from app.platform.http import Conflict, NotFound, Unprocessable
-from app.platform.pagination import decode_position, encode_position, page
+from app.platform.pagination import decode_position, encode_position, instant, page, sort_named
 from app.platform.security.permissions import Principal, require
 from app.platform.state import AppState
 
@@ -189,24 +188,8 @@ async def delete_product(ctx: AppState, *, actor: Principal, product_id: uuid.UU
         )
 
 
-def _instant(value: Any) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError("naive time")
-    return moment
-
-
 # How each sort's key is read back from a cursor.
-_KEY_KINDS = {"bigint": int, "text": str, "float8": float, "timestamptz": _instant}
-
-
-def _same(expected: str) -> Any:
-    def check(value: Any) -> str:
-        if value != expected:
-            raise ValueError("a cursor of another sort")
-        return value
-
-    return check
+_KEY_KINDS = {"bigint": int, "text": str, "float8": float, "timestamptz": instant}
 
 
 async def search(ctx: AppState, *, actor: Principal, q: ProductsQuery) -> dict[str, Any]:
@@ -215,7 +198,7 @@ async def search(ctx: AppState, *, actor: Principal, q: ProductsQuery) -> dict[s
     if sort == "relevance" and not q.q:
         sort = "name"  # nothing to be relevant to
     order = repo.ORDERS[sort]
-    position = decode_position(q.cursor, _same(sort), _KEY_KINDS[order.sql_type], uuid.UUID)
+    position = decode_position(q.cursor, sort_named(sort), _KEY_KINDS[order.sql_type], uuid.UUID)
     active = q.active if _sees_all(actor, q.shop_id) else True
     where = repo.Filters(
         shop_id=q.shop_id,
@@ -270,7 +253,7 @@ async def favourites(
     ctx: AppState, *, actor: Principal, shop_id: uuid.UUID | None, cursor: str | None, limit: int
 ) -> dict[str, Any]:
     """The caller's favourites still on sale, newest first."""
-    after = decode_position(cursor, _instant, uuid.UUID)
+    after = decode_position(cursor, instant, uuid.UUID)
     async with ctx.db.connection() as conn:
         found = await repo.favourites(conn, user_id=actor.user_id, shop_id=shop_id, after=after, limit=limit)
     listed = page(found, limit, lambda pair: (pair[1].isoformat(), pair[0].id), encode_position)

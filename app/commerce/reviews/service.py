@@ -4,7 +4,6 @@ or lowest first), and the product shows their average and count."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -13,7 +12,7 @@ from app.commerce.orders import service as orders
 from app.commerce.reviews import repo
 from app.commerce.reviews.schemas import ReviewIn, ReviewsQuery
 from app.platform.http import Conflict, Forbidden
-from app.platform.pagination import decode_position, encode_position, page
+from app.platform.pagination import decode_position, encode_position, instant, page, sort_named
 from app.platform.security.permissions import Principal
 from app.platform.state import AppState
 
@@ -31,18 +30,9 @@ async def review(ctx: AppState, *, actor: Principal, product_id: uuid.UUID, data
         return made
 
 
-def _sorted_by(sort: str) -> Any:
-    def check(value: Any) -> str:
-        if value != sort:
-            raise ValueError("a cursor of another sort")
-        return value
-
-    return check
-
-
 async def reviews(ctx: AppState, *, actor: Principal, product_id: uuid.UUID, q: ReviewsQuery) -> dict[str, Any]:
     """One page of a product's reviews, filtered and sorted; a cursor holds the sort it was made for."""
-    position = decode_position(q.cursor, _sorted_by(q.sort), int, dt.datetime.fromisoformat, uuid.UUID)
+    position = decode_position(q.cursor, sort_named(q.sort), int, instant, uuid.UUID)
     await catalogue.get_product(ctx, actor=actor, product_id=product_id)
     async with ctx.db.connection() as conn:
         found = await repo.of_product(
