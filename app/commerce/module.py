@@ -11,10 +11,14 @@ from app.commerce.config.routes import routes as config_routes
 from app.commerce.inventory import repo as inventory_repo
 from app.commerce.inventory.routes import routes as inventory_routes
 from app.commerce.loyalty.routes import routes as loyalty_routes
+from app.commerce.notices import service as notices
 from app.commerce.orders import repo as orders_repo
 from app.commerce.orders.routes import routes as order_routes
 from app.commerce.payments import repo as payments_repo
 from app.commerce.payments import service as payments
+from app.commerce.promotions import service as promotions
+from app.commerce.promotions.routes import routes as promotion_routes
+from app.commerce.receipts import service as receipts
 from app.commerce.receipts.routes import routes as receipt_routes
 from app.commerce.reviews.routes import routes as review_routes
 from app.commerce.sales.routes import routes as sales_routes
@@ -34,8 +38,9 @@ MODULE = DomainModule(
         *loyalty_routes,
         *sales_routes,
         *config_routes,
+        *promotion_routes,
     ],
-    jobs=payments.JOBS,
+    jobs=[*payments.JOBS, *notices.JOBS, *receipts.JOBS, *promotions.JOBS],
     webhook_paths=("/v1/payments/stripe/webhook",),
     tags=[
         Tag("catalogue", "A shop's categories and products: choices, stock, search"),

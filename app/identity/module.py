@@ -7,6 +7,7 @@ from app.identity.addresses.routes import routes as address_routes
 from app.identity.audit_log.routes import routes as audit_routes
 from app.identity.invitations import service as invitations
 from app.identity.invitations.routes import routes as invitation_routes
+from app.identity.notifications.routes import routes as notification_routes
 from app.identity.people.routes import routes as people_routes
 from app.identity.resets import RESET_EMAIL, send_reset_code
 from app.identity.routes import routes
@@ -19,7 +20,7 @@ from app.platform.security.scopes import GLOBAL
 
 MODULE = DomainModule(
     name="identity",
-    routes=[*routes, *people_routes, *address_routes, *audit_routes, *invitation_routes],
+    routes=[*routes, *people_routes, *address_routes, *audit_routes, *invitation_routes, *notification_routes],
     roles=[Role(ADMIN, GLOBAL), Role("customer", GLOBAL)],
     # Short backoff: someone is waiting for this email; past its TTL the reset is dead anyway.
     jobs=[

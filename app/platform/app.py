@@ -44,6 +44,7 @@ from app.platform.realtime.outbox import Outbox
 from app.platform.security.firebase import FirebaseVerifier
 from app.platform.security.principals import PrincipalCache
 from app.platform.security.tokens import AccessTokens
+from app.platform.smtp import SmtpNotifier
 from app.platform.state import AppState, app_state
 
 log = structlog.get_logger(__name__)
@@ -142,7 +143,19 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
 
 
 def _notifier(settings: Settings) -> Notifier:
-    return WebhookNotifier(settings.notify_webhook_url) if settings.notify_webhook_url else LogNotifier()
+    """E-mail through SMTP_HOST when set; the rest (and e-mail without it) to NOTIFY_WEBHOOK_URL, else the log."""
+    others: Notifier = WebhookNotifier(settings.notify_webhook_url) if settings.notify_webhook_url else LogNotifier()
+    if not settings.smtp_host:
+        return others
+    return SmtpNotifier(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        security=settings.smtp_security,
+        others=others,
+    )
 
 
 def _pusher(settings: Settings) -> Pusher:
@@ -297,7 +310,7 @@ def _lifespan(state: AppState) -> Callable[[Starlette], AbstractAsyncContextMana
         finally:
             await state.jobs.stop()
             await state.hub.stop()
-            if isinstance(state.notifier, WebhookNotifier):
+            if isinstance(state.notifier, WebhookNotifier | SmtpNotifier):
                 await state.notifier.close()
             await state.redis.aclose()
             await timeline.TIMELINE.stop()

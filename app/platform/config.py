@@ -79,6 +79,13 @@ class Settings:
     firebase_emulator_host: str | None = _setting(None, env="FIREBASE_AUTH_EMULATOR_HOST")
     firebase_http_bearer: bool = _setting(False)
     notify_webhook_url: str | None = _setting(None)
+    smtp_host: str | None = _setting(None)
+    smtp_port: int = _setting(587, minimum=1)
+    smtp_username: str | None = _setting(None)
+    smtp_password: str | None = _setting(None, secret=True)
+    smtp_security: str = _setting("starttls")
+    mail_from: str = _setting("Gatehouse <no-reply@gatehouse.localhost>")
+    public_url: str | None = _setting(None)
     fcm_credentials: str | None = _setting(None)
     fcm_endpoint: str | None = _setting(None)
     stripe_secret_key: str | None = _setting(None, secret=True)
@@ -93,6 +100,11 @@ class Settings:
     migrate_on_start: bool = _setting(True)
     principal_cache_seconds: float = _setting(30.0)
     metrics_token: str = _setting("", secret=True)
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the server, for the links in messages: PUBLIC_URL, else the address it binds."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def embedded(self) -> bool:
@@ -181,6 +193,12 @@ def _check_edge(settings: Settings) -> None:
     _check_rate("RATE_LIMIT_UPLOADS", settings.rate_limit_uploads)
     if settings.log_format not in {"auto", "json", "console"}:
         raise ConfigError(f"LOG_FORMAT must be auto, json or console, got {settings.log_format!r}")
+    if settings.smtp_security not in {"starttls", "tls", "none"}:
+        raise ConfigError(f"SMTP_SECURITY must be starttls, tls or none, got {settings.smtp_security!r}")
+    if "@" not in settings.mail_from:
+        raise ConfigError(f"MAIL_FROM must hold an e-mail address, got {settings.mail_from!r}")
+    if settings.public_url is not None and not settings.public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_URL must start with http:// or https://, got {settings.public_url!r}")
 
 
 def _with_secret(settings: Settings) -> Settings:

@@ -1,11 +1,16 @@
 """Outgoing messages (email, SMS, WhatsApp) behind one small interface.
 
 The default sender only logs that a message went out; a real gateway plugs
-in through NOTIFY_WEBHOOK_URL, which receives each message as a JSON POST.
+in through NOTIFY_WEBHOOK_URL, which receives each message as a JSON POST,
+and e-mail can go through an SMTP server of its own (`app.platform.smtp`).
+A message names its template and data, for a gateway that words messages
+itself, and may carry its `Content` as the sender worded it, which an SMTP
+server needs.
 """
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -17,8 +22,28 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. application/pdf
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """A message as its reader sees it: subject and plain text, files, and for a message someone may opt
+    out of, the address that unsubscribes them (also sent as the List-Unsubscribe header)."""
+
+    subject: str
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+    unsubscribe_url: str | None = None
+
+
 class Notifier(Protocol):
-    async def send(self, *, channel: str, to: str, template: str, data: dict[str, Any]) -> str:
+    async def send(
+        self, *, channel: str, to: str, template: str, data: dict[str, Any], content: Content | None = None
+    ) -> str:
         """Deliver one message; returns the outcome: `sent`, `logged` or `failed`."""
         ...
 
@@ -26,23 +51,43 @@ class Notifier(Protocol):
 class LogNotifier:
     """Development default: records that a message would go out, never its secrets."""
 
-    async def send(self, *, channel: str, to: str, template: str, data: dict[str, Any]) -> str:
-        log.info("notification_logged", channel=channel, template=template, fields=sorted(data))
+    async def send(
+        self, *, channel: str, to: str, template: str, data: dict[str, Any], content: Content | None = None
+    ) -> str:
+        log.info(
+            "notification_logged",
+            channel=channel,
+            template=template,
+            fields=sorted(data),
+            attachments=[a.filename for a in content.attachments] if content else [],
+        )
         return "logged"
 
 
 class WebhookNotifier:
-    """POSTs `{channel, to, template, data}` to a gateway that does the delivery."""
+    """POSTs `{channel, to, template, data, content?}` to a gateway that does the delivery (attachments in
+    base64)."""
 
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self._url = url
         self._client = httpx.AsyncClient(timeout=timeout)
 
-    async def send(self, *, channel: str, to: str, template: str, data: dict[str, Any]) -> str:
+    async def send(
+        self, *, channel: str, to: str, template: str, data: dict[str, Any], content: Content | None = None
+    ) -> str:
+        message: dict[str, Any] = {"channel": channel, "to": to, "template": template, "data": data}
+        if content is not None:
+            message["content"] = {
+                "subject": content.subject,
+                "text": content.text,
+                "unsubscribe_url": content.unsubscribe_url,
+                "attachments": [
+                    {"filename": a.filename, "content_type": a.content_type, "base64": _base64(a.data)}
+                    for a in content.attachments
+                ],
+            }
         try:
-            response = await self._client.post(
-                self._url, json={"channel": channel, "to": to, "template": template, "data": data}
-            )
+            response = await self._client.post(self._url, json=message)
         except httpx.HTTPError as exc:
             log.warning("notification_failed", channel=channel, template=template, error=type(exc).__name__)
             return "failed"
@@ -53,6 +98,10 @@ class WebhookNotifier:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 _LOG = """
@@ -89,3 +138,22 @@ async def record(conn: asyncpg.Connection, attempts: list[Attempt]) -> None:
         )
     )
     await conn.execute(_LOG, *[list(c) for c in columns])
+
+
+# Outcomes after which a message is not sent again: it went, or there is nowhere it could go.
+DONE = ("sent", "logged", "skipped")
+
+
+async def reached(
+    conn: asyncpg.Connection, resource_type: str, resource_id: str, template: str
+) -> set[tuple[str, str]]:
+    """The (channel, target) pairs a message about the resource already went to: what a retry skips."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT channel, target FROM notification_logs "
+        "WHERE resource_type = $1 AND resource_id = $2 AND template = $3 AND outcome = ANY($4::text[])",
+        resource_type,
+        resource_id,
+        template,
+        DONE,
+    )
+    return {(r["channel"], r["target"]) for r in rows}

@@ -20,108 +20,20 @@ the module's teardown puts both back so other tests never see them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-import secrets
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
-import firebase_admin
 import httpx
-import jwt
 import pytest
-from aiohttp import web
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from firebase_admin import messaging
 
 from app.platform.config import ConfigError, Settings, load_settings
 from app.platform.db import Database
 from tests.conftest import RunningServer
+from tests.fcm import PROJECT_ID, LocalGoogle, local_google
 from tests.helpers import Api, User
 from tests.society.conftest import Gate, walk_in
-
-PROJECT_ID = "gatehouse-push-test"
-FIREBASE_APP = "gatehouse-fcm"
-# google-auth always names Google's token endpoint as the assertion's audience, wherever token_uri points.
-GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
-
-QUOTA_EXCEEDED = {
-    "error": {
-        "code": 429,
-        "message": "Quota exceeded for the device.",
-        "status": "RESOURCE_EXHAUSTED",
-        "details": [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": "QUOTA_EXCEEDED"}],
-    }
-}
-UNREGISTERED = {
-    "error": {
-        "code": 404,
-        "message": "Requested entity was not found.",
-        "status": "NOT_FOUND",
-        "details": [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": "UNREGISTERED"}],
-    }
-}
-
-
-@dataclass
-class LocalGoogle:
-    """Google's OAuth token endpoint and FCM's v1 send endpoint, on one local port."""
-
-    public_key: Any
-    client_email: str
-    access_token: str = field(default_factory=lambda: "ya29.local-" + secrets.token_hex(16))
-    url: str = ""
-    token_requests: list[dict[str, Any]] = field(default_factory=list)
-    sent: list[dict[str, Any]] = field(default_factory=list)  # {"project", "authorization", "body"}
-
-    @property
-    def token_uri(self) -> str:
-        return f"{self.url}/token"
-
-    async def token(self, request: web.Request) -> web.Response:
-        """The JWT-bearer grant: only an assertion signed with our service account's key gets a token."""
-        form = await request.post()
-        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            return web.json_response({"error": "unsupported_grant_type"}, status=400)
-        try:
-            claims = jwt.decode(
-                str(form.get("assertion")),
-                self.public_key,
-                algorithms=["RS256"],
-                audience=GOOGLE_TOKEN_AUDIENCE,
-                issuer=self.client_email,
-                options={"require": ["iat", "exp", "scope"]},
-            )
-        except jwt.InvalidTokenError as exc:
-            return web.json_response({"error": "invalid_grant", "error_description": str(exc)}, status=400)
-        self.token_requests.append(claims)
-        return web.json_response({"access_token": self.access_token, "expires_in": 3600, "token_type": "Bearer"})
-
-    async def send(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.sent.append(
-            {
-                "project": request.match_info["project"],
-                "authorization": request.headers.get("Authorization"),
-                "body": body,
-            }
-        )
-        token = body["message"].get("token", "")
-        if "unregistered" in token:
-            return web.json_response(UNREGISTERED, status=404)
-        if "over-quota-once" in token and len(self.messages_to(token)) == 1:
-            return web.json_response(QUOTA_EXCEEDED, status=429)
-        return web.json_response({"name": f"projects/{request.match_info['project']}/messages/{len(self.sent)}"})
-
-    def messages_for(self, visitor_id: str) -> list[dict[str, Any]]:
-        return [s for s in self.sent if s["body"]["message"].get("data", {}).get("visitor_id") == visitor_id]
-
-    def messages_to(self, token: str) -> list[dict[str, Any]]:
-        return [s for s in self.sent if s["body"]["message"].get("token") == token]
 
 
 @dataclass
@@ -130,65 +42,16 @@ class Fcm:
     server: RunningServer
 
 
-def _service_account(directory: Path, google: LocalGoogle, key: rsa.RSAPrivateKey) -> Path:
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    path = directory / "service-account.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": PROJECT_ID,
-                "private_key_id": secrets.token_hex(20),
-                "private_key": pem,
-                "client_email": google.client_email,
-                "client_id": "1234567890",
-                "token_uri": google.token_uri,
-            }
-        )
-    )
-    return path
-
-
 @pytest.fixture(scope="module")
 async def fcm(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fcm]:
     """A local Google, and a Gatehouse server whose pushes go through firebase-admin to it."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    google = LocalGoogle(key.public_key(), f"push@{PROJECT_ID}.iam.gserviceaccount.com")
-    web_app = web.Application()
-    web_app.router.add_post("/token", google.token)
-    web_app.router.add_post("/v1/projects/{project}/messages:send", google.send)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    google.url = f"http://127.0.0.1:{port}"
-
-    credentials = _service_account(tmp_path_factory.mktemp("fcm"), google, key)
-    original_fcm_url = messaging._MessagingService.FCM_URL
-    server: RunningServer | None = None
-    try:
-        server = RunningServer(
-            replace(
-                settings,
-                fcm_credentials=str(credentials),
-                fcm_endpoint=f"{google.url}/v1/projects/{{0}}/messages:send",
-                allow_insecure_dev=True,
-                run_jobs=True,
-            )
-        )
+    async with local_google(tmp_path_factory.mktemp("fcm")) as (google, push_settings):
+        server = RunningServer(replace(settings, **push_settings, allow_insecure_dev=True, run_jobs=True))
         await server.start()
-        yield Fcm(google, server)
-    finally:
-        if server is not None:
+        try:
+            yield Fcm(google, server)
+        finally:
             await server.stop()
-        messaging._MessagingService.FCM_URL = original_fcm_url
-        with contextlib.suppress(ValueError):  # ValueError: the server never got as far as creating it
-            # Off the loop: closing the app's messaging service calls asyncio.run() itself.
-            await asyncio.to_thread(firebase_admin.delete_app, firebase_admin.get_app(FIREBASE_APP))
-        await runner.cleanup()
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ the kitchen (payments are in `checkout`, and earn points); a customer may cancel
 cancelled (or returned) order gives back its stock, ingredients and points, and what it paid online (by a
 refund job). A delivery order keeps the address it goes to as it was ordered, and leaves the kitchen's path
 for the carrier's: paid → shipped (with the carrier and tracking number) → delivered, or returned.
-The shop's room and the customer hear of it. A customer's order while the shop is closed by its hours is
+The shop's room and the customer hear of it, and the customer also by e-mail and push (a job,
+`commerce.notices`). A customer's order while the shop is closed by its hours is
 refused unless the shop takes pre-orders; the counter's staff are there, so hours do not bind them.
 """
 
@@ -68,6 +69,16 @@ def _announce(ctx: AppState, tx: Tx, event: str, order: repo.Order) -> None:
     ctx.outbox.publish(tx, places.room_of_shop(order.shop_id), event, order)
     if order.customer_id is not None:
         ctx.outbox.publish(tx, user_room(order.customer_id), event, order)
+
+
+# The job (run by `commerce.notices`) that tells an order's customer off the app, by e-mail and push.
+NEWS_JOB = "commerce.order_news"
+
+
+async def _tell_customer(ctx: AppState, tx: Tx, order: repo.Order) -> None:
+    """Queue the news of the order's status for its customer, with the change that made it."""
+    if order.customer_id is not None:
+        await ctx.jobs.enqueue(tx, NEWS_JOB, {"order_id": str(order.id), "status": order.status})
 
 
 async def _lines_from_cart(tx: Tx, actor: Principal, shop_id: uuid.UUID) -> list[OrderLineIn]:
@@ -220,6 +231,7 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
         order = await repo.get(tx.conn, order_id)
         assert order is not None, "written in this transaction"
         _announce(ctx, tx, "order_created", order)
+        await _tell_customer(ctx, tx, order)
         return order
 
     async with ctx.db.transaction() as tx:
@@ -318,6 +330,7 @@ async def move(
             updated = await repo.get(tx.conn, order_id)
             assert updated is not None, "found in this transaction"
             _announce(ctx, tx, "order_status_changed", updated)
+            await _tell_customer(ctx, tx, updated)
             return updated
 
         return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=200, work=work)
@@ -347,4 +360,5 @@ async def mark_paid(ctx: AppState, tx: Tx, order: repo.Order, *, by: uuid.UUID |
     assert updated is not None, "found in this transaction"
     _announce(ctx, tx, "payment_received", updated)
     _announce(ctx, tx, "order_status_changed", updated)
+    await _tell_customer(ctx, tx, updated)
     return updated

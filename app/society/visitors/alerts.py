@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from app.identity.notifications import service as notifications
 from app.platform import audit, notify
 from app.platform.jobs import Job, RetryLater
 from app.platform.push import PushResult
@@ -58,9 +59,7 @@ async def _settle_pushes(
                 for r in results
             ],
         )
-        gone = [r.token for r in results if r.unregistered]
-        if gone:
-            await repo.forget_devices(tx.conn, gone)
+        await notifications.forget_devices(tx, [r.token for r in results if r.unregistered])
         if retry:
             for r in results:
                 if r.retryable:

@@ -510,34 +510,3 @@ async def list_visits(
 
 async def ensure_visit_partitions(conn: asyncpg.Connection, months_ahead: int = 3) -> int:
     return await conn.fetchval("SELECT ensure_visit_partitions($1)", months_ahead)
-
-
-# Devices ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceOwner:
-    user_id: uuid.UUID
-    session_id: uuid.UUID | None
-
-
-async def upsert_device(
-    conn: asyncpg.Connection, *, user_id: uuid.UUID, session_id: uuid.UUID | None, token: str, platform: str
-) -> DeviceOwner | None:
-    """Make the token the caller's session's; returns who held it before (None for a new token)."""
-    row = await conn.fetchrow(
-        """WITH before AS (SELECT user_id, session_id FROM device_tokens WHERE token = $2 FOR UPDATE),
-                put AS (INSERT INTO device_tokens (user_id, token, platform, session_id) VALUES ($1, $2, $3, $4)
-                        ON CONFLICT (token) DO UPDATE
-                        SET user_id = $1, platform = $3, session_id = $4, updated_at = now())
-           SELECT user_id, session_id FROM before""",
-        user_id,
-        token,
-        platform,
-        session_id,
-    )
-    return DeviceOwner(row["user_id"], row["session_id"]) if row else None
-
-
-async def forget_devices(conn: asyncpg.Connection, tokens: list[str]) -> None:
-    await conn.execute("DELETE FROM device_tokens WHERE token = ANY($1::text[])", tokens)

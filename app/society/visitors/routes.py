@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.identity.current import principal
+from app.identity.notifications.schemas import DeviceIn
 from app.platform import idempotency
 from app.platform.http import json, no_content, parse_body, parse_query, path_uuid
 from app.platform.openapi import doc
@@ -18,7 +19,6 @@ from app.society.visitors import repo, service
 from app.society.visitors.schemas import (
     CheckinIn,
     CheckoutIn,
-    DeviceIn,
     ExpectedQuery,
     InvitePatch,
     RespondIn,

@@ -91,11 +91,6 @@ class CheckoutIn(Body):
     visitor_id: uuid.UUID
 
 
-class DeviceIn(Body):
-    fcm_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
-    platform: Literal["android", "ios", "web"]
-
-
 class VisitorsQuery(PageQuery):
     flat_id: uuid.UUID | None = None
     society_id: uuid.UUID | None = None

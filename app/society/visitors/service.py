@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from app.identity import service as identity
+from app.identity.notifications import service as notifications
 from app.platform import audit, context, idempotency
 from app.platform.http import ApiError, Conflict, Forbidden, NotFound, Unprocessable, dumps
 from app.platform.pagination import Cursor
@@ -475,27 +475,10 @@ async def expected_visitors(
 
 
 async def register_device(ctx: AppState, *, actor: Principal, token: str, platform: str) -> None:
-    """Where to push this user's alerts (guards and residents): to this session's device. A token
-    another user registered means the device changed hands: that user's session on it ends, so its
-    alerts (visitor names, phone numbers) stop reaching the new holder."""
+    """Where to push this user's alerts (guards and residents): to this session's device."""
     if not (actor.is_admin or actor.scope_ids("guard", "society") or actor.scope_ids("resident", "flat")):
         raise Forbidden("Only guards and residents register devices.")
-    async with ctx.db.transaction() as tx:
-        before = await repo.upsert_device(
-            tx.conn, user_id=actor.user_id, session_id=actor.session_id, token=token, platform=platform
-        )
-        if before is None or before.user_id == actor.user_id:
-            return
-        await audit.record(
-            tx.conn,
-            actor_id=actor.user_id,
-            action="device.taken_over",
-            resource_type="user",
-            resource_id=before.user_id,
-            details={"platform": platform},
-        )
-        if before.session_id is not None:
-            await identity.end_session(ctx, tx, session_id=before.session_id, reason="device_taken")
+    await notifications.register_device(ctx, actor=actor, token=token, platform=platform)
 
 
 async def escalate_due(ctx: AppState) -> int:
