@@ -17,6 +17,7 @@ from app.identity import repo, service
 from app.platform import audit, notify
 from app.platform.http import Unprocessable
 from app.platform.jobs import RetryLater
+from app.platform.notify import Content
 from app.platform.security.passwords import hash_password
 from app.platform.state import AppState
 
@@ -60,11 +61,17 @@ async def send_reset_code(ctx: AppState, payload: dict[str, Any]) -> None:
         if target is None:
             return  # used, replaced, expired or the account disabled meanwhile
         await repo.set_reset_code(tx.conn, reset_id=reset_id, code_hash=_code_hash(ctx, target.user_id, code))
+    minutes = ctx.settings.password_reset_ttl // 60
     outcome = await ctx.notifier.send(
         channel="email",
         to=target.email,
         template="password_reset",
         data={"code": code, "expires_in": ctx.settings.password_reset_ttl},
+        content=Content(
+            subject="Your Gatehouse password reset code",
+            text=f"Your code is {code}. It works once, for {minutes} minutes.\n\n"
+            "If you did not ask to reset your password, ignore this e-mail: nothing changes.",
+        ),
     )
     async with ctx.db.transaction() as tx:
         await notify.record(

@@ -27,6 +27,7 @@ from app.identity.invitations.schemas import ClaimIn, InvitationIn
 from app.platform import audit, notify
 from app.platform.http import Conflict, NotFound
 from app.platform.jobs import RetryLater
+from app.platform.notify import Content
 from app.platform.security.permissions import Principal
 from app.platform.state import AppState
 
@@ -89,7 +90,12 @@ async def send_code(ctx: AppState, payload: dict[str, Any]) -> None:
         "scope_type": invitation.scope_type,
         "expires_at": invitation.expires_at.isoformat(),
     }
-    outcome = await ctx.notifier.send(channel=channel, to=to, template="role_invitation", data=data)
+    content = Content(
+        subject="You are invited to Gatehouse",
+        text=f"You are invited to take the role {invitation.role.replace('_', ' ')}. Sign up or sign in with this "
+        f"address and enter the code {code} before {invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
+    )
+    outcome = await ctx.notifier.send(channel=channel, to=to, template="role_invitation", data=data, content=content)
     async with ctx.db.transaction() as tx:
         await notify.record(
             tx.conn,
