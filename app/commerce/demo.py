@@ -7,6 +7,8 @@ import uuid
 
 from app.commerce.catalogue import service as catalogue
 from app.commerce.catalogue.schemas import CategoryIn, GroupIn, OptionIn, ProductIn, ProductsQuery
+from app.commerce.customers import service as customers
+from app.commerce.customers.schemas import CustomerIn, CustomersQuery
 from app.commerce.inventory import service as inventory
 from app.commerce.inventory.schemas import ItemIn, RecipeIn, RecipeLineIn
 from app.commerce.orders import checkout
@@ -75,6 +77,8 @@ MENU = {
 FEATURED = {"Cappuccino", "Seiko 5 Sports"}
 MANAGER = ("shop-manager@demo.example.com", "Farah (shop manager)")
 CUSTOMER = ("customer@demo.example.com", "Asha (customer)")
+# A regular the cafe keeps without an account; linking needs an account with this number.
+REGULAR = CustomerIn(name="Meera (regular)", phone="+91 98450 00042", note="Masala chai with oat milk")
 HOME = {
     "label": "Home",
     "name": "Asha Rao",
@@ -118,7 +122,9 @@ async def seed(ctx: AppState) -> list[DemoAccount]:
             ),
         )
         await _stock(ctx, admin, shop_id, items)
-    delivery = await _delivery(ctx, await identity.principal_of(ctx.db, manager.id), shops[WATCHES].id)
+    running = await identity.principal_of(ctx.db, manager.id)
+    delivery = await _delivery(ctx, running, shops[WATCHES].id)
+    await _regular(ctx, running, shops[CAFE].id)
     return [
         DemoAccount("shop_manager", MANAGER[0], f"{CAFE} and {WATCHES}"),
         DemoAccount("customer", CUSTOMER[0], f"a watch on its way; receipt at /v1/orders/{delivery}/receipt"),
@@ -154,6 +160,27 @@ async def _delivery(ctx: AppState, manager: Principal, shop_id: uuid.UUID) -> uu
     shipped = StatusIn(to="shipped", carrier="BlueDart", tracking_number="BD-DEMO-0001")
     await orders.move(ctx, actor=manager, order_id=order.id, data=shipped, attempt=UNKEYED)
     return order.id
+
+
+async def _regular(ctx: AppState, manager: Principal, shop_id: uuid.UUID) -> None:
+    """A regular the cafe keeps without an account, with a paid chai and the points it earned (once)."""
+    kept = await customers.listed(ctx, actor=manager, shop_id=shop_id, q=CustomersQuery(q=REGULAR.name))
+    if kept["items"]:
+        return
+    record = await customers.add(ctx, actor=manager, shop_id=shop_id, data=REGULAR)
+    chai = (await catalogue.search(ctx, actor=manager, q=ProductsQuery(shop_id=shop_id, q="Masala chai")))["items"][0]
+    regular = next(o.id for g in chai.modifier_groups for o in g.options if o.name == "Regular")
+    _, order = await orders.place(
+        ctx,
+        actor=manager,
+        data=OrderIn(
+            shop_id=shop_id, items=[OrderLineIn(product_id=chai.id, option_ids=[regular])], shop_customer_id=record.id
+        ),
+        attempt=UNKEYED,
+    )
+    await checkout.pay(
+        ctx, actor=manager, order_id=order.id, data=PaymentIn(method="cash", amount=order.total), attempt=UNKEYED
+    )
 
 
 async def _stock(ctx: AppState, admin: Principal, shop_id: uuid.UUID, items: list) -> None:

@@ -8,6 +8,7 @@ from app.commerce.cart.routes import routes as cart_routes
 from app.commerce.catalogue import repo as catalogue_repo
 from app.commerce.catalogue.routes import routes as catalogue_routes
 from app.commerce.config.routes import routes as config_routes
+from app.commerce.customers.routes import routes as customer_routes
 from app.commerce.inventory import repo as inventory_repo
 from app.commerce.inventory.routes import routes as inventory_routes
 from app.commerce.loyalty.routes import routes as loyalty_routes
@@ -39,6 +40,7 @@ MODULE = DomainModule(
         *sales_routes,
         *config_routes,
         *promotion_routes,
+        *customer_routes,
     ],
     jobs=[*payments.JOBS, *notices.JOBS, *receipts.JOBS, *promotions.JOBS],
     webhook_paths=("/v1/payments/stripe/webhook",),

@@ -52,3 +52,8 @@ def prefix_search(param: str) -> str:
     syntax; text with no words gives NULL, which matches nothing."""
     return f"""(SELECT to_tsquery('simple', string_agg(quote_literal(w) || ':*', ' & '))
              FROM unnest(tsvector_to_array(to_tsvector('simple', {param}::text))) AS w)"""
+
+
+def like_prefix(text: str) -> str:
+    """`text` as the start of a LIKE pattern, its own % and _ taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

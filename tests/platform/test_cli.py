@@ -104,6 +104,10 @@ async def _the_demo_mall_works(api: Api, first: str, again: str) -> None:
     assert [g["name"] for g in menu[0]["modifier_groups"]] == ["Size", "Milk", "Extras"]
     featured = (await api.get("/v1/products", manager, params={"shop_id": cafe, "featured": True})).json()
     assert [p["name"] for p in featured["items"]] == ["Cappuccino"]
+    (regular,) = (await api.get(f"/v1/shops/{cafe}/customers", manager, params={"q": "Meera"})).json()["items"]
+    assert regular["user_id"] is None and regular["points"] > 0, "kept without an account, with a chai's points"
+    history = await api.get("/v1/orders", manager, params={"shop_id": cafe, "shop_customer_id": regular["id"]})
+    assert [o["status"] for o in history.json()["items"]] == ["paid"], "seeded once, however many runs"
     pantry = (await api.get(f"/v1/shops/{cafe}/inventory", manager)).json()["items"]
     assert {i["name"] for i in pantry} == {"Milk", "Oat milk", "Coffee beans", "Tea leaves"}
     customer = await api.login("customer@demo.example.com", "demo-password-1")

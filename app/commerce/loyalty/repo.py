@@ -1,4 +1,5 @@
-"""SQL for loyalty: each customer's balance at a shop, and the ledger that explains it."""
+"""SQL for loyalty: each customer's balance at a shop, and the ledger that explains it. Points are held by
+an account or by one of the shop's customer records (`Holder`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,22 @@ import uuid
 from dataclasses import dataclass
 
 import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Whose points: an account's, or a shop's record of someone without one (exactly one is set)."""
+
+    user_id: uuid.UUID | None = None
+    record_id: uuid.UUID | None = None
+
+    @property
+    def key(self) -> tuple[str, uuid.UUID]:
+        """The column that names the holder in both tables, and its value."""
+        if self.user_id is not None:
+            return "user_id", self.user_id
+        assert self.record_id is not None, "a holder is an account or a record"
+        return "shop_customer_id", self.record_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,20 +44,24 @@ class Move:
 
 
 async def change(
-    conn: asyncpg.Connection, *, user_id: uuid.UUID, shop_id: uuid.UUID, change: int, kind: str, order_id: uuid.UUID
+    conn: asyncpg.Connection, *, holder: Holder, shop_id: uuid.UUID, change: int, kind: str, order_id: uuid.UUID | None
 ) -> int | None:
     """Add `change` to the balance with a ledger row, in one conditional write; the new balance, or None
     (and nothing written) when it would go below zero."""
+    column, key = holder.key
     await conn.execute(
-        "INSERT INTO loyalty_accounts (user_id, shop_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", user_id, shop_id
+        "INSERT INTO loyalty_accounts (user_id, shop_customer_id, shop_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        holder.user_id,
+        holder.record_id,
+        shop_id,
     )
     return await conn.fetchval(
-        """WITH a AS (
+        f"""WITH a AS (
                UPDATE loyalty_accounts SET balance = balance + $3, updated_at = now()
-               WHERE user_id = $1 AND shop_id = $2 AND balance + $3 >= 0 RETURNING balance)
-           INSERT INTO loyalty_moves (user_id, shop_id, kind, change, balance_after, order_id)
+               WHERE {column} = $1 AND shop_id = $2 AND balance + $3 >= 0 RETURNING balance)
+           INSERT INTO loyalty_moves ({column}, shop_id, kind, change, balance_after, order_id)
            SELECT $1, $2, $4, $3, balance, $5 FROM a RETURNING balance_after""",
-        user_id,
+        key,
         shop_id,
         change,
         kind,
@@ -48,9 +69,12 @@ async def change(
     )
 
 
-async def balance(conn: asyncpg.Connection, *, user_id: uuid.UUID, shop_id: uuid.UUID) -> int:
+async def balance(conn: asyncpg.Connection, *, holder: Holder, shop_id: uuid.UUID, lock: bool = False) -> int:
+    column, key = holder.key
     found = await conn.fetchval(
-        "SELECT balance FROM loyalty_accounts WHERE user_id = $1 AND shop_id = $2", user_id, shop_id
+        f"SELECT balance FROM loyalty_accounts WHERE {column} = $1 AND shop_id = $2{' FOR UPDATE' if lock else ''}",
+        key,
+        shop_id,
     )
     return found or 0
 
@@ -63,12 +87,13 @@ async def accounts(conn: asyncpg.Connection, user_id: uuid.UUID) -> list[Account
 
 
 async def moves(
-    conn: asyncpg.Connection, *, user_id: uuid.UUID, shop_id: uuid.UUID, before: int | None, limit: int
+    conn: asyncpg.Connection, *, holder: Holder, shop_id: uuid.UUID, before: int | None, limit: int
 ) -> list[Move]:
+    column, key = holder.key
     rows = await conn.fetch(
-        """SELECT id, shop_id, kind, change, balance_after, order_id, at FROM loyalty_moves
-           WHERE user_id = $1 AND shop_id = $2 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4""",
-        user_id,
+        f"""SELECT id, shop_id, kind, change, balance_after, order_id, at FROM loyalty_moves
+           WHERE {column} = $1 AND shop_id = $2 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4""",
+        key,
         shop_id,
         before,
         limit + 1,

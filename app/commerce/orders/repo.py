@@ -35,6 +35,7 @@ class Order:
     id: uuid.UUID
     shop_id: uuid.UUID
     customer_id: uuid.UUID | None
+    shop_customer_id: uuid.UUID | None  # the shop's record of a customer without an account (or before one)
     placed_by: uuid.UUID | None
     channel: str
     status: str
@@ -70,9 +71,9 @@ class NewLine:
     stock_taken: bool
 
 
-_ORDER = """id, shop_id, customer_id, placed_by, channel, status, currency, subtotal, offer_id, discount_percent,
-    discount, tax_rate_bp, tax, points_redeemed, total, points_earned, note, fulfilment, shipping_address, carrier,
-    tracking_number, created_at, updated_at"""
+_ORDER = """id, shop_id, customer_id, shop_customer_id, placed_by, channel, status, currency, subtotal, offer_id,
+    discount_percent, discount, tax_rate_bp, tax, points_redeemed, total, points_earned, note, fulfilment,
+    shipping_address, carrier, tracking_number, created_at, updated_at"""
 
 
 def _order(row: asyncpg.Record) -> Order:
@@ -144,14 +145,18 @@ async def list_orders(
     until: dt.datetime | None,
     after: tuple[dt.datetime, uuid.UUID] | None,
     limit: int,
+    record: tuple[uuid.UUID, uuid.UUID | None] | None = None,
 ) -> list[Order]:
-    """Newest first, of a shop or of a customer (or both)."""
+    """Newest first, of a shop or of a customer (or both); `record` (a customer record and the account it is
+    linked to, if any) keeps the orders that name either."""
+    record_id, linked = record if record is not None else (None, None)
     rows = await conn.fetch(
         f"""SELECT {_ORDER} FROM orders
             WHERE ($1::uuid IS NULL OR shop_id = $1) AND ($2::uuid IS NULL OR customer_id = $2)
               AND ($3::text IS NULL OR status = $3)
               AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
               AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7))
+              AND ($9::uuid IS NULL OR shop_customer_id = $9 OR customer_id = $10)
             ORDER BY created_at DESC, id DESC LIMIT $8""",
         shop_id,
         customer_id,
@@ -160,6 +165,8 @@ async def list_orders(
         until,
         *(after if after is not None else (None, None)),
         limit + 1,
+        record_id,
+        linked,
     )
     return await _with_items(conn, [_order(r) for r in rows])
 

@@ -42,13 +42,15 @@ class ShippingAddressIn(Body):
 
 class OrderIn(Body):
     """An order at a shop: of the caller's cart there, or (the shop's staff, at the counter) of `items`,
-    for a walk-in customer or for `customer_id`."""
+    for a walk-in customer, for an account (`customer_id`) or for one of the shop's customer records
+    (`shop_customer_id`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     shop_id: uuid.UUID
     items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=100)] | None = None
     customer_id: uuid.UUID | None = None
+    shop_customer_id: uuid.UUID | None = Field(default=None, description="Counter: a customer the shop keeps")
     redeem_points: Annotated[int, Field(ge=0, le=10**12), JSON_INTEGER] = Field(
         default=0, description="Loyalty points to pay with (the customer's, at this shop); one is a minor unit"
     )
@@ -89,6 +91,10 @@ class OrdersQuery(PageQuery):
     """Your orders; or, for a shop's staff with `shop_id`, the shop's. Newest first."""
 
     shop_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = Field(default=None, description="Staff: one customer's orders at the shop")
+    shop_customer_id: uuid.UUID | None = Field(
+        default=None, description="Staff: a customer record's orders at the shop (and its account's, once linked)"
+    )
     status: Status | None = None
     from_: Day | None = Field(default=None, alias="from", description="First day (UTC)")
     to: Day | None = Field(default=None, description="Last day (UTC)")

@@ -25,6 +25,7 @@ from app.commerce.cart import repo as cart_repo
 from app.commerce.catalogue import service as catalogue
 from app.commerce.catalogue import stock
 from app.commerce.config import service as config
+from app.commerce.customers import service as customers
 from app.commerce.inventory import service as inventory
 from app.commerce.loyalty import service as loyalty
 from app.commerce.orders import repo
@@ -59,6 +60,15 @@ def staff_moves(order: repo.Order) -> set[tuple[str, str]]:
 
 def is_staff(actor: Principal, shop_id: uuid.UUID) -> bool:
     return actor.has(STAFF, places.SHOP_SCOPE, shop_id)
+
+
+def _points_holder(order: repo.Order) -> loyalty.Holder | None:
+    """Whose points an order earns and spends: its account's, else its customer record's (walk-ins: none)."""
+    if order.customer_id is not None:
+        return loyalty.Holder(user_id=order.customer_id)
+    if order.shop_customer_id is not None:
+        return loyalty.Holder(record_id=order.shop_customer_id)
+    return None
 
 
 def _field_error(message: str, field: str, code: str, kind: str = "invalid") -> Unprocessable:
@@ -154,9 +164,15 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
     counter = data.items is not None
     if data.customer_id is not None and not counter:
         raise _field_error("A customer is named only on a counter order (with `items`).", "customer_id", "not_counter")
+    if data.shop_customer_id is not None and not counter:
+        raise _field_error(
+            "A customer is named only on a counter order (with `items`).", "shop_customer_id", "not_counter"
+        )
+    if data.customer_id is not None and data.shop_customer_id is not None:
+        raise _field_error("Name an account or a customer record, not both.", "shop_customer_id", "two_customers")
     if counter and not is_staff(actor, data.shop_id):
         raise Forbidden("Only the shop's staff ring up orders at the counter.")
-    if data.redeem_points and counter and data.customer_id is None:
+    if data.redeem_points and counter and data.customer_id is None and data.shop_customer_id is None:
         raise _field_error("Points are a customer's: name the customer.", "redeem_points", "no_customer")
     if data.fulfilment != "delivery" and (data.address_id or data.address):
         raise _field_error("An address goes only with a delivery.", "address", "not_delivery")
@@ -178,6 +194,11 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
             )
         wanted = data.items if data.items is not None else await _lines_from_cart(tx, actor, data.shop_id)
         customer = data.customer_id if counter else actor.user_id
+        record = (
+            await customers.record_at(tx.conn, data.shop_id, data.shop_customer_id) if data.shop_customer_id else None
+        )
+        if record is not None:
+            customer = record.user_id  # the account it is linked to, if it is
         shipping = await _shipping_address(tx, data, customer) if data.fulfilment == "delivery" else None
         lines = await _priced(tx, data.shop_id, wanted)
         subtotal = sum(line.unit_price * line.quantity for line in lines)
@@ -200,6 +221,7 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
             fields={
                 "shop_id": data.shop_id,
                 "customer_id": customer,
+                "shop_customer_id": record.id if record else None,
                 "placed_by": actor.user_id,
                 "channel": "counter" if counter else "online",
                 "currency": mall.currency,
@@ -225,7 +247,8 @@ async def place(ctx: AppState, *, actor: Principal, data: OrderIn, attempt: idem
         if made_to_order:
             await inventory.take_for_order(ctx, tx, lines=made_to_order, order_id=order_id, actor_id=actor.user_id)
         if points:
-            await loyalty.spend(tx.conn, user_id=customer, shop_id=data.shop_id, points=points, order_id=order_id)
+            holder = loyalty.Holder(user_id=customer) if customer else loyalty.Holder(record_id=data.shop_customer_id)
+            await loyalty.spend(tx.conn, holder=holder, shop_id=data.shop_id, points=points, order_id=order_id)
         if not counter:
             await cart_repo.clear(tx.conn, user_id=actor.user_id, shop_id=data.shop_id)
         order = await repo.get(tx.conn, order_id)
@@ -259,8 +282,8 @@ async def get_order(ctx: AppState, *, actor: Principal, order_id: uuid.UUID) -> 
 
 
 async def list_orders(ctx: AppState, *, actor: Principal, q: OrdersQuery) -> dict[str, Any]:
-    """A shop's orders for its staff (with `shop_id`), else the caller's own; days on the shop's mall's clock,
-    or in UTC for a customer's own across shops."""
+    """A shop's orders for its staff (with `shop_id`; one customer's with `customer_id` or `shop_customer_id`),
+    else the caller's own; days on the shop's mall's clock, or in UTC for a customer's own across shops."""
     zone: dt.tzinfo = dt.UTC
     async with ctx.db.connection() as conn:
         if q.shop_id is not None:
@@ -269,10 +292,17 @@ async def list_orders(ctx: AppState, *, actor: Principal, q: OrdersQuery) -> dic
         if q.from_ is not None and q.to is not None and q.to < q.from_:
             raise _field_error("`to` may not be before `from`.", "to", "invalid_range")
         staff = q.shop_id is not None and is_staff(actor, q.shop_id)
+        if not staff and (q.customer_id not in (None, actor.user_id) or q.shop_customer_id is not None):
+            raise Forbidden("A customer's orders are for the shop's staff (with `shop_id`).")
+        record = None
+        if q.shop_customer_id is not None and q.shop_id is not None:
+            found = await customers.record_at(conn, q.shop_id, q.shop_customer_id)
+            record = (found.id, found.user_id)
         items = await repo.list_orders(
             conn,
             shop_id=q.shop_id,
-            customer_id=None if staff else actor.user_id,
+            customer_id=q.customer_id if staff else actor.user_id,
+            record=record,
             status=q.status,
             since=dt.datetime.combine(q.from_, dt.time(), zone) if q.from_ else None,
             until=dt.datetime.combine(q.to + dt.timedelta(days=1), dt.time(), zone) if q.to else None,
@@ -318,10 +348,10 @@ async def move(
                 await stock.return_for_order(tx, order_id=order_id, actor_id=actor.user_id)
                 await inventory.return_for_order(ctx, tx, order_id=order_id, actor_id=actor.user_id)
                 await payments.refund_if_paid_online(ctx, tx, order_id)
-                if order.customer_id is not None:
+                if (holder := _points_holder(order)) is not None:
                     await loyalty.undo(
                         tx.conn,
-                        user_id=order.customer_id,
+                        holder=holder,
                         shop_id=order.shop_id,
                         spent=order.points_redeemed,
                         earned=order.points_earned,
@@ -349,12 +379,10 @@ async def mark_paid(ctx: AppState, tx: Tx, order: repo.Order, *, by: uuid.UUID |
     the shop and the customer hear of it."""
     moved = await repo.move(tx.conn, order_id=order.id, expected="pending", to="paid", actor_id=by, note=None)
     assert moved, "the order is locked and pending"
-    if order.customer_id is not None:
+    if (holder := _points_holder(order)) is not None:
         settings = await config.settings_at(tx.conn, order.shop_id)
         if settings.loyalty_enabled and (earned := pricing.share(order.total, settings.loyalty_earn_bp)):
-            await loyalty.earn(
-                tx.conn, user_id=order.customer_id, shop_id=order.shop_id, points=earned, order_id=order.id
-            )
+            await loyalty.earn(tx.conn, holder=holder, shop_id=order.shop_id, points=earned, order_id=order.id)
             await repo.set_points_earned(tx.conn, order.id, earned)
     updated = await repo.get(tx.conn, order.id)
     assert updated is not None, "found in this transaction"

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from app.commerce.customers import service as customers
 from app.commerce.orders import repo as orders_repo
 from app.commerce.orders import service as orders
 from app.commerce.orders.repo import Order
@@ -46,6 +47,8 @@ async def pdf_of(conn: asyncpg.Connection, order: Order) -> bytes:
         raise Conflict("This order has not been paid: a receipt comes with the payment.", code="not_paid")
     shop, mall = await places.shop_and_mall(conn, order.shop_id)
     customer = await people.person(conn, order.customer_id) if order.customer_id else None
+    if customer is None and order.shop_customer_id is not None:
+        customer = await customers.find(conn, order.shop_id, order.shop_customer_id)
     zone = zoneinfo.ZoneInfo(mall.timezone)
     receipt = Receipt(
         order_id=order.id,

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from app.platform.sql import assignments, prefix_search
+from app.platform.sql import assignments, like_prefix, prefix_search
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ async def search(
               AND ($6::text IS NULL OR (lower(u.name), u.id) > ($6, $7::uuid))
             ORDER BY lower(u.name), u.id LIMIT $8""",
         words,
-        None if words is None else _like_prefix(words.lower()),
+        None if words is None else like_prefix(words.lower()),
         role,
         scope_type,
         scope_id,
@@ -86,11 +86,6 @@ async def search(
         limit + 1,
     )
     return [(_person(r), r["sort_key"]) for r in rows]
-
-
-def _like_prefix(text: str) -> str:
-    """`text` as the start of a LIKE pattern, its own % and _ taken literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 async def get(conn: asyncpg.Connection, user_id: uuid.UUID) -> Person | None:
@@ -173,3 +168,15 @@ async def holders_within(
         limit + 1,
     )
     return [(RoleHolder(**{k: r[k] for k in RoleHolder.__slots__}), r["sort_key"]) for r in rows]  # type: ignore[attr-defined]
+
+
+async def reachable_at(conn: asyncpg.Connection, *, email: str | None, phone_digits: str | None) -> list[uuid.UUID]:
+    """Live accounts with this e-mail address (either case) or a phone number of these digits."""
+    rows = await conn.fetch(
+        """SELECT id FROM users WHERE disabled_at IS NULL AND deleted_at IS NULL
+             AND (lower(email) = lower($1) OR ($2::text <> '' AND regexp_replace(phone, '\\D', '', 'g') = $2))
+           ORDER BY id""",
+        email,
+        phone_digits or "",
+    )
+    return [r["id"] for r in rows]

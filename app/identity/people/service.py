@@ -9,6 +9,7 @@ erased, its roles go and every session ends. The audit keeps who did what, by id
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -187,3 +188,9 @@ async def holders_within(
 async def person(conn: asyncpg.Connection, user_id: uuid.UUID) -> repo.Person | None:
     """For other domains, which check the caller themselves: an account and every role it holds."""
     return await repo.get(conn, user_id)
+
+
+async def reachable_at(conn: asyncpg.Connection, *, email: str | None, phone: str | None) -> list[uuid.UUID]:
+    """For other domains, which check the caller themselves: the live accounts with this e-mail address or
+    this phone number (compared by its digits, as "+91 98450-12345" and "919845012345" are one number)."""
+    return await repo.reachable_at(conn, email=email, phone_digits=re.sub(r"\D", "", phone or ""))
