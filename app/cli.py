@@ -204,6 +204,7 @@ def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await ctx.db.close()
             await ctx.redis.aclose()
+            await ctx.cache.close()
 
     with _services(settings) as ready:
         accounts = asyncio.run(run(ready))

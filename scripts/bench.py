@@ -25,6 +25,9 @@ sweeps) it goes to bench-results/<time>-timeline.json and, one per rate,
 <time>-timeline-<rate>.png (matplotlib, the `bench` extra).
 
 Usage: scripts/bench [--quick] [--rates 50,200,500] [--seconds 10] [--workers 2] [--baseline REF] [--repeat N]
+
+`scripts/bench --catalogue` runs only the catalogue-browse scenario (Gatehouse alone, no peer needed):
+see scripts/bench_catalogue.py.
 """
 
 from __future__ import annotations
@@ -462,18 +465,24 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="rounds per rate and server; figures are their median")
     parser.add_argument("--headline", type=int, default=200, help="the rate run first after a fresh start")
     parser.add_argument("--rounds", type=int, default=5, help="rounds at the headline rate (at least --repeat)")
+    parser.add_argument("--catalogue", action="store_true", help="only the catalogue-browse scenario, cache on and off")
+    parser.add_argument("--concurrency", type=int, default=16, help="catalogue: customers browsing at once")
+    parser.add_argument("--products", type=int, default=200, help="catalogue: products in the shop")
+    parser.add_argument("--changes", type=float, default=0.5, help="catalogue: restocks per second meanwhile")
     args = parser.parse_args()
+    database_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if args.catalogue:
+        import bench_catalogue
+
+        return bench_catalogue.main(args, database_url, redis_url)
     if args.quick:
         args.rates, args.sweep, args.seconds, args.idle, args.fanout, args.flats = "50", "100", 3, "200", 100, 40
         args.headline, args.repeat, args.rounds = 50, 1, 2
     rates = [int(r) for r in args.rates.split(",")]
     sweep = sorted({*rates, *(int(r) for r in args.sweep.split(","))})
 
-    run = Run(
-        os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        args.workers,
-    )
+    run = Run(database_url, redis_url, args.workers)
     if problem := missing(run.database_url):
         print(problem, file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp
 
 from app.platform import asyncapi, context, logs, metrics, openapi, redis_client, timeline, upkeep
+from app.platform.cache import Cache
 from app.platform.config import Settings, check
 from app.platform.db import UNAVAILABLE, Database
 from app.platform.http import (
@@ -191,6 +192,8 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
         raise RuntimeError("Gatehouse needs DATABASE_URL and REDIS_URL; `gatehouse serve` provides them")
     db = Database(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     redis = redis_client.client(settings.redis_url)
+    cache = Cache(settings.redis_url, prefix=settings.redis_prefix)
+    db.invalidate = cache.invalidate
     principals = PrincipalCache(ttl=settings.principal_cache_seconds)
     hub = Hub(settings, db, redis, on_rights_change=principals.evict_user)
     outbox = (
@@ -202,6 +205,7 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
         settings=settings,
         db=db,
         redis=redis,
+        cache=cache,
         tokens=AccessTokens(
             secret=settings.jwt_secret,
             issuer=settings.jwt_issuer,
@@ -313,6 +317,7 @@ def _lifespan(state: AppState) -> Callable[[Starlette], AbstractAsyncContextMana
             if isinstance(state.notifier, WebhookNotifier | SmtpNotifier):
                 await state.notifier.close()
             await state.redis.aclose()
+            await state.cache.close()
             await timeline.TIMELINE.stop()
             await state.db.close()
             log.info("stopped")

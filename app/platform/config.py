@@ -99,6 +99,7 @@ class Settings:
     allow_insecure_dev: bool = _setting(False)
     migrate_on_start: bool = _setting(True)
     principal_cache_seconds: float = _setting(30.0)
+    catalogue_cache_ttl: int = _setting(60, minimum=0)
     metrics_token: str = _setting("", secret=True)
 
     @property

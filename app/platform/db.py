@@ -35,6 +35,7 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
 
 Hook = Callable[[asyncpg.Connection], Awaitable[None]]
 AfterCommit = Callable[[], Awaitable[None]]
+Invalidate = Callable[[set[str]], Awaitable[None]]
 
 
 class Tx:
@@ -44,13 +45,19 @@ class Tx:
     hooks run once it has committed and never for a rollback.
     """
 
-    __slots__ = ("_after", "_before", "conn", "state")
+    __slots__ = ("_after", "_before", "conn", "stale_scopes", "state")
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
         self.state: dict[str, object] = {}
+        self.stale_scopes: set[str] = set()
         self._before: list[Hook] = []
         self._after: list[AfterCommit] = []
+
+    def stale(self, scope: str) -> None:
+        """What is cached under `scope` (app/platform/cache.py) stops being served once this commits, before
+        the after-commit hooks run: a client that hears of the change from an event reads it fresh."""
+        self.stale_scopes.add(scope)
 
     def before_commit(self, hook: Hook) -> None:
         self._before.append(hook)
@@ -90,6 +97,8 @@ class Database:
         self._min_size = min_size
         self._max_size = max_size
         self._pool: asyncpg.Pool | None = None
+        # Told the scopes a committed transaction marked stale; the cache sets it when it is built.
+        self.invalidate: Invalidate | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -137,7 +146,11 @@ class Database:
                 yield tx
                 for hook in tx._before:
                     await hook(conn)
-        for after in tx._after:
+        hooks = list(tx._after)
+        invalidate = self.invalidate
+        if tx.stale_scopes and invalidate is not None:
+            hooks.insert(0, lambda: invalidate(tx.stale_scopes))
+        for after in hooks:
             try:
                 await after()
             except Exception:

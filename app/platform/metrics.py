@@ -26,6 +26,16 @@ JOBS_RUN = Counter(
     ["job", "outcome"],
 )
 JOBS = Gauge("gatehouse_jobs", "Jobs in the queue by status, as last counted by this worker", ["status"])
+CACHE_LOOKUPS = Counter(
+    "gatehouse_cache_lookups_total",
+    "Lookups of cached answers by kind and outcome: hit, miss, or unavailable (Redis failing: read from PostgreSQL)",
+    ["kind", "outcome"],
+)
+CACHE_INVALIDATIONS = Counter(
+    "gatehouse_cache_invalidations_total",
+    "Cache scopes given a new generation after a change committed: sent, or failed (sent again later)",
+    ["outcome"],
+)
 _PAUSES = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)
 GC_PAUSE = Histogram(
     "gatehouse_gc_pause_seconds",

@@ -15,5 +15,6 @@ from redis.driver_info import DriverInfo
 OPTIONS: dict[str, Any] = {"driver_info": DriverInfo()}
 
 
-def client(url: str) -> aioredis.Redis:
-    return aioredis.from_url(url, **OPTIONS)
+def client(url: str, **options: Any) -> aioredis.Redis:
+    """A client of `url`; `options` are redis-py's (timeouts, retries) for clients that need their own."""
+    return aioredis.from_url(url, **OPTIONS, **options)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from starlette.requests import HTTPConnection
 
+from app.platform.cache import Cache
 from app.platform.config import Settings
 from app.platform.db import Database
 from app.platform.jobs import Jobs
@@ -28,6 +29,7 @@ class AppState:
     settings: Settings
     db: Database
     redis: aioredis.Redis
+    cache: Cache
     tokens: AccessTokens
     limits: RateLimits
     firebase: FirebaseVerifier | None

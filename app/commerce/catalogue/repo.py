@@ -391,20 +391,21 @@ async def change_stock(
     actor_id: uuid.UUID | None,
     order_id: uuid.UUID | None = None,
     reason: str | None = None,
-) -> dict[uuid.UUID, int]:
+) -> tuple[dict[uuid.UUID, int], set[uuid.UUID]]:
     """Add each (signed) change to its counted product's stock, all or nothing, with a ledger row each.
     Rows are locked in id order, so two orders never wait on each other in a circle, and re-read after the
     wait, so stock never goes below zero. NO KEY UPDATE, because the order's lines, written first, hold a
     key share on their products: a full lock would make two orders of one product wait on each other.
-    Returns what is short (product -> units left), taking nothing then; uncounted products are left alone."""
+    Returns what is short (product -> units left), taking nothing then, and the shops whose stock changed;
+    uncounted products are left alone."""
     rows = await conn.fetch(
-        """SELECT id, stock FROM products WHERE id = ANY($1::uuid[]) AND stock IS NOT NULL ORDER BY id
+        """SELECT id, shop_id, stock FROM products WHERE id = ANY($1::uuid[]) AND stock IS NOT NULL ORDER BY id
            FOR NO KEY UPDATE""",
         sorted(changes),
     )
     short = {r["id"]: r["stock"] for r in rows if r["stock"] + changes[r["id"]] < 0}
     if short or not rows:
-        return short
+        return short, set()
     await conn.execute(
         """WITH c AS (SELECT * FROM unnest($1::uuid[], $2::integer[]) AS c (id, change)),
                 u AS (UPDATE products p SET stock = p.stock + c.change, updated_at = now()
@@ -418,7 +419,7 @@ async def change_stock(
         actor_id,
         reason,
     )
-    return {}
+    return {}, {r["shop_id"] for r in rows}
 
 
 async def set_stock(

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.commerce.catalogue import repo, service, stock
+from app.commerce.catalogue import reads, repo, service, stock
 from app.commerce.catalogue.schemas import (
     CategoryIn,
     CategoryPatch,
@@ -24,11 +24,15 @@ from app.platform.pagination import PageQuery
 from app.platform.state import app_state
 
 
+def _json_bytes(body: bytes) -> Response:
+    """An answer already in JSON (as the catalogue's cache keeps it)."""
+    return Response(body, media_type="application/json")
+
+
 @doc(summary="A shop's categories, in their order", tag="catalogue")
 async def list_categories(request: Request) -> Response:
     await principal(request)
-    items = await service.categories(app_state(request), shop_id=path_uuid(request))
-    return json({"items": items, "next_cursor": None})
+    return _json_bytes(await reads.categories(app_state(request), shop_id=path_uuid(request)))
 
 
 @doc(
@@ -78,7 +82,7 @@ async def delete_category(request: Request) -> Response:
 async def list_products(request: Request) -> Response:
     caller = await principal(request)
     q = parse_query(request, ProductsQuery)
-    return json(await service.search(app_state(request), actor=caller, q=q))
+    return _json_bytes(await reads.products(app_state(request), actor=caller, q=q))
 
 
 @doc(
@@ -109,7 +113,7 @@ async def create_product(request: Request) -> Response:
 @doc(summary="One product, with its choices", response=repo.Product, tag="catalogue")
 async def get_product(request: Request) -> Response:
     caller = await principal(request)
-    return json(await service.get_product(app_state(request), actor=caller, product_id=path_uuid(request)))
+    return _json_bytes(await reads.product(app_state(request), actor=caller, product_id=path_uuid(request)))
 
 
 @doc(summary="Change a product (the shop's managers)", body=ProductPatch, response=repo.Product, tag="catalogue")

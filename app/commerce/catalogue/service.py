@@ -4,6 +4,7 @@ signed in browses and searches the active ones, the shop's staff all of them."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -41,6 +42,7 @@ async def create_category(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID
         category = await repo.insert_category(tx.conn, shop_id=shop_id, name=data.name, position=data.position)
         if category is None:
             raise Conflict("The shop has a category of this name.", code="duplicate_name")
+        shown_changed(tx, shop_id)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
@@ -75,6 +77,7 @@ async def update_category(
             category = await repo.get_category(tx.conn, category_id)
             assert category is not None, "found in this transaction"
             return category
+        shown_changed(tx, shop_id)
         try:
             return await repo.update_category(tx.conn, category_id, changes)
         except asyncpg.UniqueViolationError:
@@ -85,6 +88,7 @@ async def delete_category(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID
     async with ctx.db.transaction() as tx:
         await _own_category(tx.conn, actor, shop_id, category_id)
         await repo.delete_category(tx.conn, category_id)
+        shown_changed(tx, shop_id)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
@@ -106,6 +110,7 @@ async def create_product(
         product_id = await repo.insert_product(tx.conn, shop_id=data.shop_id, currency=mall.currency, fields=fields)
         await repo.set_stock(tx.conn, product_id, data.stock, actor_id=actor.user_id, reason=None)
         await repo.set_groups(tx.conn, product_id, data.modifier_groups)
+        shown_changed(tx, data.shop_id)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
@@ -123,6 +128,12 @@ async def create_product(
         shop, mall = await places.shop_and_mall(tx.conn, data.shop_id)
         require(actor, MANAGERS, places.SHOP_SCOPE, data.shop_id)
         return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
+
+
+def shown_changed(tx: Tx, shop_id: uuid.UUID) -> None:
+    """What the shop's catalogue shows (a product, its price, choices, stock, rating, a category) changed in
+    this transaction: its cached answers are dropped as it commits."""
+    tx.stale(places.room_of_shop(shop_id))
 
 
 def _sees_all(actor: Principal, shop_id: uuid.UUID) -> bool:
@@ -156,6 +167,7 @@ async def update_product(ctx: AppState, *, actor: Principal, product_id: uuid.UU
         await repo.update_product(tx.conn, product_id, changes)
         if "modifier_groups" in data.model_fields_set:
             await repo.set_groups(tx.conn, product_id, data.modifier_groups)
+        shown_changed(tx, product.shop_id)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
@@ -178,6 +190,7 @@ async def delete_product(ctx: AppState, *, actor: Principal, product_id: uuid.UU
             raise NotFound("No such product.")
         require(actor, MANAGERS, places.SHOP_SCOPE, product.shop_id)
         archived = await repo.delete_product(tx.conn, product_id)
+        shown_changed(tx, product.shop_id)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
@@ -192,13 +205,24 @@ async def delete_product(ctx: AppState, *, actor: Principal, product_id: uuid.UU
 _KEY_KINDS = {"bigint": int, "text": str, "float8": float, "timestamptz": instant}
 
 
-async def search(ctx: AppState, *, actor: Principal, q: ProductsQuery) -> dict[str, Any]:
-    """One page of a shop's products, as `{"items", "next_cursor"}`; a cursor holds the sort it was made for."""
+@dataclass(frozen=True, slots=True)
+class Search:
+    """A page of products as it is looked up: the filters that hold for this caller (a shopper sees only
+    active products), the sort and where the page starts. Two callers with equal searches get one answer,
+    which is what the cache keys on."""
+
+    where: repo.Filters
+    sort: str
+    after: tuple[Any, uuid.UUID] | None
+    limit: int
+
+
+def plan_search(actor: Principal, q: ProductsQuery) -> Search:
+    """The search `q` asks of this caller; a cursor holds the sort it was made for (400 for another)."""
     sort = q.sort or ("relevance" if q.q else "name")
     if sort == "relevance" and not q.q:
         sort = "name"  # nothing to be relevant to
-    order = repo.ORDERS[sort]
-    position = decode_position(q.cursor, sort_named(sort), _KEY_KINDS[order.sql_type], uuid.UUID)
+    position = decode_position(q.cursor, sort_named(sort), _KEY_KINDS[repo.ORDERS[sort].sql_type], uuid.UUID)
     active = q.active if _sees_all(actor, q.shop_id) else True
     where = repo.Filters(
         shop_id=q.shop_id,
@@ -212,22 +236,28 @@ async def search(ctx: AppState, *, actor: Principal, q: ProductsQuery) -> dict[s
         active=active,
         featured=q.featured,
     )
+    return Search(where, sort, position[1:] if position else None, q.limit)  # type: ignore[arg-type]
+
+
+async def run_search(ctx: AppState, search: Search) -> dict[str, Any]:
+    """One page of a shop's products, as `{"items", "next_cursor", "total"}`."""
     async with ctx.db.connection() as conn:
-        await places.existing_shop(conn, q.shop_id)
+        await places.existing_shop(conn, search.where.shop_id)
         found, total = await repo.search(
-            conn,
-            where=where,
-            order=order,
-            after=position[1:] if position else None,  # type: ignore[arg-type]
-            limit=q.limit,
+            conn, where=search.where, order=repo.ORDERS[search.sort], after=search.after, limit=search.limit
         )
-    shown = found[: q.limit]
-    last = shown[-1] if len(found) > q.limit else None
+    shown = found[: search.limit]
+    last = shown[-1] if len(found) > search.limit else None
     return {
         "items": [f.product for f in shown],
-        "next_cursor": encode_position(sort, last.key, last.product.id) if last else None,
+        "next_cursor": encode_position(search.sort, last.key, last.product.id) if last else None,
         "total": total,
     }
+
+
+async def search(ctx: AppState, *, actor: Principal, q: ProductsQuery) -> dict[str, Any]:
+    """One page of a shop's products, as the caller may see them."""
+    return await run_search(ctx, plan_search(actor, q))
 
 
 async def _on_sale(conn: asyncpg.Connection, product_id: uuid.UUID) -> repo.Product:

@@ -9,7 +9,7 @@ from typing import Any
 
 from app.commerce.catalogue import repo
 from app.commerce.catalogue.schemas import ProductStockMoveIn
-from app.commerce.catalogue.service import MANAGERS, STAFF, get_product
+from app.commerce.catalogue.service import MANAGERS, STAFF, get_product, shown_changed
 from app.mall.places import service as places
 from app.platform import audit
 from app.platform.db import Tx
@@ -24,16 +24,24 @@ async def take_for_order(
 ) -> dict[uuid.UUID, int]:
     """Take an order's units, all or nothing; returns what is short (product -> units left) and takes
     nothing then."""
-    return await repo.change_stock(
+    short, shops = await repo.change_stock(
         tx.conn, {p: -n for p, n in wanted.items()}, kind="sale", actor_id=actor_id, order_id=order_id
     )
+    _shown_changed(tx, shops)
+    return short
 
 
 async def return_for_order(tx: Tx, *, order_id: uuid.UUID, actor_id: uuid.UUID) -> None:
     """Give back what a cancelled order took (of the products still counted)."""
     taken = await repo.sold_for_order(tx.conn, order_id)
     if taken:
-        await repo.change_stock(tx.conn, taken, kind="return", actor_id=actor_id, order_id=order_id)
+        _, shops = await repo.change_stock(tx.conn, taken, kind="return", actor_id=actor_id, order_id=order_id)
+        _shown_changed(tx, shops)
+
+
+def _shown_changed(tx: Tx, shops: set[uuid.UUID]) -> None:
+    for shop_id in shops:
+        shown_changed(tx, shop_id)
 
 
 async def _counted(ctx: AppState, actor: Principal, product_id: uuid.UUID, roles: tuple[str, ...]) -> repo.Product:
@@ -52,11 +60,12 @@ async def move(ctx: AppState, *, actor: Principal, product_id: uuid.UUID, data: 
             await repo.set_stock(tx.conn, product_id, data.amount, actor_id=actor.user_id, reason=data.reason)
         else:
             change = data.amount if data.kind == "restock" else -data.amount
-            short = await repo.change_stock(
+            short, _ = await repo.change_stock(
                 tx.conn, {product_id: change}, kind=data.kind, actor_id=actor.user_id, reason=data.reason
             )
             if product_id in short:
                 raise Conflict("That is more than there is.", code="not_enough", details={"stock": short[product_id]})
+        shown_changed(tx, product.shop_id)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,

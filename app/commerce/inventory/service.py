@@ -51,6 +51,10 @@ def _alert(ctx: AppState, tx: Tx, changed: list[repo.Item]) -> list[uuid.UUID]:
 
 
 async def _after_change(ctx: AppState, tx: Tx, changed: list[repo.Item]) -> list[repo.Item]:
+    """Alert and mark what crossed its threshold; the catalogue's `in_stock` of made-to-order products reads
+    these quantities, so their shops' cached answers go too."""
+    for shop_id in {i.shop_id for i in changed}:
+        catalogue.shown_changed(tx, shop_id)
     fell = _alert(ctx, tx, changed)
     rose = [i.id for i in changed if i.quantity > i.reorder_threshold and i.low]
     if fell:
@@ -164,6 +168,7 @@ async def set_recipe(
         if len(set(keys)) != len(keys):
             raise Unprocessable("An item is listed twice for the same option.", code="duplicate_line")
         await repo.set_recipe(tx.conn, product_id, [(line.item_id, line.amount, line.option_id) for line in data.lines])
+        catalogue.shown_changed(tx, product.shop_id)
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,

@@ -18,7 +18,7 @@ from app.platform.state import AppState
 
 
 async def review(ctx: AppState, *, actor: Principal, product_id: uuid.UUID, data: ReviewIn) -> repo.Review:
-    await catalogue.get_product(ctx, actor=actor, product_id=product_id)
+    product = await catalogue.get_product(ctx, actor=actor, product_id=product_id)
     async with ctx.db.transaction() as tx:
         if not await orders.received(tx.conn, customer_id=actor.user_id, product_id=product_id):
             raise Forbidden("Only a customer who received this product reviews it.", code="not_received")
@@ -27,6 +27,7 @@ async def review(ctx: AppState, *, actor: Principal, product_id: uuid.UUID, data
         )
         if made is None:
             raise Conflict("You have reviewed this product already.", code="already_reviewed")
+        catalogue.shown_changed(tx, product.shop_id)  # its rating and count
         return made
 
 

@@ -146,8 +146,14 @@ async def update_mall(conn: asyncpg.Connection, mall_id: uuid.UUID, changes: dic
     return _mall(row) if row else None
 
 
-async def delete_mall(conn: asyncpg.Connection, mall_id: uuid.UUID) -> bool:
-    return await conn.execute("DELETE FROM malls WHERE id = $1", mall_id) != "DELETE 0"
+async def delete_mall(conn: asyncpg.Connection, mall_id: uuid.UUID) -> list[uuid.UUID] | None:
+    """The ids of the shops that went with it; None when there was no such mall."""
+    rows = await conn.fetch(
+        """WITH gone AS (DELETE FROM malls WHERE id = $1 RETURNING id)
+           SELECT s.id FROM gone LEFT JOIN shops s ON s.mall_id = gone.id""",
+        mall_id,
+    )
+    return [r["id"] for r in rows if r["id"] is not None] if rows else None
 
 
 async def insert_shop(conn: asyncpg.Connection, *, mall_id: uuid.UUID, fields: dict[str, Any]) -> Shop | None:

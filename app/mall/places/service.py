@@ -105,8 +105,11 @@ async def delete_mall(ctx: AppState, *, actor: Principal, mall_id: uuid.UUID) ->
     """Close a mall down with everything in it (admins only)."""
     require_admin(actor)
     async with ctx.db.transaction() as tx:
-        if not await repo.delete_mall(tx.conn, mall_id):
+        shop_ids = await repo.delete_mall(tx.conn, mall_id)
+        if shop_ids is None:
             raise NotFound("No such mall.")
+        for shop_id in shop_ids:
+            tx.stale(room_of_shop(shop_id))  # what other domains cached of its shops
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
@@ -199,6 +202,7 @@ async def delete_shop(ctx: AppState, *, actor: Principal, shop_id: uuid.UUID) ->
             raise NotFound("No such shop.")
         require(actor, MALL_ADMINS, MALL, mall_id)
         await repo.delete_shop(tx.conn, shop_id)
+        tx.stale(room_of_shop(shop_id))  # what other domains cached of it
         await audit.record(
             tx.conn,
             actor_id=actor.user_id,
