@@ -43,7 +43,7 @@ MODULE = DomainModule(
         *customer_routes,
     ],
     jobs=[*payments.JOBS, *notices.JOBS, *receipts.JOBS, *promotions.JOBS],
-    webhook_paths=("/v1/payments/stripe/webhook",),
+    webhook_paths=("/v1/payments/stripe/webhook", "/v1/payments/webhooks/razorpay"),
     tags=[
         Tag("catalogue", "A shop's categories and products: choices, stock, search"),
         Tag("cart", "What a customer means to order at a shop, priced as it is now"),

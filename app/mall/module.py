@@ -41,7 +41,7 @@ MODULE = DomainModule(
         *overview_routes,
         *issue_routes,
     ],
-    jobs=[Job(EXPIRE_HOLDS, cinema.expire_holds)],
+    jobs=[Job(EXPIRE_HOLDS, cinema.expire_holds), *cinema.PAYMENT_JOBS],
     schedules=[Schedule(EXPIRE_HOLDS, every=lambda settings: 30)],
     roles=[
         Role("mall_admin", MALL, granted_by=("mall_admin",)),

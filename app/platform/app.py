@@ -37,7 +37,7 @@ from app.platform.middleware import ClientIP, RequestMiddleware
 from app.platform.migrations import migrate
 from app.platform.modules import Installed
 from app.platform.notify import LogNotifier, Notifier, WebhookNotifier
-from app.platform.payments import PaymentGateway, StripeGateway
+from app.platform.payments import Gateways
 from app.platform.push import FcmPusher, Pusher, SkippingPusher
 from app.platform.ratelimit import RateLimits
 from app.platform.realtime.hub import Hub
@@ -165,17 +165,6 @@ def _pusher(settings: Settings) -> Pusher:
     return SkippingPusher()
 
 
-def _payments(settings: Settings) -> PaymentGateway | None:
-    if not (settings.stripe_secret_key and settings.stripe_webhook_secret):
-        return None
-    return StripeGateway(
-        settings.stripe_secret_key,
-        settings.stripe_webhook_secret,
-        api_base=settings.stripe_api_base,
-        tolerance=settings.stripe_webhook_tolerance,
-    )
-
-
 def _firebase(settings: Settings) -> FirebaseVerifier | None:
     if not settings.firebase_project_id:
         return None
@@ -230,7 +219,7 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
         firebase=_firebase(settings),
         notifier=_notifier(settings),
         pusher=_pusher(settings),
-        payments=_payments(settings),
+        payments=Gateways.from_settings(settings),
         hub=hub,
         outbox=outbox,
         jobs=Jobs(db, settings, [*upkeep.JOBS, *installed.jobs()], [*upkeep.SCHEDULES, *installed.schedules()]),
@@ -316,6 +305,7 @@ def _lifespan(state: AppState) -> Callable[[Starlette], AbstractAsyncContextMana
             await state.hub.stop()
             if isinstance(state.notifier, WebhookNotifier | SmtpNotifier):
                 await state.notifier.close()
+            await state.payments.close()
             await state.redis.aclose()
             await state.cache.close()
             await timeline.TIMELINE.stop()

@@ -92,6 +92,10 @@ class Settings:
     stripe_webhook_secret: str | None = _setting(None, secret=True)
     stripe_webhook_tolerance: int = _setting(300, minimum=1)
     stripe_api_base: str | None = _setting(None)
+    razorpay_key_id: str | None = _setting(None)
+    razorpay_key_secret: str | None = _setting(None, secret=True)
+    razorpay_webhook_secret: str | None = _setting(None, secret=True)
+    razorpay_api_base: str | None = _setting(None)
     visitor_escalate_after: float = _setting(60.0)
     escalation_interval: float = _setting(1.0)
     job_poll_interval: float = _setting(0.5)
@@ -253,11 +257,18 @@ def check(settings: Settings) -> None:
             raise ConfigError("FCM_ENDPOINT is for development; set ALLOW_INSECURE_DEV=true to use it")
         if settings.stripe_api_base:
             raise ConfigError("STRIPE_API_BASE is for development; set ALLOW_INSECURE_DEV=true to use it")
+        if settings.razorpay_api_base:
+            raise ConfigError("RAZORPAY_API_BASE is for development; set ALLOW_INSECURE_DEV=true to use it")
     if settings.firebase_http_bearer and not settings.firebase_project_id:
         raise ConfigError("FIREBASE_HTTP_BEARER needs FIREBASE_PROJECT_ID: the project whose ID tokens are taken")
     if bool(settings.stripe_secret_key) != bool(settings.stripe_webhook_secret):
         raise ConfigError(
             "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (a payment nobody hears about is never marked paid)"
+        )
+    razorpay = (settings.razorpay_key_id, settings.razorpay_key_secret, settings.razorpay_webhook_secret)
+    if any(razorpay) and not all(razorpay):
+        raise ConfigError(
+            "set all of RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET and RAZORPAY_WEBHOOK_SECRET, or none of them"
         )
 
 

@@ -12,7 +12,7 @@ from app.platform.config import Settings
 from app.platform.db import Database
 from app.platform.jobs import Jobs
 from app.platform.notify import Notifier
-from app.platform.payments import PaymentGateway
+from app.platform.payments import Gateways
 from app.platform.push import Pusher
 from app.platform.ratelimit import RateLimits
 from app.platform.realtime.hub import Hub
@@ -35,7 +35,7 @@ class AppState:
     firebase: FirebaseVerifier | None
     notifier: Notifier
     pusher: Pusher
-    payments: PaymentGateway | None  # None: online payment is not configured
+    payments: Gateways  # the configured providers; none: online payment is off
     hub: Hub
     outbox: Outbox
     jobs: Jobs

@@ -1,16 +1,20 @@
-"""Paying for an order: staff record cash or card at the counter; online, the customer's app pays a payment
-intent at the provider (Stripe), and the provider's signed webhook marks the order paid.
+"""Paying for an order: staff record cash, card or wallet at the counter; online, the customer pays an intent
+at the provider they choose (Stripe in their app, Razorpay on its page), and the provider's signed webhook
+marks the order paid.
 
-The webhook is the one word on an online payment: it is verified (signature, and a timestamp at most
-STRIPE_WEBHOOK_TOLERANCE seconds old), noted by its event id in the same transaction as what it does, so a
-redelivery or a replay changes nothing, and answered 200 for every event Gatehouse has taken in (the
-provider retries anything else). Money that comes in for an order that can no longer take it (cancelled
-meanwhile, or paid at the counter) goes back by a refund job.
+The webhook is the one word on an online payment: it is verified by its provider's rules (Stripe's signature
+with a timestamp at most STRIPE_WEBHOOK_TOLERANCE seconds old; Razorpay's HMAC of the body), noted by its
+event id in the same transaction as what it does, so a redelivery or a replay changes nothing, and answered
+200 for every event Gatehouse has taken in (the provider retries anything else). Money that comes in for an
+order that can no longer take it (cancelled meanwhile, paid at the counter or at the other provider) goes
+back by a refund job. The same webhooks carry the mall's ticket checkouts' payments: an intent that is not
+an order's is handed to the cinema's service.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -19,11 +23,12 @@ from app.commerce.config import service as config
 from app.commerce.orders import repo, service
 from app.commerce.orders.schemas import PaymentIn
 from app.commerce.payments import service as payments
+from app.mall.cinema import service as cinema
 from app.mall.places import service as places
 from app.platform import audit, idempotency
 from app.platform.db import Tx
 from app.platform.http import BadRequest, Conflict, Forbidden, NotFound, Unavailable, Unprocessable
-from app.platform.payments import BadSignature, GatewayError, WebhookEvent
+from app.platform.payments import BadSignature, GatewayError, PaymentNews, WebhookEvent, signed_for
 from app.platform.security.permissions import Principal
 from app.platform.state import AppState
 
@@ -71,10 +76,13 @@ async def pay(
         return await idempotency.once(tx, user_id=actor.user_id, attempt=attempt, status=201, work=work)
 
 
-async def start_online(ctx: AppState, *, actor: Principal, order_id: uuid.UUID) -> payments.repo.PaymentIntent:
-    """The payment intent for the caller's pending order, made at the provider the first time (with the
-    order's total, and a key that makes the provider answer a repeat with the same intent)."""
-    gateway = ctx.payments
+async def start_online(
+    ctx: AppState, *, actor: Principal, order_id: uuid.UUID, provider: str | None
+) -> payments.repo.PaymentIntent:
+    """The payment intent for the caller's pending order at `provider` (the first configured when None),
+    made there the first time (with the order's total, and a key that makes the provider answer a repeat
+    with the same intent)."""
+    gateway = ctx.payments.get(provider)
     async with ctx.db.connection() as conn:
         order = await repo.get(conn, order_id)
         if order is None or not service.may_see(actor, order):
@@ -85,8 +93,12 @@ async def start_online(ctx: AppState, *, actor: Principal, order_id: uuid.UUID) 
             raise Conflict(f"The order is {order.status}, not waiting for payment.", code="not_payable")
         settings = await config.settings_at(conn, order.shop_id)
         if gateway is None or not settings.online_payments_enabled:
-            raise Conflict("This shop takes no online payments; pay at the counter.", code="online_payments_off")
-        if (kept := await payments.intent_of(conn, order_id)) is not None:
+            raise Conflict(
+                "This shop takes no online payments through that provider; pay at the counter.",
+                code="online_payments_off",
+                details={"providers": ctx.payments.names() if settings.online_payments_enabled else []},
+            )
+        if (kept := await payments.intent_of(conn, order_id, gateway.name)) is not None:
             return kept
     # Not in a transaction: no lock is held while the provider answers.
     try:
@@ -97,7 +109,7 @@ async def start_online(ctx: AppState, *, actor: Principal, order_id: uuid.UUID) 
             metadata={"order_id": str(order.id), "shop_id": str(order.shop_id)},
         )
     except GatewayError as exc:
-        log.warning("payment_intent_failed", order_id=str(order.id), error=str(exc))
+        log.warning("payment_intent_failed", order_id=str(order.id), provider=gateway.name, error=str(exc))
         raise Unavailable("The payment provider could not be reached; try again.") from exc
     async with ctx.db.connection() as conn:
         return await payments.keep_intent(
@@ -106,20 +118,27 @@ async def start_online(ctx: AppState, *, actor: Principal, order_id: uuid.UUID) 
             provider=gateway.name,
             intent_id=intent.id,
             client_secret=intent.client_secret,
+            payment_url=intent.payment_url,
             amount=intent.amount,
             currency=intent.currency,
             status=intent.status,
         )
 
 
-async def stripe_webhook(ctx: AppState, *, payload: bytes, signature: str | None) -> dict[str, Any]:
-    """Take in one of the provider's events: 400 unless signed by it and fresh; a repeat does nothing."""
-    gateway = ctx.payments
+async def webhook(ctx: AppState, *, provider: str, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    """Take in one of a provider's events: 400 unless signed by it (and, for Stripe, fresh); a repeat does
+    nothing."""
+    gateway = ctx.payments.get(provider)
     if gateway is None:
-        # Stripe retries whatever is not 2xx for days, so nothing is lost while a deployment is set up.
-        raise NotFound("Online payments are not configured here.", code="payments_not_configured")
+        # Providers retry whatever is not 2xx for a day or more, so nothing is lost while one is set up.
+        raise NotFound("Online payments through this provider are not configured here.", code="payments_not_configured")
+    if not headers.get(gateway.signature_header) and (other := signed_for(headers)) is not None:
+        raise BadRequest(
+            f"This is signed as {other} signs its webhooks; this address takes {provider}'s only.",
+            code="wrong_provider",
+        )
     try:
-        event = gateway.verify(payload, signature)
+        event = gateway.verify(payload, headers)
     except BadSignature as exc:
         raise BadRequest(str(exc), code="bad_signature") from None
     async with ctx.db.transaction() as tx:
@@ -133,49 +152,54 @@ async def stripe_webhook(ctx: AppState, *, payload: bytes, signature: str | None
 
 async def _take_in(ctx: AppState, tx: Tx, provider: str, event: WebhookEvent) -> str:
     """What an event does; returns its outcome, kept with the event."""
-    thing = event.object
-    if event.type.startswith("refund.") or event.type == "charge.refund.updated":
-        if isinstance(thing.get("id"), str) and isinstance(thing.get("status"), str):
-            settled = await payments.refund_settled(ctx, tx, provider_ref=thing["id"], provider_status=thing["status"])
-            return "recorded" if settled else "ignored"
+    if event.refund is not None:
+        news = event.refund
+        if await payments.refund_settled(ctx, tx, provider_ref=news.refund_ref, status=news.status):
+            return "recorded"
+        settled = await cinema.ticket_refund_settled(ctx, tx, provider_ref=news.refund_ref, status=news.status)
+        return "recorded" if settled else "ignored"
+    if event.payment is None:
         return "ignored"
-    if not event.type.startswith("payment_intent.") or not isinstance(intent_id := thing.get("id"), str):
-        return "ignored"
-    order_id = await payments.order_of_intent(tx.conn, provider, intent_id)
+    news = event.payment
+    order_id = await payments.order_of_intent(tx.conn, provider, news.intent_id)
     if order_id is None:
-        return "unknown_intent"
-    if isinstance(status := thing.get("status"), str):
-        await payments.set_intent_status(tx.conn, provider, intent_id, status)
-    if event.type != "payment_intent.succeeded":
+        outcome = await cinema.take_online_payment(ctx, tx, provider=provider, news=news)
+        return outcome or "unknown_intent"
+    if news.status is not None:
+        await payments.set_intent_status(tx.conn, provider, news.intent_id, news.status)
+    if not news.succeeded:
         return "recorded"
-    order = await service.locked(tx, None, order_id)
-    received = thing.get("amount_received")
-    currency = str(thing.get("currency", "")).upper()
-    if not isinstance(received, int) or received <= 0:
+    if news.amount <= 0 or not news.payment_ref:
         return "ignored"
+    return await _paid(ctx, tx, provider, order_id, news)
+
+
+async def _paid(ctx: AppState, tx: Tx, provider: str, order_id: uuid.UUID, news: PaymentNews) -> str:
+    """Money came in for an order: it is paid, or (when it cannot take it) the money goes back."""
+    order = await service.locked(tx, None, order_id)
     paid = await payments.payment_of(tx.conn, order.id)
-    if paid is not None and paid.provider_ref == intent_id:
-        return "already_paid"  # another event about the payment this intent already made: nothing to do
-    if order.status == "pending" and received == order.total and currency == order.currency:
+    if paid is not None and paid.provider_ref == news.payment_ref:
+        return "already_paid"  # another event about the payment that paid the order: nothing to do
+    if order.status == "pending" and news.amount == order.total and news.currency == order.currency:
         await payments.record(
             tx.conn,
             order_id=order.id,
             method=provider,
-            amount=received,
-            currency=currency,
+            amount=news.amount,
+            currency=news.currency,
             by=None,
-            provider_ref=intent_id,
+            provider_ref=news.payment_ref,
         )
         await service.mark_paid(ctx, tx, order, by=None)
         return "paid"
-    # The order cannot take this money (cancelled meanwhile, paid at the counter, or not this amount): back.
+    # The order cannot take this money (cancelled meanwhile, paid otherwise, or not this amount): back.
     await payments.refund(
         ctx,
         tx,
         order_id=order.id,
         provider=provider,
-        intent_id=intent_id,
-        amount=received,
+        intent_id=news.payment_ref,
+        amount=news.amount,
         currency=order.currency,
         reason="not_payable",
     )

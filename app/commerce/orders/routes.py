@@ -7,7 +7,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.commerce.orders import checkout, repo, service
-from app.commerce.orders.schemas import OrderIn, OrdersQuery, PaymentIn, StatusIn, StripeEvent
+from app.commerce.orders.schemas import (
+    OnlinePaymentIn,
+    OrderIn,
+    OrdersQuery,
+    PaymentIn,
+    RazorpayEvent,
+    StatusIn,
+    StripeEvent,
+)
 from app.commerce.payments.repo import Payment, PaymentIntent
 from app.identity.current import principal
 from app.platform import idempotency
@@ -92,18 +100,35 @@ async def pay_order(request: Request) -> Response:
 
 
 @doc(
-    summary="Pay your pending order online: its payment intent at the provider, made once and then the same",
+    summary="Pay your pending order online: its intent at the provider you choose, made once and then the same",
+    body=OnlinePaymentIn,
+    body_optional=True,
     response=PaymentIntent,
     tag="orders",
     errors=(404, 409, 503),
     reasons={
-        409: "Not pending, or the shop takes no online payments",
+        409: "Not pending, or the shop (or this server) takes no online payments through that provider",
         503: "The payment provider could not be reached",
     },
 )
 async def start_payment(request: Request) -> Response:
     caller = await principal(request)
-    return json(await checkout.start_online(app_state(request), actor=caller, order_id=path_uuid(request)))
+    data = await parse_body(request, OnlinePaymentIn) if await request.body() else OnlinePaymentIn()
+    return json(
+        await checkout.start_online(
+            app_state(request), actor=caller, order_id=path_uuid(request), provider=data.provider
+        )
+    )
+
+
+async def _webhook(request: Request, provider: str) -> Response:
+    if not is_json(request.headers.get("content-type")):
+        raise UnsupportedMediaType()
+    return json(
+        await checkout.webhook(
+            app_state(request), provider=provider, payload=await request.body(), headers=request.headers
+        )
+    )
 
 
 @doc(
@@ -112,16 +137,28 @@ async def start_payment(request: Request) -> Response:
     auth=False,
     tag="orders",
     errors=(400, 404),
-    reasons={400: "A missing, wrong or stale Stripe-Signature", 404: "Online payments are not configured here"},
+    reasons={
+        400: "A missing, wrong or stale Stripe-Signature, or another provider's webhook",
+        404: "Stripe is not configured here",
+    },
 )
 async def stripe_webhook(request: Request) -> Response:
-    if not is_json(request.headers.get("content-type")):
-        raise UnsupportedMediaType()
-    return json(
-        await checkout.stripe_webhook(
-            app_state(request), payload=await request.body(), signature=request.headers.get("stripe-signature")
-        )
-    )
+    return await _webhook(request, "stripe")
+
+
+@doc(
+    summary="Razorpay's webhook: a signed event about a payment link or a refund, taken in once",
+    body=RazorpayEvent,
+    auth=False,
+    tag="orders",
+    errors=(400, 404),
+    reasons={
+        400: "A missing or wrong X-Razorpay-Signature, no X-Razorpay-Event-Id, or another provider's webhook",
+        404: "Razorpay is not configured here",
+    },
+)
+async def razorpay_webhook(request: Request) -> Response:
+    return await _webhook(request, "razorpay")
 
 
 routes = [
@@ -132,4 +169,5 @@ routes = [
     Route("/v1/orders/{id}/payments", pay_order, methods=["POST"]),
     Route("/v1/orders/{id}/payment-intent", start_payment, methods=["POST"]),
     Route("/v1/payments/stripe/webhook", stripe_webhook, methods=["POST"]),
+    Route("/v1/payments/webhooks/razorpay", razorpay_webhook, methods=["POST"]),
 ]

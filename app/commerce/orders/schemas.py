@@ -12,6 +12,7 @@ from app.identity.addresses.schemas import Country, Line, Place, PostalCode
 from app.identity.schemas import Name, Phone
 from app.platform.http import JSON_INTEGER, Body, Day
 from app.platform.pagination import PageQuery
+from app.platform.payments import Provider
 
 Status = Literal["pending", "paid", "preparing", "ready", "completed", "cancelled", "shipped", "delivered", "returned"]
 Fulfilment = Literal["pickup", "dine_in", "delivery"]
@@ -78,6 +79,12 @@ class PaymentIn(Body):
     amount: Annotated[int, Field(ge=1, le=10**13), JSON_INTEGER]
 
 
+class OnlinePaymentIn(Body):
+    """The provider to pay through; left out, the first this server has configured (Stripe before Razorpay)."""
+
+    provider: Provider | None = None
+
+
 class StripeEvent(BaseModel):
     """What Stripe posts (the body is read as signed, not through this model): an event with its id, its
     type and the object it is about. Signed with the `Stripe-Signature` header."""
@@ -85,6 +92,14 @@ class StripeEvent(BaseModel):
     id: str
     type: str
     data: dict[str, Any]
+
+
+class RazorpayEvent(BaseModel):
+    """What Razorpay posts (the body is read as signed, not through this model): an event's name and the
+    entities it is about. Signed with `X-Razorpay-Signature` and named by `X-Razorpay-Event-Id`."""
+
+    event: str
+    payload: dict[str, Any]
 
 
 class OrdersQuery(PageQuery):

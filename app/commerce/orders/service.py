@@ -3,11 +3,11 @@
 the ingredients in the same transaction (never below zero: of many orders for the last units, exactly as
 many succeed as there are units), and the order keeps the prices it was made with. Staff move it through
 the kitchen (payments are in `checkout`, and earn points); a customer may cancel it while it is pending; a
-cancelled (or returned) order gives back its stock, ingredients and points, and what it paid online (by a
-refund job). A delivery order keeps the address it goes to as it was ordered, and leaves the kitchen's path
-for the carrier's: paid → shipped (with the carrier and tracking number) → delivered, or returned.
-The shop's room and the customer hear of it, and the customer also by e-mail and push (a job,
-`commerce.notices`). A customer's order while the shop is closed by its hours is
+cancelled (or returned) order gives back its stock, ingredients and points, and what it paid (online by a
+refund job; at the counter, recorded as handed back). A delivery order keeps the address it goes to as it
+was ordered, and leaves the kitchen's path for the carrier's: paid → shipped (with the carrier and tracking
+number) → delivered, or returned. The shop's room and the customer hear of it, and the customer also by
+e-mail and push (a job, `commerce.notices`). A customer's order while the shop is closed by its hours is
 refused unless the shop takes pre-orders; the counter's staff are there, so hours do not bind them.
 """
 
@@ -347,7 +347,7 @@ async def move(
             if data.to in UNDOING:
                 await stock.return_for_order(tx, order_id=order_id, actor_id=actor.user_id)
                 await inventory.return_for_order(ctx, tx, order_id=order_id, actor_id=actor.user_id)
-                await payments.refund_if_paid_online(ctx, tx, order_id)
+                await payments.give_back(ctx, tx, order_id)
                 if (holder := _points_holder(order)) is not None:
                     await loyalty.undo(
                         tx.conn,

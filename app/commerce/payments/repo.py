@@ -24,12 +24,14 @@ class Payment:
 
 @dataclass(frozen=True, slots=True)
 class PaymentIntent:
-    """What a customer's app needs to pay an order at the provider: `client_secret` completes `intent_id`."""
+    """What a customer needs to pay an order at a provider: Stripe's `client_secret` completes `intent_id` in
+    the customer's app; Razorpay's `payment_url` is the page the customer pays on."""
 
     order_id: uuid.UUID
     provider: str
     intent_id: str
-    client_secret: str
+    client_secret: str | None
+    payment_url: str | None
     amount: int
     currency: str
     status: str
@@ -53,7 +55,7 @@ class Refund:
 
 
 _PAYMENT = "id, order_id, method, amount, currency, provider_ref, recorded_by, created_at"
-_INTENT = "order_id, provider, intent_id, client_secret, amount, currency, status, created_at"
+_INTENT = "order_id, provider, intent_id, client_secret, payment_url, amount, currency, status, created_at"
 
 
 async def insert_payment(
@@ -85,8 +87,10 @@ async def payment_of(conn: asyncpg.Connection, order_id: uuid.UUID) -> Payment |
     return Payment(**dict(row)) if row else None
 
 
-async def intent_of(conn: asyncpg.Connection, order_id: uuid.UUID) -> PaymentIntent | None:
-    row = await conn.fetchrow(f"SELECT {_INTENT} FROM payment_intents WHERE order_id = $1", order_id)
+async def intent_of(conn: asyncpg.Connection, order_id: uuid.UUID, provider: str) -> PaymentIntent | None:
+    row = await conn.fetchrow(
+        f"SELECT {_INTENT} FROM payment_intents WHERE order_id = $1 AND provider = $2", order_id, provider
+    )
     return PaymentIntent(**dict(row)) if row else None
 
 
@@ -102,24 +106,27 @@ async def keep_intent(
     order_id: uuid.UUID,
     provider: str,
     intent_id: str,
-    client_secret: str,
+    client_secret: str | None,
+    payment_url: str | None,
     amount: int,
     currency: str,
     status: str,
 ) -> PaymentIntent:
-    """The order's intent: this one, or the one a parallel request kept first."""
+    """The order's intent at this provider: this one, or the one a parallel request kept first."""
     await conn.execute(
-        """INSERT INTO payment_intents (order_id, provider, intent_id, client_secret, amount, currency, status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING""",
+        """INSERT INTO payment_intents
+               (order_id, provider, intent_id, client_secret, payment_url, amount, currency, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id, provider) DO NOTHING""",
         order_id,
         provider,
         intent_id,
         client_secret,
+        payment_url,
         amount,
         currency,
         status,
     )
-    kept = await intent_of(conn, order_id)
+    kept = await intent_of(conn, order_id, provider)
     assert kept is not None, "inserted or already there"
     return kept
 
@@ -161,7 +168,7 @@ async def insert_refund(
     currency: str,
     reason: str,
 ) -> uuid.UUID | None:
-    """None when that payment is being refunded already."""
+    """A refund through the provider of its payment `intent_id`; None when that one is being refunded already."""
     return await conn.fetchval(
         """INSERT INTO refunds (order_id, provider, intent_id, amount, currency, reason)
            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (intent_id) DO NOTHING RETURNING id""",
@@ -172,6 +179,26 @@ async def insert_refund(
         currency,
         reason,
     )
+
+
+async def insert_counter_refund(
+    conn: asyncpg.Connection, *, order_id: uuid.UUID, method: str, amount: int, currency: str, reason: str
+) -> Refund | None:
+    """Money handed back at the counter, done as it is recorded; None when the order's was recorded already."""
+    row = await conn.fetchrow(
+        """WITH r AS (
+               INSERT INTO refunds (order_id, provider, amount, currency, reason, status)
+               VALUES ($1, $2, $3, $4, $5, 'succeeded') ON CONFLICT DO NOTHING RETURNING *)
+           SELECT r.id, r.order_id, o.shop_id, o.customer_id, r.provider, r.amount, r.currency, r.reason, r.status,
+                  r.error, r.created_at, r.updated_at
+           FROM r JOIN orders o ON o.id = r.order_id""",
+        order_id,
+        method,
+        amount,
+        currency,
+        reason,
+    )
+    return Refund(**dict(row)) if row else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
-"""Money for orders: payments (recorded at the counter, or by the provider's webhook), the provider's payment
-intents, the webhook events already processed, and refunds. A refund is a row and a durable job that asks
-the provider for it, again after a backoff while the provider cannot be reached, so the money of a cancelled
-order goes back even when the provider is down at that moment; the shop and the customer hear how it went."""
+"""Money for orders: payments (recorded at the counter, or by a provider's webhook), the providers' payment
+intents, the webhook events already processed, and refunds. A refund through a provider is a row and a
+durable job that asks the provider for it, again after a backoff while the provider cannot be reached, so
+the money of a cancelled order goes back even when the provider is down at that moment; one handed back at
+the counter is a row, done as it is recorded. The shop and the customer hear how each went."""
 
 from __future__ import annotations
 
@@ -14,16 +15,14 @@ import structlog
 from app.commerce.payments import repo
 from app.mall.places import service as places
 from app.platform.db import Tx
-from app.platform.jobs import Job, RetryLater
-from app.platform.payments import GatewayError
+from app.platform.jobs import Job
+from app.platform.payments import ask_refund
 from app.platform.realtime.rooms import user_room
 from app.platform.state import AppState
 
 log = structlog.get_logger(__name__)
 
 REFUND_JOB = "commerce.refund"
-# The provider's words for a refund, in ours.
-_REFUND_STATUS = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}
 
 payment_of = repo.payment_of
 intent_of = repo.intent_of
@@ -75,10 +74,13 @@ async def refund(
         await ctx.jobs.enqueue(tx, REFUND_JOB, {"refund_id": str(refund_id)})
 
 
-async def refund_if_paid_online(ctx: AppState, tx: Tx, order_id: uuid.UUID) -> None:
-    """For a cancelled order: what it paid through a provider goes back (cash and card go back by hand)."""
+async def give_back(ctx: AppState, tx: Tx, order_id: uuid.UUID) -> None:
+    """For a cancelled or returned order: what it paid goes back, through its provider by a job, or (cash,
+    card, wallet) by the staff at the counter, recorded now as the refund it is."""
     payment = await repo.payment_of(tx.conn, order_id)
-    if payment is not None and payment.provider_ref is not None:
+    if payment is None:
+        return
+    if payment.provider_ref is not None:
         await refund(
             ctx,
             tx,
@@ -89,6 +91,17 @@ async def refund_if_paid_online(ctx: AppState, tx: Tx, order_id: uuid.UUID) -> N
             currency=payment.currency,
             reason="cancelled",
         )
+        return
+    handed = await repo.insert_counter_refund(
+        tx.conn,
+        order_id=order_id,
+        method=payment.method,
+        amount=payment.amount,
+        currency=payment.currency,
+        reason="cancelled",
+    )
+    if handed is not None:
+        _announce(ctx, tx, handed)
 
 
 def _announce(ctx: AppState, tx: Tx, refund: repo.Refund) -> None:
@@ -97,9 +110,8 @@ def _announce(ctx: AppState, tx: Tx, refund: repo.Refund) -> None:
         ctx.outbox.publish(tx, user_room(refund.customer_id), "refund_updated", refund)
 
 
-async def refund_settled(ctx: AppState, tx: Tx, *, provider_ref: str, provider_status: str) -> bool:
+async def refund_settled(ctx: AppState, tx: Tx, *, provider_ref: str, status: str) -> bool:
     """A webhook's word on a refund; False when it is not ours, or tells nothing new."""
-    status = _REFUND_STATUS.get(provider_status, "pending")
     settled = await repo.settle_refund(tx.conn, provider_ref=provider_ref, status=status)
     if settled is not None:
         _announce(ctx, tx, settled)
@@ -107,25 +119,20 @@ async def refund_settled(ctx: AppState, tx: Tx, *, provider_ref: str, provider_s
 
 
 async def _run_refund(ctx: AppState, payload: dict[str, Any]) -> None:
-    gateway = ctx.payments
-    if gateway is None:
-        raise RetryLater("online payments are not configured on this worker")
     refund_id = uuid.UUID(payload["refund_id"])
     async with ctx.db.connection() as conn:
         work = await repo.refund_work(conn, refund_id)
-    if work is None or work.status != "pending" or work.provider != gateway.name:
+    if work is None or work.status != "pending":
         return
-    try:
-        # The same key on every attempt: the provider refunds once, however often this job runs.
-        answer = await gateway.refund(
-            intent_id=work.intent_id, amount=work.amount, idempotency_key=f"gatehouse-refund-{refund_id}"
-        )
-        provider_ref, status, error = answer.id, _REFUND_STATUS.get(answer.status, "pending"), None
-    except GatewayError as exc:
-        if exc.retryable:
-            raise RetryLater(str(exc)) from exc
-        log.warning("refund_refused", refund_id=str(refund_id), error=str(exc))
-        provider_ref, status, error = None, "failed", str(exc)
+    provider_ref, status, error = await ask_refund(
+        ctx.payments,
+        provider=work.provider,
+        payment_ref=work.intent_id,
+        amount=work.amount,
+        idempotency_key=f"gatehouse-refund-{refund_id}",
+    )
+    if error is not None:
+        log.warning("refund_refused", refund_id=str(refund_id), error=error)
     async with ctx.db.transaction() as tx:
         settled = await repo.settle_refund(
             tx.conn, refund_id=refund_id, provider_ref=provider_ref, status=status, error=error

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.identity.current import principal
-from app.mall.cinema import repo, service
+from app.mall.cinema import online_repo, repo, service
 from app.mall.cinema.schemas import (
     ByMallQuery,
     CinemaIn,
@@ -18,6 +18,7 @@ from app.mall.cinema.schemas import (
     ShowingPatch,
     ShowingsQuery,
     TicketCheckoutIn,
+    TicketOnlinePaymentIn,
     TicketPaymentIn,
 )
 from app.mall.places import repo as places_repo
@@ -242,7 +243,29 @@ async def pay_checkout(request: Request) -> Response:
 
 
 @doc(
-    summary="Let a checkout's seats go: a reservation is cancelled, a paid one refunded by the cinema's staff",
+    summary="Pay your held reservation online: its intent at the provider you choose, made once and then the same",
+    body=TicketOnlinePaymentIn,
+    body_optional=True,
+    response=online_repo.TicketIntent,
+    tag="cinema",
+    errors=(403, 404, 409, 503),
+    reasons={
+        409: "Not held any more, free, or this server takes no online payments through that provider",
+        503: "The payment provider could not be reached",
+    },
+)
+async def start_ticket_payment(request: Request) -> Response:
+    caller = await principal(request)
+    data = await parse_body(request, TicketOnlinePaymentIn) if await request.body() else TicketOnlinePaymentIn()
+    return json(
+        await service.start_online(
+            app_state(request), actor=caller, checkout_id=path_uuid(request), provider=data.provider
+        )
+    )
+
+
+@doc(
+    summary="Let a checkout's seats go: a reservation is cancelled, a paid one refunded (online: to its provider)",
     response=repo.TicketCheckout,
     tag="cinema",
     errors=(403, 409),
@@ -272,5 +295,6 @@ routes = [
     Route("/v1/ticket-checkouts", my_checkouts, methods=["GET"]),
     Route("/v1/ticket-checkouts/{id}", get_checkout, methods=["GET"]),
     Route("/v1/ticket-checkouts/{id}/payments", pay_checkout, methods=["POST"]),
+    Route("/v1/ticket-checkouts/{id}/payment-intent", start_ticket_payment, methods=["POST"]),
     Route("/v1/ticket-checkouts/{id}/cancel", cancel_checkout, methods=["POST"]),
 ]

@@ -11,6 +11,7 @@ from app.mall.places.schemas import Hours, Money, Text200
 from app.platform.http import JSON_INTEGER, Body, Day, Instant
 from app.platform.images import ImageUrl
 from app.platform.pagination import PageQuery
+from app.platform.payments import Provider
 
 Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
@@ -98,6 +99,12 @@ class TicketPaymentIn(Body):
 
     method: Literal["cash", "card", "wallet"]
     amount: Annotated[int, Field(ge=1, le=10**13), JSON_INTEGER]
+
+
+class TicketOnlinePaymentIn(Body):
+    """The provider to pay through; left out, the first this server has configured (Stripe before Razorpay)."""
+
+    provider: Provider | None = None
 
 
 class ByMallQuery(PageQuery):

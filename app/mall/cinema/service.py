@@ -10,7 +10,8 @@ from typing import Any
 
 import asyncpg
 
-from app.mall.cinema import repo
+from app.mall.cinema import online, repo
+from app.mall.cinema.checkouts import is_cinema_staff, tell
 from app.mall.cinema.schemas import (
     CinemaIn,
     CinemaPatch,
@@ -24,12 +25,11 @@ from app.mall.cinema.schemas import (
 from app.mall.places import repo as places_repo
 from app.mall.places import service as places
 from app.mall.places.schemas import ShopIn, ShopPatch
-from app.mall.rooms import MALL, SHOP, mall_room
+from app.mall.rooms import MALL, mall_room
 from app.platform import audit, idempotency
 from app.platform.db import Tx
 from app.platform.http import Conflict, Forbidden, NotFound, Unprocessable
 from app.platform.pagination import Cursor
-from app.platform.realtime.rooms import user_room
 from app.platform.security.permissions import Principal, require
 from app.platform.security.scopes import Scope
 from app.platform.state import AppState
@@ -267,20 +267,13 @@ async def delete_showing(ctx: AppState, *, actor: Principal, showing_id: uuid.UU
 
 # How long a reservation holds its seats before the expiry sweep lets them go (never past the showing).
 HOLD = dt.timedelta(minutes=10)
-CINEMA_STAFF = ("employee", "shop_manager")
 EXPIRE_BATCH = 500
 
-
-def _tell(ctx: AppState, tx: Tx, checkout: repo.TicketCheckout, *, seats_changed: bool) -> None:
-    ctx.outbox.publish(tx, user_room(checkout.user_id), "ticket_checkout", checkout)
-    if seats_changed:
-        ctx.outbox.publish(tx, mall_room(checkout.showing.mall_id), "showing_updated", checkout.showing)
-
-
-def _is_cinema_staff(actor: Principal, checkout: repo.TicketCheckout) -> bool:
-    return actor.has(CINEMA_STAFF, SHOP, checkout.showing.cinema_id) or actor.has(
-        places.MALL_ADMINS, MALL, checkout.showing.mall_id
-    )
+# Online payment of a reservation, for the routes; and for the shops' webhooks, which carry its news.
+start_online = online.start
+take_online_payment = online.take_payment
+ticket_refund_settled = online.refund_settled
+PAYMENT_JOBS = online.JOBS
 
 
 async def checkout(
@@ -303,7 +296,7 @@ async def checkout(
                 code="sold_out",
                 details={"seats_left": showing.seats_left},
             )
-        _tell(ctx, tx, held, seats_changed=True)
+        tell(ctx, tx, held, seats_changed=True)
         return held
 
     async with ctx.db.transaction() as tx:
@@ -313,7 +306,7 @@ async def checkout(
 async def _checkout_for(tx: Tx, actor: Principal, checkout_id: uuid.UUID) -> repo.TicketCheckout:
     """The checkout, locked; 404 unless it is the caller's or they are the cinema's staff."""
     found = await repo.checkout(tx.conn, checkout_id, lock=True)
-    if found is None or not (found.user_id == actor.user_id or _is_cinema_staff(actor, found)):
+    if found is None or not (found.user_id == actor.user_id or is_cinema_staff(actor, found)):
         raise NotFound("No such ticket checkout.")
     return found
 
@@ -329,7 +322,7 @@ async def pay_checkout(
     """The cinema's staff take the money for a reservation still held: it is paid."""
     async with ctx.db.transaction() as tx:
         held = await _checkout_for(tx, actor, checkout_id)
-        if not _is_cinema_staff(actor, held):
+        if not is_cinema_staff(actor, held):
             raise Forbidden("Only the cinema's staff take payments.")
         if held.status != "reserved" or (held.expires_at is not None and held.expires_at <= dt.datetime.now(dt.UTC)):
             raise Conflict(f"This checkout is {held.status}: the seats are not held for it.", code="not_payable")
@@ -340,26 +333,28 @@ async def pay_checkout(
         await repo.mark_paid(tx.conn, checkout_id, method=data.method)
         paid = await repo.checkout(tx.conn, checkout_id)
         assert paid is not None, "locked in this transaction"
-        _tell(ctx, tx, paid, seats_changed=False)
+        tell(ctx, tx, paid, seats_changed=False)
     return paid
 
 
 async def cancel_checkout(ctx: AppState, *, actor: Principal, checkout_id: uuid.UUID) -> repo.TicketCheckout:
     """Let the seats go: a reservation is `cancelled` (by its buyer or the cinema's staff); a paid checkout is
-    `refunded` by the cinema's staff, who give the money back, before the showing starts."""
+    `refunded` before the showing starts, by the cinema's staff at the counter, or (paid online) by its
+    buyer too, the money going back through the provider. Either refund is recorded."""
     async with ctx.db.transaction() as tx:
         held = await _checkout_for(tx, actor, checkout_id)
         if held.status not in ("reserved", "paid"):
             raise Conflict(f"This checkout is {held.status} already.", code="already_ended")
         if held.status == "paid":
-            if not _is_cinema_staff(actor, held):
-                raise Forbidden("The cinema's staff refund paid tickets, at the counter.")
+            if not (is_cinema_staff(actor, held) or online.paid_online(held)):
+                raise Forbidden("The cinema's staff refund tickets paid at the counter.")
             if held.showing.starts_at <= dt.datetime.now(dt.UTC):
                 raise Conflict("The showing has started: its tickets are not refunded.", code="showing_started")
+            await online.give_back(ctx, tx, held)
         await repo.end(tx.conn, checkout_id, status="refunded" if held.status == "paid" else "cancelled")
         ended = await repo.checkout(tx.conn, checkout_id)
         assert ended is not None, "locked in this transaction"
-        _tell(ctx, tx, ended, seats_changed=True)
+        tell(ctx, tx, ended, seats_changed=True)
     return ended
 
 
@@ -367,7 +362,7 @@ async def expire_holds(ctx: AppState, payload: dict[str, Any]) -> None:
     """The sweep job: reservations whose hold ran out are cancelled and their seats go back on sale."""
     async with ctx.db.transaction() as tx:
         for expired in await repo.expire_due(tx.conn, most=EXPIRE_BATCH):
-            _tell(ctx, tx, expired, seats_changed=True)
+            tell(ctx, tx, expired, seats_changed=True)
 
 
 async def my_checkouts(ctx: AppState, *, actor: Principal, after: Cursor, limit: int) -> list[repo.TicketCheckout]:
