@@ -84,7 +84,7 @@ class Settings:
     smtp_username: str | None = _setting(None)
     smtp_password: str | None = _setting(None, secret=True)
     smtp_security: str = _setting("starttls")
-    mail_from: str = _setting("Gatehouse <no-reply@gatehouse.localhost>")
+    mail_from: str = _setting("no-reply@gatehouse.localhost")
     public_url: str | None = _setting(None)
     fcm_credentials: str | None = _setting(None)
     fcm_endpoint: str | None = _setting(None)
