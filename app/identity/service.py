@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -329,6 +330,12 @@ def _principal(row: repo.PrincipalRow, session_id: uuid.UUID | None) -> Principa
     )
 
 
+# A Firebase bearer's user, by uid, for as long as a principal is kept (PRINCIPAL_CACHE_SECONDS): an app
+# sends its token with every request, and the uid's user changes only when that account is deleted.
+_FIREBASE_USERS: dict[str, tuple[uuid.UUID, float]] = {}
+_FIREBASE_USERS_KEPT = 50_000
+
+
 async def _firebase_bearer(ctx: AppState, token: str) -> Principal:
     """The caller behind a Firebase ID token sent as a bearer (FIREBASE_HTTP_BEARER), as the society apps
     send it: verified as `/v1/auth/firebase` verifies it (a failure is audited), the user found by the
@@ -337,10 +344,16 @@ async def _firebase_bearer(ctx: AppState, token: str) -> Principal:
     assert ctx.firebase is not None, "the caller checked"
     ip = context.client_ip.get()
     identity = await _verify_firebase(ctx, token, ip)
-    async with ctx.db.connection() as conn:
-        user_id = await repo.user_of_firebase_uid(conn, identity.uid)
-    if user_id is None:
-        user_id = (await _firebase_user(ctx, identity, ip)).id
+    known = _FIREBASE_USERS.get(identity.uid)
+    if known is not None and known[1] > time.monotonic():
+        user_id = known[0]
+    else:
+        async with ctx.db.connection() as conn:
+            found = await repo.user_of_firebase_uid(conn, identity.uid)
+        user_id = found if found is not None else (await _firebase_user(ctx, identity, ip)).id
+        if len(_FIREBASE_USERS) >= _FIREBASE_USERS_KEPT:
+            _FIREBASE_USERS.clear()
+        _FIREBASE_USERS[identity.uid] = (user_id, time.monotonic() + ctx.settings.principal_cache_seconds)
     principal = await ctx.principals.load(user_id, None, lambda: _read_principal(ctx, user_id, None))
     if principal is None:
         raise Forbidden("This account is disabled.", code="account_disabled")

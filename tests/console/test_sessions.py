@@ -18,8 +18,11 @@ async def test_a_reload_keeps_the_session_and_signing_out_ends_it(
 ) -> None:
     _, chair, _, _ = await _people(api, admin)
     page = await context.new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     await page.goto(f"{server.url}/console/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=SOON)
+    assert failed == [], "a first visit asks for no session it cannot have"
     await page.screenshot(path=screenshot_path("sign-in"))
     await page.get_by_label("E-mail").fill(chair.email)
     await page.get_by_label("Password").fill("not-the-password")
@@ -35,9 +38,11 @@ async def test_a_reload_keeps_the_session_and_signing_out_ends_it(
 
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("alert").first).to_have_text("You have signed out.", timeout=SOON)
+    failed.clear()
     await page.reload()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=SOON)
     assert not [c for c in await context.cookies() if c["name"] in ("gh_access", "gh_refresh")]
+    assert failed == [], "nor does a page signed out"
 
 
 async def test_a_session_ended_elsewhere_closes_the_page(

@@ -1,6 +1,10 @@
 // HTTP to Gatehouse's public API as a browser does it: signed in by the HTTP-only cookies that sign-in
 // sets (writes carry the page's Origin, which the server checks), with the access token of the last
-// sign-in or refresh kept in memory only, for the socket's handshake.
+// sign-in or refresh kept in memory only, for the socket's handshake. The page cannot see the HTTP-only
+// cookie, so it keeps a hint (no secret) that one was set: a first visit does not ask the server for a
+// session it cannot have, which the browser would log as a failed request.
+
+const SIGNED_IN_HINT = "gatehouse.console.signedIn";
 
 export class ApiError extends Error {
   constructor(status, code, message, details) {
@@ -25,6 +29,7 @@ export class Api {
 
   /** Picks up the session a cookie still holds (after a reload); false when there is none. */
   async resume() {
+    if (!localStorage.getItem(SIGNED_IN_HINT)) return false;
     try {
       await this.refresh();
       return true;
@@ -38,6 +43,10 @@ export class Api {
   refresh() {
     this._refreshing ??= this._send("POST", "/v1/auth/refresh", {})
       .then((body) => this._keep(body))
+      .catch((error) => {
+        if (error instanceof ApiError) localStorage.removeItem(SIGNED_IN_HINT);
+        throw error;
+      })
       .finally(() => { this._refreshing = null; });
     return this._refreshing;
   }
@@ -47,6 +56,7 @@ export class Api {
       await this._send("POST", "/v1/auth/logout", {});
     } finally {
       this.token = null;
+      localStorage.removeItem(SIGNED_IN_HINT);
     }
   }
 
@@ -93,6 +103,7 @@ export class Api {
   _keep(body) {
     this.token = body.access_token;
     this.expiresAt = Date.now() + body.expires_in * 1000;
+    localStorage.setItem(SIGNED_IN_HINT, "1");
   }
 
   async _send(method, path, body) {
