@@ -27,8 +27,8 @@ from app.mall.cinema import service as cinema
 from app.mall.places import service as places
 from app.platform import audit, idempotency
 from app.platform.db import Tx
-from app.platform.http import BadRequest, Conflict, Forbidden, NotFound, Unavailable, Unprocessable
-from app.platform.payments import BadSignature, GatewayError, PaymentNews, WebhookEvent, signed_for
+from app.platform.http import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from app.platform.payments import BadSignature, PaymentNews, WebhookEvent, ask_intent, signed_for
 from app.platform.security.permissions import Principal
 from app.platform.state import AppState
 
@@ -100,17 +100,13 @@ async def start_online(
             )
         if (kept := await payments.intent_of(conn, order_id, gateway.name)) is not None:
             return kept
-    # Not in a transaction: no lock is held while the provider answers.
-    try:
-        intent = await gateway.create_intent(
-            amount=order.total,
-            currency=order.currency,
-            idempotency_key=f"gatehouse-order-{order.id}",
-            metadata={"order_id": str(order.id), "shop_id": str(order.shop_id)},
-        )
-    except GatewayError as exc:
-        log.warning("payment_intent_failed", order_id=str(order.id), provider=gateway.name, error=str(exc))
-        raise Unavailable("The payment provider could not be reached; try again.") from exc
+    intent = await ask_intent(
+        gateway,
+        amount=order.total,
+        currency=order.currency,
+        idempotency_key=f"gatehouse-order-{order.id}",
+        metadata={"order_id": str(order.id), "shop_id": str(order.shop_id)},
+    )
     async with ctx.db.connection() as conn:
         return await payments.keep_intent(
             conn,

@@ -120,11 +120,8 @@ async def unsubscribe(ctx: AppState, token: str) -> None:
     async with ctx.db.transaction() as tx:
         before = await repo.preferences(tx.conn, user_id)
         if not before.promotions:
-            return
-        try:
-            await repo.set_preferences(tx.conn, user_id, {"promotions": False})
-        except asyncpg.ForeignKeyViolationError:
-            return  # the account is gone; there is nothing left to send to
+            return  # out already, or an account that kept no preferences (a deleted one's go with it)
+        await repo.set_preferences(tx.conn, user_id, {"promotions": False})
         await audit.record(
             tx.conn, actor_id=user_id, action="promotions.unsubscribed", resource_type="user", resource_id=user_id
         )

@@ -17,9 +17,9 @@ import structlog
 from app.mall.cinema import online_repo, repo
 from app.mall.cinema.checkouts import is_cinema_staff, tell
 from app.platform.db import Tx
-from app.platform.http import Conflict, Forbidden, NotFound, Unavailable
+from app.platform.http import Conflict, Forbidden, NotFound
 from app.platform.jobs import Job
-from app.platform.payments import PROVIDERS, GatewayError, PaymentNews, ask_refund
+from app.platform.payments import PROVIDERS, PaymentNews, ask_intent, ask_refund
 from app.platform.security.permissions import Principal
 from app.platform.state import AppState
 
@@ -58,17 +58,13 @@ async def start(
             )
         if (kept := await online_repo.intent_of(conn, checkout_id, gateway.name)) is not None:
             return kept
-    # Not in a transaction: no lock is held while the provider answers.
-    try:
-        intent = await gateway.create_intent(
-            amount=checkout.total,
-            currency=checkout.currency,
-            idempotency_key=f"gatehouse-tickets-{checkout.id}",
-            metadata={"checkout_id": str(checkout.id), "showing_id": str(checkout.showing_id)},
-        )
-    except GatewayError as exc:
-        log.warning("ticket_intent_failed", checkout_id=str(checkout.id), provider=gateway.name, error=str(exc))
-        raise Unavailable("The payment provider could not be reached; try again.") from exc
+    intent = await ask_intent(
+        gateway,
+        amount=checkout.total,
+        currency=checkout.currency,
+        idempotency_key=f"gatehouse-tickets-{checkout.id}",
+        metadata={"checkout_id": str(checkout.id), "showing_id": str(checkout.showing_id)},
+    )
     async with ctx.db.connection() as conn:
         return await online_repo.keep_intent(conn, checkout_id=checkout.id, provider=gateway.name, intent=intent)
 

@@ -4,14 +4,18 @@ is absent, and so is online payment through it. Its `*_API_BASE` (development an
 another address, the way FCM_ENDPOINT does for pushes.
 
 Both the shops (orders) and the mall (ticket checkouts) take money through these, each keeping its own
-ledger of intents and refunds; `ask_refund` is the one way either asks a provider to give money back.
+ledger of intents and refunds; `ask_intent` is the one way either asks a provider to take money, and
+`ask_refund` the one way either asks it to give money back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+import structlog
+
 from app.platform.config import Settings
+from app.platform.http import Unavailable
 from app.platform.jobs import RetryLater
 from app.platform.payments.base import (
     PROVIDERS,
@@ -42,6 +46,7 @@ __all__ = [
     "RefundNews",
     "StripeGateway",
     "WebhookEvent",
+    "ask_intent",
     "ask_refund",
     "signed_for",
 ]
@@ -103,6 +108,24 @@ class Gateways:
 def signed_for(headers: Mapping[str, str]) -> Provider | None:
     """The provider whose signature header a webhook carries, if any (the first, should it carry two)."""
     return next((name for name, header in SIGNATURE_HEADERS.items() if headers.get(header)), None)
+
+
+log = structlog.get_logger(__name__)
+
+
+async def ask_intent(
+    gateway: PaymentGateway, *, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str]
+) -> Intent:
+    """Ask a provider for a payment it then waits for, while someone waits for the answer: 503 when it
+    cannot be reached or refuses (logged with what it said). Call it outside any transaction, so no lock
+    is held while the provider answers."""
+    try:
+        return await gateway.create_intent(
+            amount=amount, currency=currency, idempotency_key=idempotency_key, metadata=metadata
+        )
+    except GatewayError as exc:
+        log.warning("payment_intent_failed", provider=gateway.name, error=str(exc), **metadata)
+        raise Unavailable("The payment provider could not be reached; try again.") from exc
 
 
 async def ask_refund(
