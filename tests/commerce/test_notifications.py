@@ -8,6 +8,7 @@ firebase-admin is replaced.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from collections.abc import AsyncIterator
@@ -319,3 +320,22 @@ def test_smtp_settings_are_checked_at_start() -> None:
     ):
         with pytest.raises(ConfigError, match=message):
             load_settings({"JWT_SECRET": "x" * 40, **env})
+
+
+async def test_two_changes_to_preferences_at_once_both_land(mail_api: Api) -> None:
+    api = mail_api
+    user = await api.signup("Two Minds")
+    for _ in range(5):
+        await asyncio.gather(
+            api.client.patch("/v1/me/notification-preferences", json={"order_emails": False}, headers=user.headers),
+            api.client.patch("/v1/me/notification-preferences", json={"promotions": True}, headers=user.headers),
+        )
+        kept = (await api.get("/v1/me/notification-preferences", user)).json()
+        assert (kept["order_emails"], kept["order_pushes"], kept["promotions"]) == (False, True, True)
+        assert kept["promotions_changed_at"] is not None
+        await asyncio.gather(
+            api.client.patch("/v1/me/notification-preferences", json={"order_emails": True}, headers=user.headers),
+            api.client.patch("/v1/me/notification-preferences", json={"promotions": False}, headers=user.headers),
+        )
+        kept = (await api.get("/v1/me/notification-preferences", user)).json()
+        assert (kept["order_emails"], kept["promotions"]) == (True, False)

@@ -47,27 +47,23 @@ async def preferences(conn: asyncpg.Connection, user_id: uuid.UUID) -> Preferenc
 
 
 async def set_preferences(conn: asyncpg.Connection, user_id: uuid.UUID, changes: dict[str, bool]) -> Preferences:
-    """Apply `changes` over the defaults or what is kept; a change to `promotions` stamps the moment."""
-    current = await preferences(conn, user_id)
-    merged = {
-        "order_emails": current.order_emails,
-        "order_pushes": current.order_pushes,
-        "promotions": current.promotions,
-        **changes,
-    }
+    """Apply `changes` over what is kept (or the defaults) in one statement, so two changes at once both
+    land; a change to `promotions` stamps the moment (consent)."""
     row = await conn.fetchrow(
         """INSERT INTO notification_preferences AS p (user_id, order_emails, order_pushes, promotions,
                                                       promotions_changed_at)
-           VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END)
+           VALUES ($1, coalesce($2, true), coalesce($3, true), coalesce($4, false),
+                   CASE WHEN $4 THEN now() END)
            ON CONFLICT (user_id) DO UPDATE
-           SET order_emails = $2, order_pushes = $3, promotions = $4, updated_at = now(),
-               promotions_changed_at = CASE WHEN $5 THEN now() ELSE p.promotions_changed_at END
+           SET order_emails = coalesce($2, p.order_emails), order_pushes = coalesce($3, p.order_pushes),
+               promotions = coalesce($4, p.promotions), updated_at = now(),
+               promotions_changed_at = CASE WHEN $4 IS DISTINCT FROM p.promotions AND $4 IS NOT NULL THEN now()
+                                            ELSE p.promotions_changed_at END
            RETURNING order_emails, order_pushes, promotions, promotions_changed_at""",
         user_id,
-        merged["order_emails"],
-        merged["order_pushes"],
-        merged["promotions"],
-        "promotions" in changes and changes["promotions"] != current.promotions,
+        changes.get("order_emails"),
+        changes.get("order_pushes"),
+        changes.get("promotions"),
     )
     return _preferences(row)
 
