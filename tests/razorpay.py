@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 import stripe
 from aiohttp import web
 
@@ -146,7 +147,8 @@ class Providers:
     api: Api
 
 
-async def providers(settings: Settings) -> AsyncIterator[Providers]:
+@pytest.fixture(scope="module")
+async def online(settings: Settings) -> AsyncIterator[Providers]:
     """A server with Stripe and Razorpay configured (Stripe first: the default), each at its stand-in; it
     also runs the jobs, so refunds go out as they would."""
     razorpay, local_stripe = LocalRazorpay(), LocalStripe()

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from app.platform.config import ConfigError, Settings, load_settings
+from app.platform.config import ConfigError, load_settings
 from app.platform.db import Database
 from app.platform.payments.razorpay_gateway import reference
 from tests.commerce.conftest import Shop, product_body
@@ -27,17 +26,13 @@ from tests.razorpay import (
     Providers,
     deliver,
     link_paid,
-    providers,
+    online,
     razorpay_event,
     razorpay_headers,
     stripe_headers,
 )
 
-
-@pytest.fixture(scope="module")
-async def online(settings: Settings) -> AsyncIterator[Providers]:
-    async for running in providers(settings):
-        yield running
+__all__ = ["online"]  # the fixture, used by name
 
 
 async def _ordered(api: Api, shop: Shop, customer: User, price: int = 25000) -> dict[str, Any]:

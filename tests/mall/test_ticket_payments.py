@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
-from app.platform.config import Settings
 from app.platform.db import Database
 from tests.commerce.test_stripe import _succeeded
 from tests.helpers import Api, User, connect
@@ -24,17 +21,13 @@ from tests.razorpay import (
     Providers,
     deliver,
     link_paid,
-    providers,
+    online,
     razorpay_event,
     razorpay_headers,
     stripe_headers,
 )
 
-
-@pytest.fixture(scope="module")
-async def online(settings: Settings) -> AsyncIterator[Providers]:
-    async for running in providers(settings):
-        yield running
+__all__ = ["online"]  # the fixture, used by name
 
 
 async def _held(api: Api, mall: Mall, tickets: int = 2, seats: int = 10) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from app.commerce.customers import service as customers
+from app.commerce.notices import messages
 from app.commerce.orders import repo as orders_repo
 from app.commerce.orders import service as orders
 from app.commerce.orders.repo import Order
@@ -106,7 +107,7 @@ async def email(ctx: AppState, payload: dict[str, Any]) -> None:
     assert person.email is not None
     content = Content(
         subject=f"Your receipt from {shop.name}",
-        text=f"Hello {person.name},\n\nYour receipt for order {str(order.id)[:8].upper()} at {shop.name} is attached."
+        text=f"Hello {person.name},\n\nYour receipt for order {messages.short(order)} at {shop.name} is attached."
         f"\nIt is also at {url(ctx, order.id)}",
         attachments=(Attachment(f"receipt-{order.id}.pdf", "application/pdf", pdf),),
     )
