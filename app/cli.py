@@ -91,6 +91,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
                 # Events are small JSON; per-message deflate would cost each socket its own zlib
                 # state (memory) and every send a compression (CPU, multiplied by fan-out).
                 "ws_per_message_deflate": False,
+                # Engine.IO pings every socket and closes one that does not answer; uvicorn's own
+                # websocket pings on top would cost each socket two more timers and the worker a frame
+                # per socket every 20 s.
+                "ws_ping_interval": None,
                 "lifespan": "on",
                 "log_config": None,
                 "access_log": False,

@@ -36,6 +36,7 @@ import engineio
 import orjson
 import socketio
 import structlog
+from engineio import async_socket, exceptions, packet
 from engineio.async_drivers import asgi as engineio_asgi
 
 from app.platform.ratelimit import client_key
@@ -48,19 +49,15 @@ _EIO_PACKET_TYPES = frozenset("0123456")  # open, close, ping, pong, message, up
 
 
 class _WebSocket(engineio_asgi.WebSocket):
-    """engineio's ASGI websocket, known to its Engine.IO socket while the socket runs on it."""
+    """engineio's ASGI websocket, keeping of its handshake only what a socket needs later."""
 
-    def __init__(self, handler: Any, server: Any) -> None:
-        socket = handler.__self__  # the bound AsyncSocket._websocket_handler
-
-        async def handle(ws: _WebSocket) -> None:
-            socket.websocket = ws
-            try:
-                await handler(ws)
-            finally:
-                socket.websocket = None
-
-        super().__init__(handle, server)
+    async def __call__(self, environ: dict[str, Any]) -> str:
+        self.asgi_receive = environ["asgi.receive"]
+        self.asgi_send = environ["asgi.send"]
+        await self.asgi_send({"type": "websocket.accept"})
+        _forget_the_handshake(environ)
+        await self.handler(self)
+        return ""
 
     async def wait(self) -> Any:
         """The next frame; one that is not an Engine.IO packet ends the connection (engineio would log
@@ -69,6 +66,84 @@ class _WebSocket(engineio_asgi.WebSocket):
         if isinstance(frame, str) and (not frame or frame[0] not in _EIO_PACKET_TYPES):
             raise OSError("not an Engine.IO packet")
         return frame
+
+
+def _forget_the_handshake(environ: dict[str, Any]) -> None:
+    """Empty the request's environ, which the connection's coroutines and python-socketio hold for as long
+    as the socket is open (about 8 KiB: every header twice, the scope, and a class engineio defines per
+    request), down to the scope's client address and `X-Forwarded-For`: all a signed-in socket reads again
+    (the client's address, for an `auth`)."""
+    scope = environ.get("asgi.scope")
+    environ.clear()
+    if scope is not None:
+        scope["headers"] = [(name, value) for name, value in scope.get("headers", ()) if name == b"x-forwarded-for"]
+        environ["asgi.scope"] = scope
+
+
+class _Socket(async_socket.AsyncSocket):
+    """An Engine.IO socket that costs less while idle: its reader waits for the next frame itself, under a
+    timeout, where engineio starts a task per frame and waits for it with `wait_for`; the writer waits on
+    its one-reader queue without a timer of its own (the reader's timeout ends both); and the next ping is
+    a timer, not a task asleep for `ping_interval`. `SocketServer` makes every new socket one of these."""
+
+    def schedule_ping(self) -> None:
+        if self.last_ping:
+            self.last_ping = None
+            asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping)
+
+    def _ping(self) -> None:
+        if not self.closing and not self.closed:
+            self.last_ping = time.time()
+            self.queue.put_nowait(packet.Packet(packet.PING))
+
+    async def _websocket_handler(self, ws: Any) -> Any:
+        self.websocket = ws
+        try:
+            if self.connected:  # a polling session upgrading: engineio's probe and handover
+                return await super()._websocket_handler(ws)
+            self.connected = self.upgraded = True
+            writer = asyncio.get_running_loop().create_task(self._write(ws))
+            try:
+                await self._read(ws)
+            finally:
+                self.queue.put_nowait(None)  # the writer's signal to stop
+                await writer
+            await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
+        finally:
+            self.websocket = None
+
+    async def _read(self, ws: Any) -> None:
+        quiet = self.server.ping_interval + self.server.ping_timeout  # a live client answers every ping
+        limit = self.server.max_http_buffer_size
+        while True:
+            try:
+                async with asyncio.timeout(quiet):
+                    frame = await ws.wait()
+            except (TimeoutError, OSError):
+                return
+            if frame is None or len(frame) > limit:
+                return
+            try:
+                await self.receive(packet.Packet(encoded_packet=frame))
+            except exceptions.UnknownPacketError:
+                continue
+            except exceptions.SocketIsClosedError:
+                return
+            except Exception:  # engineio's own loop reads on after a handler's failure, and so does this one
+                log.warning("socket_receive_failed", exc_info=True)
+
+    async def _write(self, ws: Any) -> None:
+        queue = self.queue
+        while True:
+            pkt = await queue.get()
+            queue.task_done()
+            if pkt is None:
+                break
+            try:
+                await ws.send(pkt.encode())
+            except (OSError, RuntimeError):
+                break  # the socket is going away (uvicorn refuses sends after close)
+        await ws.close()
 
 
 def _takes_writes_now(ws: _WebSocket) -> bool:
@@ -243,6 +318,9 @@ class SocketServer(socketio.AsyncServer):
             log.debug("socket_refused_for_address")
             return "too_many_connections"  # engineio answers 401 with this message and keeps nothing
         self._address_of[eio_sid] = address
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None:
+            socket.__class__ = _Socket  # before engineio schedules its first ping
         await super()._handle_eio_connect(eio_sid, environ)
         # A timer, not a task: it costs a socket nothing once it has signed in.
         asyncio.get_running_loop().call_later(self._connect_timeout, self._drop_if_anonymous, eio_sid)

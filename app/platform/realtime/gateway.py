@@ -326,8 +326,9 @@ class Gateway(socketio.AsyncNamespace):
 
     async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Replay a room's events after `since`, for a client coming back online; one page at a time per
-        socket (a client asks for the next page after the last one arrived)."""
-        if sid in self._syncing or await self._over_limit(sid):
+        socket (a client asks for the next page after the last one arrived). One asked while another is
+        answered still takes a token, so a flood sent meanwhile closes the socket as any other flood does."""
+        if await self._over_limit(sid) or sid in self._syncing:
             return RATE_LIMITED
         self._syncing.add(sid)
         try:
