@@ -41,6 +41,7 @@ from engineio.async_drivers import asgi as engineio_asgi
 
 from app.platform.ratelimit import client_key
 from app.platform.realtime.queues import OneReaderQueue
+from app.platform.realtime.websocket import Flag
 
 log = structlog.get_logger(__name__)
 
@@ -81,10 +82,11 @@ def _forget_the_handshake(environ: dict[str, Any]) -> None:
 
 
 class _Socket(async_socket.AsyncSocket):
-    """An Engine.IO socket that costs less while idle: its reader waits for the next frame itself, under a
-    timeout, where engineio starts a task per frame and waits for it with `wait_for`; the writer waits on
-    its one-reader queue without a timer of its own (the reader's timeout ends both); and the next ping is
-    a timer, not a task asleep for `ping_interval`. `SocketServer` makes every new socket one of these."""
+    """An Engine.IO socket that costs less while idle: its reader awaits the next frame itself, with no timer,
+    where engineio starts a task per frame and waits for it with `wait_for` (a client that stops answering
+    pings is cut off by engineio's sweep instead); the writer waits on its one-reader queue without a timer
+    either; and the next ping is a timer, not a task asleep for `ping_interval`. `SocketServer` makes every
+    new socket one of these."""
 
     def schedule_ping(self) -> None:
         if self.last_ping:
@@ -113,13 +115,11 @@ class _Socket(async_socket.AsyncSocket):
             self.websocket = None
 
     async def _read(self, ws: Any) -> None:
-        quiet = self.server.ping_interval + self.server.ping_timeout  # a live client answers every ping
         limit = self.server.max_http_buffer_size
         while True:
             try:
-                async with asyncio.timeout(quiet):
-                    frame = await ws.wait()
-            except (TimeoutError, OSError):
+                frame = await ws.wait()
+            except OSError:
                 return
             if frame is None or len(frame) > limit:
                 return
@@ -131,6 +131,16 @@ class _Socket(async_socket.AsyncSocket):
                 return
             except Exception:  # engineio's own loop reads on after a handler's failure, and so does this one
                 log.warning("socket_receive_failed", exc_info=True)
+
+    async def check_ping_timeout(self) -> bool:
+        """engineio's sweep over its sockets asks this; a client that let a ping go unanswered also loses its
+        connection, which ends the reader (in place of a timeout on every read)."""
+        alive: bool = await super().check_ping_timeout()
+        if not alive:
+            transport = _transport(self.websocket)
+            if transport is not None and not transport.is_closing():
+                transport.abort()
+        return alive
 
     async def _write(self, ws: Any) -> None:
         queue = self.queue
@@ -150,7 +160,12 @@ def _takes_writes_now(ws: _WebSocket) -> bool:
     """True when uvicorn's websocket protocol (`asgi.send` is its bound `send`) is not paused for
     flow control, so a send completes without waiting; False for a server that does not say."""
     writable = getattr(getattr(ws.asgi_send, "__self__", None), "writable", None)
-    return isinstance(writable, asyncio.Event) and writable.is_set()
+    return isinstance(writable, asyncio.Event | Flag) and writable.is_set()
+
+
+def _transport(ws: _WebSocket | None) -> asyncio.Transport | None:
+    """uvicorn's transport under a websocket (None for a server that does not say)."""
+    return getattr(getattr(ws.asgi_send, "__self__", None), "transport", None) if ws else None
 
 
 def _size(pkt: Any) -> int:
@@ -244,7 +259,7 @@ class _EngineServer(engineio.AsyncServer):
         """Close a socket whose client stopped reading: abort its TCP connection (a websocket's pending
         write never finishes otherwise), which ends the socket the usual way; once."""
         ws = getattr(socket, "websocket", None)
-        transport = getattr(getattr(ws.asgi_send, "__self__", None), "transport", None) if ws else None
+        transport = _transport(ws)
         if transport is not None:
             if not transport.is_closing():
                 log.info("socket_closed_slow_reader", queued=socket.queue.size)
