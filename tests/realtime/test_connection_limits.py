@@ -61,6 +61,25 @@ async def test_one_address_holds_only_so_many_connections(api: Api, capped: Runn
         await listener.close()
 
 
+async def test_a_socket_the_server_closes_loses_its_connection_though_its_client_stays(
+    capped: RunningServer,
+) -> None:
+    """A client that never signs in is closed after SOCKET_CONNECT_TIMEOUT. One that ignores the Engine.IO
+    CLOSE packet and stays connected still gets the websocket's close frame at once, so the server does not
+    hold its connection (it drops it `close_timeout` later if the client never answers the frame)."""
+    reader, writer = await _deaf_socket(capped.port, None)
+    try:
+        frames = []
+        async with asyncio.timeout(3):
+            while not frames or frames[-1][0] != 0x8:
+                frames.append(await _next_frame(reader))
+        opcode, payload = frames[0]
+        assert opcode == 0x1 and payload.startswith(b"0{")  # Engine.IO's OPEN
+        assert (0x1, b"1") in frames  # Engine.IO's CLOSE, then the websocket's close frame
+    finally:
+        writer.close()
+
+
 async def test_new_connections_from_one_address_are_paced(paced: RunningServer) -> None:
     burst = await _handshakes(paced.url, 4)
     assert [r.status_code for r in burst] == [200, 200, 200, 401]
@@ -82,8 +101,9 @@ def _frame(text: str) -> bytes:
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
 
 
-async def _deaf_socket(port: int, token: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """A websocket that signs in and then reads nothing more, behind a tiny receive buffer."""
+async def _deaf_socket(port: int, token: str | None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A websocket that signs in (unless `token` is None) and then reads nothing more, behind a tiny receive
+    buffer."""
     raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     raw.setblocking(False)
@@ -98,9 +118,21 @@ async def _deaf_socket(port: int, token: str) -> tuple[asyncio.StreamReader, asy
         ).encode()
     )
     assert b" 101 " in await reader.readuntil(b"\r\n\r\n")
-    writer.write(_frame("40" + orjson.dumps({"token": token}).decode()))
-    await writer.drain()
+    if token is not None:
+        writer.write(_frame("40" + orjson.dumps({"token": token}).decode()))
+        await writer.drain()
     return reader, writer
+
+
+async def _next_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The opcode and payload of the server's next websocket frame (a server's frames are not masked)."""
+    head = await reader.readexactly(2)
+    size = head[1] & 0x7F
+    if size == 126:
+        size = int.from_bytes(await reader.readexactly(2), "big")
+    elif size == 127:
+        size = int.from_bytes(await reader.readexactly(8), "big")
+    return head[0] & 0x0F, await reader.readexactly(size)
 
 
 async def _until_closed(reader: asyncio.StreamReader) -> None:

@@ -153,6 +153,8 @@ class _Socket(async_socket.AsyncSocket):
                 await ws.send(pkt.encode())
             except (OSError, RuntimeError):
                 break  # the socket is going away (uvicorn refuses sends after close)
+            if pkt.packet_type == packet.CLOSE:
+                break  # the server closed the socket: the connection goes too, whether the client leaves or not
         await ws.close()
 
 
