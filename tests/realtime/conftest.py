@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-import socketio
 
 from app.platform.config import Settings
 from app.platform.db import Database
 from app.platform.realtime.hub import OrjsonCodec
+from app.platform.realtime.manager import FanoutRedisManager
 from app.platform.realtime.outbox import Outbox
 from tests.conftest import free_port
 
@@ -35,7 +35,7 @@ async def outbox_db(settings: Settings) -> AsyncIterator[Database]:
 @pytest.fixture(scope="session")
 def outbox(settings: Settings, outbox_db: Database) -> Outbox:
     """An outbox that emits through a write-only Redis manager."""
-    manager = socketio.AsyncRedisManager(
+    manager = FanoutRedisManager(
         settings.redis_url, channel=f"{settings.redis_prefix}:socketio", write_only=True, json=OrjsonCodec
     )
     return Outbox(outbox_db, manager, grace=1.0, retention_days=7)

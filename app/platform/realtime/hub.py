@@ -109,7 +109,7 @@ class Hub:
             engineio_logger=False,
         )
         self.outbox = Outbox(
-            db, self.sio, grace=settings.event_relay_grace, retention_days=settings.event_retention_days
+            db, manager, grace=settings.event_relay_grace, retention_days=settings.event_retention_days
         )
         manager.on_resubscribed = self._fill_gap
         self._gateway: Gateway | None = None

@@ -35,7 +35,8 @@ _ROOM_LOCK_CLASS = 0x6576  # "ev": namespaces the per-room advisory locks
 
 
 class Emitter(Protocol):
-    async def emit(self, event: str, data: Any, *, room: str) -> Any: ...
+    async def emit_batch(self, events: list[tuple[str, Any, Any]]) -> None:
+        """Send (type, data, room) events in order; `EmitFailed` if the other workers may not have them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,15 +136,15 @@ class Outbox:
     async def emit_committed(self, events: list[Event]) -> None:
         """Send events whose rows have committed; for statements that write their own event rows. One that
         Redis did not take stays unsent, for the relay to send again once Redis is back."""
-        if self._emitter is None:
+        if self._emitter is None or not events:
             return
-        for event in sorted(events, key=lambda e: e.event_id):
-            try:
-                await self._emit(event)
-            except EmitFailed:
-                log.warning("event_emit_failed", event_id=event.event_id)
-                continue
-            self._emitted.append(event.event_id)
+        ordered = sorted(events, key=lambda e: e.event_id)
+        try:
+            await self._emit(ordered)
+        except EmitFailed:
+            log.warning("event_emit_failed", event_ids=[event.event_id for event in ordered])
+            return
+        self._emitted.extend(event.event_id for event in ordered)
         self._flush_wakeup.set()
 
     async def written_since(self, moment: dt.datetime) -> list[Event]:
@@ -156,10 +157,11 @@ class Outbox:
             log.warning("event_gap_truncated", since=moment.isoformat(), limit=GAP_LIMIT)
         return [_event(row) for row in rows]
 
-    async def _emit(self, event: Event) -> None:
+    async def _emit(self, events: list[Event]) -> None:
         assert self._emitter is not None
-        await self._emitter.emit(event.type, event.payload(), room=event.room)
-        metrics.EVENTS_EMITTED.labels(event.type).inc()
+        await self._emitter.emit_batch([(event.type, event.payload(), event.room) for event in events])
+        for event in events:
+            metrics.EVENTS_EMITTED.labels(event.type).inc()
 
     async def since(self, room: str, after: int, *, not_before: dt.datetime | None = None) -> tuple[list[Event], bool]:
         """Events of `room` after `after` (and none older than `not_before`), oldest first, at most
@@ -199,11 +201,11 @@ class Outbox:
         sent: list[int] = []
         async with self._db.transaction() as tx:
             rows = await tx.conn.fetch(_CLAIM_STRAYS, self._grace)
-            for row in rows:
+            for row in rows:  # one by one: with Redis away, only the first is delivered here again each round
                 try:
-                    await self._emit(_event(row))
+                    await self._emit([_event(row)])
                 except EmitFailed:
-                    break  # Redis is away: the rest wait for the next round, in order
+                    break  # the rest wait for the next round, in order
                 sent.append(row["id"])
             if sent:
                 await tx.conn.execute(_MARK_EMITTED, sent)
