@@ -156,7 +156,7 @@ def create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from app.identity.schemas import Email
     from app.identity.service import AccountExists
     from app.identity.service import create_admin as make_admin
-    from app.platform.security.passwords import weakness
+    from app.platform.security.passwords import Passwords, weakness
 
     try:
         email = TypeAdapter(Email).validate_python(args.email)
@@ -173,12 +173,13 @@ def create_admin(settings: Settings, args: argparse.Namespace) -> int:
     if problem := weakness(password):
         print(f"the password {problem}", file=sys.stderr)
         return 2
+    passwords = Passwords.configured(settings)
     with _services(settings) as ready:
         try:
             user = _with_database(
                 ready,
                 lambda db: make_admin(
-                    db, email=email, password=password, name=args.name, reset_password=args.reset_password
+                    db, passwords, email=email, password=password, name=args.name, reset_password=args.reset_password
                 ),
             )
             if args.reset_password:

@@ -28,6 +28,7 @@ from app.main import create_app
 from app.platform.config import Settings
 from app.platform.db import Database
 from app.platform.migrations import migrate
+from app.platform.security.passwords import Passwords
 from tests.helpers import Api, User
 
 pytest_plugins = ["tests.gateway"]
@@ -124,6 +125,11 @@ def settings(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Se
         migrate_on_start=False,
         db_pool_min=1,
         db_pool_max=10,
+        # Argon2 at its floor: a test signs people up and in by the hundred, and the production cost (64 MiB,
+        # 3 passes: about 0.17 s a hash here) would be a third of the suite. Its defaults have their own test.
+        password_hash_memory_kib=64,
+        password_hash_iterations=1,
+        allow_insecure_dev=True,
     )
 
 
@@ -186,10 +192,15 @@ async def api(server: RunningServer) -> AsyncIterator[Api]:
 
 
 @pytest.fixture(scope="session")
-async def admin_credentials(db: Database) -> tuple[str, str]:
+def passwords(settings: Settings) -> Passwords:
+    return Passwords.configured(settings)
+
+
+@pytest.fixture(scope="session")
+async def admin_credentials(db: Database, passwords: Passwords) -> tuple[str, str]:
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     password = "admin-password-1"
-    await create_admin(db, email=email, password=password, name="Admin", reset_password=False)
+    await create_admin(db, passwords, email=email, password=password, name="Admin", reset_password=False)
     return email, password
 
 

@@ -19,7 +19,7 @@ _DEVICE = service.Device(None, "seed-demo")
 async def admin(ctx: AppState) -> Principal:
     """The demo admin (made, or its password reset to the demo one), as a caller for other domains' seeding."""
     user = await service.create_admin(
-        ctx.db, email=ADMIN_EMAIL, password=DEMO_PASSWORD, name="Admin", reset_password=True
+        ctx.db, ctx.passwords, email=ADMIN_EMAIL, password=DEMO_PASSWORD, name="Admin", reset_password=True
     )
     return await service.principal_of(ctx.db, user.id)
 

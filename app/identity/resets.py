@@ -18,7 +18,6 @@ from app.platform import audit, notify
 from app.platform.http import Unprocessable
 from app.platform.jobs import RetryLater
 from app.platform.notify import Content
-from app.platform.security.passwords import hash_password
 from app.platform.state import AppState
 
 MAX_RESET_ATTEMPTS = 5
@@ -108,7 +107,7 @@ async def confirm_password_reset(ctx: AppState, *, email: str, code: str, new_pa
                 ctx,
                 tx,
                 user_id=pending.user_id,
-                password_hash=await hash_password(new_password),
+                password_hash=await ctx.passwords.hash(new_password),
                 reason="password_reset",
                 action="password_reset.confirmed",
             )

@@ -25,7 +25,7 @@ from app.platform.http import Conflict, Forbidden, NotFound, Unauthorized, Unpro
 from app.platform.realtime.gateway import SignedIn
 from app.platform.realtime.rooms import user_room
 from app.platform.security.firebase import FirebaseIdentity, FirebaseTokenError, looks_like_firebase_token
-from app.platform.security.passwords import hash_password, verify_password
+from app.platform.security.passwords import Passwords
 from app.platform.security.permissions import Principal, require_admin
 from app.platform.security.scopes import Scope
 from app.platform.security.tokens import (
@@ -95,7 +95,7 @@ async def sign_in_as(
 
 async def signup(ctx: AppState, *, data: SignupIn, device: Device) -> AuthResult:
     """Create an account (a customer) and sign it in; 409 if the email is taken."""
-    password_hash = await hash_password(data.password)
+    password_hash = await ctx.passwords.hash(data.password)
     async with ctx.db.transaction() as tx:
         user = await repo.insert_user(
             tx.conn, email=str(data.email), name=data.name, phone=data.phone, password_hash=password_hash
@@ -125,7 +125,7 @@ async def login(
     account = str(found.user.id) if found else (email or f"username:{username}").lower()
     await ctx.limits.check_account("login", account)
     method = "password" if email is not None else "username"
-    ok = await verify_password(found.password_hash if found else None, password)
+    ok = await ctx.passwords.verify(found.password_hash if found else None, password)
     if found is None or not ok or found.disabled:
         reason = "unknown_name" if found is None else ("wrong_password" if not ok else "account_disabled")
         async with ctx.db.transaction() as tx:
@@ -617,10 +617,12 @@ class AccountExists(Exception):
     """`create_admin` for an e-mail that already has an account, without leave to reset its password."""
 
 
-async def create_admin(db: Database, *, email: str, password: str, name: str, reset_password: bool) -> repo.User:
+async def create_admin(
+    db: Database, passwords: Passwords, *, email: str, password: str, name: str, reset_password: bool
+) -> repo.User:
     """The first admin (or another), from the command line. An existing account is refused unless
     `reset_password`: then its password is replaced, its sessions end and it becomes admin, audited."""
-    password_hash = await hash_password(password)
+    password_hash = await passwords.hash(password)
     async with db.transaction() as tx:
         user = await repo.insert_user(tx.conn, email=email, name=name, phone=None, password_hash=password_hash)
         if user is None:

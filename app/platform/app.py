@@ -43,6 +43,7 @@ from app.platform.ratelimit import RateLimits
 from app.platform.realtime.hub import Hub
 from app.platform.realtime.outbox import Outbox
 from app.platform.security.firebase import FirebaseVerifier
+from app.platform.security.passwords import Passwords
 from app.platform.security.principals import PrincipalCache
 from app.platform.security.tokens import AccessTokens
 from app.platform.smtp import SmtpNotifier
@@ -224,6 +225,7 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
         outbox=outbox,
         jobs=Jobs(db, settings, [*upkeep.JOBS, *installed.jobs()], [*upkeep.SCHEDULES, *installed.schedules()]),
         principals=principals,
+        passwords=Passwords.configured(settings),
         rules=installed.rules(),
         scopes=installed.scopes(),
     )

@@ -44,6 +44,9 @@ class Settings:
     access_token_ttl: int = _setting(900, minimum=10)
     refresh_token_ttl: int = _setting(30 * 24 * 3600, minimum=60)
     password_reset_ttl: int = _setting(900, minimum=60)
+    # Argon2id's cost; the defaults are RFC 9106's low-memory profile. Argon2 needs 8 KiB per lane (4 lanes).
+    password_hash_memory_kib: int = _setting(64 * 1024, minimum=32)
+    password_hash_iterations: int = _setting(3, minimum=1)
     cookie_secure: bool = _setting(True)
     cors_origins: tuple[str, ...] = _setting(())
     trusted_proxies: tuple[str, ...] = _setting(())
@@ -239,6 +242,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     return settings
 
 
+# OWASP's password storage cheat sheet: Argon2id configurations of equal strength, as (memory KiB, passes).
+OWASP_ARGON2 = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
 def check(settings: Settings) -> None:
     """Refuse settings that would silently switch security checks off."""
     if settings.log_level not in {"debug", "info", "warning", "error"}:
@@ -259,6 +266,12 @@ def check(settings: Settings) -> None:
             raise ConfigError("STRIPE_API_BASE is for development; set ALLOW_INSECURE_DEV=true to use it")
         if settings.razorpay_api_base:
             raise ConfigError("RAZORPAY_API_BASE is for development; set ALLOW_INSECURE_DEV=true to use it")
+        memory, passes = settings.password_hash_memory_kib, settings.password_hash_iterations
+        if not any(memory >= m and passes >= t for m, t in OWASP_ARGON2):
+            raise ConfigError(
+                "PASSWORD_HASH_MEMORY_KIB and PASSWORD_HASH_ITERATIONS are below OWASP's weakest Argon2id "
+                "configuration (e.g. 19456 KiB and 2 passes); set ALLOW_INSECURE_DEV=true to use them"
+            )
     if settings.firebase_http_bearer and not settings.firebase_project_id:
         raise ConfigError("FIREBASE_HTTP_BEARER needs FIREBASE_PROJECT_ID: the project whose ID tokens are taken")
     if bool(settings.stripe_secret_key) != bool(settings.stripe_webhook_secret):

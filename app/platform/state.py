@@ -18,6 +18,7 @@ from app.platform.ratelimit import RateLimits
 from app.platform.realtime.hub import Hub
 from app.platform.realtime.outbox import Outbox
 from app.platform.security.firebase import FirebaseVerifier
+from app.platform.security.passwords import Passwords
 from app.platform.security.permissions import Rules
 from app.platform.security.principals import PrincipalCache
 from app.platform.security.scopes import Scopes
@@ -40,6 +41,7 @@ class AppState:
     outbox: Outbox
     jobs: Jobs
     principals: PrincipalCache
+    passwords: Passwords
     rules: Rules
     scopes: Scopes
 

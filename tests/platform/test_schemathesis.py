@@ -13,6 +13,7 @@ import pytest
 
 from app.identity.service import create_admin
 from app.platform.db import Database
+from app.platform.security.passwords import Passwords
 from tests.helpers import PASSWORD, Api, User
 
 CONFIG = Path(__file__).resolve().parents[1] / "schemathesis.toml"
@@ -51,10 +52,10 @@ async def _schemathesis(url: str, user: User, workdir: Path, *, examples: int, p
 
 
 @pytest.fixture
-async def own_admin(api: Api, db: Database) -> User:
+async def own_admin(api: Api, db: Database, passwords: Passwords) -> User:
     """An admin for this run alone: the generated calls may well take away its own role."""
     email = f"st-admin-{uuid.uuid4().hex[:8]}@example.com"
-    await create_admin(db, email=email, password=PASSWORD, name="Schemathesis", reset_password=False)
+    await create_admin(db, passwords, email=email, password=PASSWORD, name="Schemathesis", reset_password=False)
     return await api.login(email)
 
 

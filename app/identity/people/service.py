@@ -23,7 +23,6 @@ from app.platform import audit
 from app.platform.db import Tx
 from app.platform.http import Conflict, Forbidden, NotFound, Unauthorized
 from app.platform.pagination import decode_position, encode_position, page
-from app.platform.security.passwords import hash_password, verify_password
 from app.platform.security.permissions import Principal, require_admin
 from app.platform.state import AppState
 
@@ -133,10 +132,10 @@ async def change_password(ctx: AppState, *, actor: Principal, data: PasswordChan
         found = await identity_repo.credentials_by_id(conn, actor.user_id)
     if found is None or found.password_hash is None:
         raise Forbidden("This account signs in without a password.", code="no_password")
-    if not await verify_password(found.password_hash, data.current_password):
+    if not await ctx.passwords.verify(found.password_hash, data.current_password):
         await ctx.limits.count_account_failure("login", account)
         raise Unauthorized("The current password is wrong.", code="invalid_credentials")
-    password_hash = await hash_password(data.new_password)
+    password_hash = await ctx.passwords.hash(data.new_password)
     async with ctx.db.transaction() as tx:
         await identity.replace_password(
             ctx,

@@ -9,13 +9,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-_hasher = PasswordHasher()  # argon2-cffi's defaults are Argon2id, RFC 9106 low-memory profile
-# Verified against when the account does not exist, so timing does not reveal it.
-_DUMMY_HASH = _hasher.hash("gatehouse-timing-equaliser")
-
+from app.platform.config import Settings
 
 # The most used passwords from leaked sets, as zxcvbn ships them (offline; nothing is sent anywhere).
 _COMMON = frozenset(FREQUENCY_LISTS["passwords"][:10_000])
+
+LANES = 4  # Argon2's parallelism in RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes)
 
 
 def weakness(password: str) -> str | None:
@@ -27,17 +26,29 @@ def weakness(password: str) -> str | None:
     return None
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+class Passwords:
+    """Argon2id at the configured cost (PASSWORD_HASH_MEMORY_KIB, PASSWORD_HASH_ITERATIONS). A stored hash
+    carries its own cost, so changing the setting only changes the hashes made from then on."""
 
+    def __init__(self, *, memory_kib: int, iterations: int) -> None:
+        self._hasher = PasswordHasher(time_cost=iterations, memory_cost=memory_kib, parallelism=LANES)
+        # Verified against when the account does not exist, so timing does not reveal it: at the same cost.
+        self._dummy = self._hasher.hash("gatehouse-timing-equaliser")
 
-async def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when the password matches; spends the same work when there is no hash."""
+    @classmethod
+    def configured(cls, settings: Settings) -> Passwords:
+        return cls(memory_kib=settings.password_hash_memory_kib, iterations=settings.password_hash_iterations)
 
-    def check() -> bool:
-        try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-        except (VerificationError, InvalidHashError):
-            return False
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
 
-    return await asyncio.to_thread(check)
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """True when the password matches; spends the same work when there is no hash."""
+
+        def check() -> bool:
+            try:
+                return self._hasher.verify(password_hash or self._dummy, password) and password_hash is not None
+            except (VerificationError, InvalidHashError):
+                return False
+
+        return await asyncio.to_thread(check)

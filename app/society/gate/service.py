@@ -17,7 +17,6 @@ from app.identity import service as identity
 from app.identity.people import service as people
 from app.platform import audit
 from app.platform.http import NotFound, Unauthorized, Unprocessable
-from app.platform.security.passwords import hash_password, verify_password
 from app.platform.security.permissions import Principal, require
 from app.platform.security.scopes import Scope
 from app.platform.state import AppState
@@ -119,7 +118,7 @@ async def revoke(ctx: AppState, *, actor: Principal, device_id: uuid.UUID) -> No
 
 async def set_pin(ctx: AppState, *, actor: Principal, society_id: uuid.UUID, user_id: uuid.UUID, data: PinIn) -> None:
     """Set (or replace) a guard's PIN at this society; only for someone who guards it."""
-    pin_hash = await hash_password(data.pin)
+    pin_hash = await ctx.passwords.hash(data.pin)
     async with ctx.db.transaction() as tx:
         await _society(tx.conn, actor, society_id)
         guards = await people.holding(tx.conn, role="guard", scope_type="society", scope_id=society_id)
@@ -227,7 +226,7 @@ async def sign_in(
         guards = (
             await people.holding(conn, role="guard", scope_type="society", scope_id=gate.society_id) if gate else []
         )
-    right = await verify_password(pin_hash, data.pin)  # the same work whatever is missing
+    right = await ctx.passwords.verify(pin_hash, data.pin)  # the same work whatever is missing
     reason = (
         "invalid_device"
         if gate is None
