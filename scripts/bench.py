@@ -13,7 +13,7 @@ other two: the visitor flow, the rate sweep and the round trip, with a second
 table of this checkout against it.
 
 Each rate runs in rounds, the servers alternating which goes first (`--repeat N`,
-3 by default; the headline rate, 200/s, at least `--rounds`, 5): a single
+3 by default; the headline rate, 200/s, at least `--rounds`, 9): a single
 10-second run's p99 on a shared 2-core machine can move by several times. The
 report gives each round's p99 per server and their ratio, the ratio's median and
 spread, and each server's first round against its later ones: both servers are
@@ -464,7 +464,7 @@ def main() -> int:
     parser.add_argument("--baseline", help="a commit of Gatehouse to measure beside this checkout")
     parser.add_argument("--repeat", type=int, default=3, help="rounds per rate and server; figures are their median")
     parser.add_argument("--headline", type=int, default=200, help="the rate run first after a fresh start")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds at the headline rate (at least --repeat)")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds at the headline rate (at least --repeat)")
     parser.add_argument("--catalogue", action="store_true", help="only the catalogue-browse scenario, cache on and off")
     parser.add_argument("--concurrency", type=int, default=16, help="catalogue: customers browsing at once")
     parser.add_argument("--products", type=int, default=200, help="catalogue: products in the shop")
