@@ -125,7 +125,7 @@ def settings(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Se
         migrate_on_start=False,
         db_pool_min=1,
         db_pool_max=10,
-        # Argon2 at its floor: a test signs people up and in by the hundred, and the production cost (64 MiB,
+        # Argon2 near its floor: a test signs people up and in by the hundred, and the production cost (64 MiB,
         # 3 passes: about 0.17 s a hash here) would be a third of the suite. Its defaults have their own test.
         password_hash_memory_kib=64,
         password_hash_iterations=1,

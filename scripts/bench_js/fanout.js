@@ -1,8 +1,8 @@
 // Fan-out: N sockets (guards) in one society room; one approval is emitted to that room;
 // time from sending the resident's POST .../respond to the LAST socket receiving request_approved.
 // The first WARMUP rounds (2) are run and reported but left out of the median: in them this one process
-// runs its event handlers cold (on the 2-core machine both servers' first two rounds took 50-120 ms, the
-// rest 25-60), which says nothing about either server.
+// runs its event handlers cold (on the 2-core machine both servers' first two rounds took 50-140 ms, the
+// rest mostly 25-60), which says nothing about either server.
 // Usage: node fanout.js FIXTURE.json BASE_URL[,BASE_URL2] SOCKETS ROUNDS   (prints one JSON line)
 const fs = require('fs');
 const { io } = require('socket.io-client');
