@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import socket
 import tempfile
 import uuid
@@ -63,7 +64,8 @@ def services() -> AsyncIterator[Services]:
     if not database_url or not redis_url:
         from app.platform.embedded import EmbeddedServices
 
-        embedded = EmbeddedServices(Path(tempfile.mkdtemp(prefix="gatehouse-test-")))
+        embedded_dir = Path(tempfile.mkdtemp(prefix="gatehouse-test-"))
+        embedded = EmbeddedServices(embedded_dir)
         database_url, redis_url = embedded.start()
     name = f"gatehouse_test_{secrets.token_hex(4)}"
 
@@ -89,6 +91,7 @@ def services() -> AsyncIterator[Services]:
         asyncio.run(drop())
         if embedded is not None:
             embedded.stop(shared=False)  # the run's own servers: stop them even if a client lingers
+            shutil.rmtree(embedded_dir, ignore_errors=True)  # and their data, some 70 MB a run
 
 
 @pytest.fixture(scope="session")

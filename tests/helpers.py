@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import socketio
 
+from app.platform.db import Database
+
 PASSWORD = "correct-horse-9"
 
 
@@ -170,6 +172,18 @@ async def connect(url: str, token: str | None) -> Listener:
 async def settle(seconds: float = 0.5) -> None:
     """Give events that should NOT arrive a fair chance to arrive."""
     await asyncio.sleep(seconds)
+
+
+async def visitor_jobs_left(db: Database, visitor_id: str, timeout: float = 5.0) -> int:
+    """The visitor's jobs still queued, once there are none or `timeout` s pass: a job's row goes in a
+    statement of its own after its handler's work (a log row, a message) is already there to see."""
+    for _ in range(int(timeout / 0.05)):
+        async with db.connection() as conn:
+            left: int = await conn.fetchval("SELECT count(*) FROM jobs WHERE payload->>'visitor_id' = $1", visitor_id)
+        if not left:
+            return 0
+        await asyncio.sleep(0.05)
+    return left
 
 
 def children_of(pid: int) -> set[int]:

@@ -379,7 +379,8 @@ async def test_an_unknown_route_is_404_json(api: Api, admin: User, path: str) ->
         ("OPTIONS", "/v1/blocks", "GET, HEAD, POST"),
         ("GET", "/v1/auth/signup", "POST"),
         ("POST", "/healthz", "GET, HEAD"),
-        ("PUT", f"/v1/admin/role-assignments/{uuid.uuid4()}", "DELETE, PATCH"),
+        # A fixed id: test ids must be the same in every process that collects them (pytest-xdist).
+        ("PUT", "/v1/admin/role-assignments/6f1c2a9e-0b7d-4e52-9a31-58c4d0e7b2f6", "DELETE, PATCH"),
     ],
 )
 async def test_a_wrong_method_is_405_json_naming_every_method_of_the_path(

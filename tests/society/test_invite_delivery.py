@@ -7,7 +7,7 @@ import datetime as dt
 
 from app.platform.db import Database
 from tests.gateway import Gateway
-from tests.helpers import Api
+from tests.helpers import Api, visitor_jobs_left
 from tests.society.conftest import Gate
 
 
@@ -56,12 +56,6 @@ async def test_no_retry_once_the_visitor_has_arrived(
     assert sent.json() == {"status": "failed"}
     checkin = await notify_api.post("/v1/visits/checkin", {"invite_code": invited["invite_code"]}, gate.guard)
     assert checkin.status_code == 201
-    for _ in range(100):  # the retry job runs, finds the visitor inside, and ends
-        async with db.connection() as conn:
-            waiting = await conn.fetchval("SELECT count(*) FROM jobs WHERE payload->>'visitor_id' = $1", invited["id"])
-        if not waiting:
-            break
-        await asyncio.sleep(0.05)
-    assert waiting == 0
+    assert await visitor_jobs_left(db, invited["id"]) == 0  # the retry job runs, finds the visitor inside, and ends
     assert await _outcomes(db, invited["id"], 1) == ["failed"]
     assert not [m for m in gateway.messages if m["data"].get("code") == invited["invite_code"]]

@@ -32,7 +32,7 @@ from app.platform.config import ConfigError, Settings, load_settings
 from app.platform.db import Database
 from tests.conftest import RunningServer
 from tests.fcm import PROJECT_ID, LocalGoogle, local_google
-from tests.helpers import Api, User
+from tests.helpers import Api, User, visitor_jobs_left
 from tests.society.conftest import Gate, walk_in
 
 
@@ -172,9 +172,7 @@ async def test_a_push_fcm_could_not_take_is_retried_by_a_job_until_it_is_sent(
     ]
     assert "quota" in rows[0]["error"].lower()
     assert len(fcm.google.messages_to(token)) == 2
-    async with db.connection() as conn:  # the job is done, and nothing else waits
-        left = await conn.fetchval("SELECT count(*) FROM jobs WHERE payload->>'visitor_id' = $1", visitor["id"])
-    assert left == 0
+    assert await visitor_jobs_left(db, visitor["id"]) == 0  # the job is done, and nothing else waits
 
 
 async def test_a_retry_for_a_request_answered_meanwhile_sends_nothing(
@@ -187,16 +185,7 @@ async def test_a_retry_for_a_request_answered_meanwhile_sends_nothing(
     assert first["outcome"] == "failed"
     answer = await fcm_api.post(f"/v1/visitors/{visitor['id']}/respond", {"decision": "approve"}, gate.resident)
     assert answer.status_code == 200
-
-    async def retry_done() -> bool:
-        async with db.connection() as conn:
-            return not await conn.fetchval("SELECT count(*) FROM jobs WHERE payload->>'visitor_id' = $1", visitor["id"])
-
-    for _ in range(100):
-        if await retry_done():
-            break
-        await asyncio.sleep(0.05)
-    assert await retry_done()
+    assert await visitor_jobs_left(db, visitor["id"]) == 0
     assert len(fcm.google.messages_to(token)) == 1
     assert len(await _push_logs(db, visitor["id"], expect=1)) == 1
 
