@@ -1,0 +1,64 @@
+"""Writers of one room commit side by side, yet `sync` never skips an event that commits late, and no live
+event goes out before every lower id of its room has committed (app.platform.realtime.outbox)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from tests.helpers import Api, connect, settle
+
+
+async def test_a_writer_half_way_holds_back_sync_and_later_events_but_not_other_writers(
+    api: Api, server, outbox, outbox_db, db
+) -> None:
+    user = await api.signup()
+    room = f"user:{user.id}"
+    listener = await connect(server.url, user.access_token)
+    drawn, release = asyncio.Event(), asyncio.Event()
+
+    async def pause(_conn: asyncpg.Connection) -> None:  # after the events' rows, before the commit
+        drawn.set()
+        await release.wait()
+
+    async def slow_writer() -> None:
+        async with outbox_db.transaction() as tx:
+            outbox.publish(tx, room, "step", {"n": 1})
+            tx.before_commit(pause)
+
+    async def quick_writer() -> None:
+        async with outbox_db.transaction() as tx:
+            outbox.publish(tx, room, "step", {"n": 2})
+
+    async def committed() -> list[int]:
+        async with db.connection() as conn:
+            return [r["id"] for r in await conn.fetch("SELECT id FROM events WHERE room = $1 ORDER BY id", room)]
+
+    slow = asyncio.create_task(slow_writer())
+    try:
+        await asyncio.wait_for(drawn.wait(), 5)
+        quick = asyncio.create_task(quick_writer())
+        # The second writer's row commits while the first is still open: writers do not queue on the lock.
+        for _ in range(100):
+            if await committed():
+                break
+            await asyncio.sleep(0.05)
+        (later,) = await committed()
+        # But it is not sent, and a sync does not answer, until the first writer (the lower id) commits.
+        sync = asyncio.create_task(listener.call("sync", {"room": room, "since": 0}))
+        await settle(0.5)
+        assert listener.of("step") == [] and not sync.done() and not quick.done()
+        release.set()
+        await asyncio.wait_for(asyncio.gather(slow, quick), 5)
+        reply = await sync
+        assert reply["ok"] is True
+        first, second = reply["events"]
+        assert (first["data"], second["data"]) == ({"n": 1}, {"n": 2})
+        assert first["event_id"] < second["event_id"] == later
+        live = await listener.wait_for("step", 2)
+        assert sorted(e["event_id"] for e in live) == [first["event_id"], later]
+    finally:
+        release.set()
+        await asyncio.gather(slow, return_exceptions=True)
+        await listener.close()
