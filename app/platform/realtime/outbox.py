@@ -72,13 +72,13 @@ def insert_events(batch: str) -> str:
     """CTEs that write the events of CTE `batch` (columns room, type, data, n) as a row
     `written (id, created_at)` each, for any statement that writes events with its change.
 
-    First every room's lock, shared, in sorted order (the count is an InitPlan, so it finishes before
-    any row, and so any id, is produced), then the rows in `n` order; ids are drawn in that order,
-    which is how callers match them up. An empty batch takes no lock and writes nothing.
+    First every room's lock, shared, in the order of the locks' keys (the count is an InitPlan, so it
+    finishes before any row, and so any id, is produced), then the rows in `n` order; ids are drawn in
+    that order, which is how callers match them up. An empty batch takes no lock and writes nothing.
     """
     return f"""room_locks AS MATERIALIZED (
-    SELECT pg_advisory_xact_lock_shared({_ROOM_LOCK_CLASS}, hashtext(room))
-    FROM (SELECT DISTINCT room FROM {batch} ORDER BY room) r),
+    SELECT pg_advisory_xact_lock_shared({_ROOM_LOCK_CLASS}, k)
+    FROM (SELECT DISTINCT hashtext(room) AS k FROM {batch} ORDER BY k) r),
 written AS (
     INSERT INTO events (room, type, data)
     SELECT room, type, data FROM {batch} WHERE (SELECT count(*) FROM room_locks) > 0 ORDER BY n
@@ -91,11 +91,12 @@ WITH batch AS (SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH OR
 {insert_events("batch")}
 SELECT id, created_at FROM written
 """
-# Each room's lock exclusively, in the writers' order, all let go when the statement ends: it returns once
-# every writer of those rooms that drew its ids before it has committed or rolled back.
+# Each room's lock exclusively, all let go when the statement ends: it returns once every writer of those
+# rooms that drew its ids before it has committed or rolled back. Locks are always taken in the order of
+# their keys, here as in `insert_events`, so two rooms whose names hash alike cannot deadlock two statements.
 _BARRIER = f"""
-SELECT count(pg_advisory_xact_lock({_ROOM_LOCK_CLASS}, hashtext(room)))
-FROM (SELECT DISTINCT room FROM unnest($1::text[]) AS r(room) ORDER BY room) r
+SELECT count(pg_advisory_xact_lock({_ROOM_LOCK_CLASS}, k))
+FROM (SELECT DISTINCT hashtext(room) AS k FROM unnest($1::text[]) AS r(room) ORDER BY k) r
 """
 _MARK_EMITTED = "UPDATE events SET emitted_at = now() WHERE id = ANY($1::bigint[]) AND emitted_at IS NULL"
 _CLAIM_STRAYS = """
