@@ -4,9 +4,16 @@ event goes out before every lower id of its room has committed (app.platform.rea
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import asyncpg
 
+from app.platform.config import Settings
+from app.platform.db import Database
+from app.platform.realtime.hub import OrjsonCodec
+from app.platform.realtime.manager import FanoutRedisManager
+from app.platform.realtime.outbox import Event, Outbox
+from tests.conftest import free_port
 from tests.helpers import Api, connect, settle
 
 
@@ -61,4 +68,26 @@ async def test_a_writer_half_way_holds_back_sync_and_later_events_but_not_other_
     finally:
         release.set()
         await asyncio.gather(slow, return_exceptions=True)
+        await listener.close()
+
+
+async def test_an_event_is_sent_even_when_its_barrier_cannot_reach_the_database(
+    api: Api, server, settings: Settings
+) -> None:
+    """The rows have committed by the time the barrier runs: a database gone away since then delays nothing."""
+    user = await api.signup()
+    listener = await connect(server.url, user.access_token)
+    gone = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere", min_size=0, max_size=1)
+    await gone.open()
+    manager = FanoutRedisManager(
+        settings.redis_url, channel=f"{settings.redis_prefix}:socketio", write_only=True, json=OrjsonCodec
+    )
+    cut_off = Outbox(gone, manager, grace=1.0, retention_days=7)
+    try:
+        event = Event(2**62, "step", f"user:{user.id}", dt.datetime.now(dt.UTC), {"n": 3})
+        await asyncio.wait_for(cut_off.emit_committed([event]), 5)
+        (heard,) = await listener.wait_for("step")
+        assert (heard["event_id"], heard["data"]) == (2**62, {"n": 3})
+    finally:
+        await gone.close()
         await listener.close()

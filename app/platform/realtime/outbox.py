@@ -38,7 +38,7 @@ import asyncpg
 import structlog
 
 from app.platform import metrics
-from app.platform.db import Database, Tx
+from app.platform.db import UNAVAILABLE, Database, Tx
 from app.platform.realtime.manager import EmitFailed
 from app.platform.timeline import TIMELINE
 
@@ -166,7 +166,7 @@ class Outbox:
         try:
             async with self._db.connection() as conn:
                 await conn.fetchval(_BARRIER, list({event.room for event in ordered}))
-        except (TimeoutError, asyncpg.PostgresError, OSError):
+        except (*UNAVAILABLE, asyncpg.PostgresError, OSError):
             # The rows are committed: send them now rather than not at all (a cut connection, say).
             log.warning("event_barrier_failed", event_ids=[event.event_id for event in ordered])
         try:
