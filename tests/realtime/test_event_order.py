@@ -91,3 +91,55 @@ async def test_an_event_is_sent_even_when_its_barrier_cannot_reach_the_database(
     finally:
         await gone.close()
         await listener.close()
+
+
+async def test_sync_sees_what_committed_while_it_waited_whatever_the_servers_default_isolation(
+    api: Api, outbox, outbox_db, settings: Settings
+) -> None:
+    """A database whose sessions default to repeatable read would read from the moment the lock was asked for."""
+    user = await api.signup()
+    room = f"user:{user.id}"
+    assert settings.database_url is not None
+    repeatable = Database(
+        f"{settings.database_url}?default_transaction_isolation=repeatable%20read", min_size=1, max_size=1
+    )
+    await repeatable.open()
+    reader = Outbox(repeatable, None, grace=1.0, retention_days=7)
+    drawn, release = asyncio.Event(), asyncio.Event()
+
+    async def pause(_conn: asyncpg.Connection) -> None:
+        drawn.set()
+        await release.wait()
+
+    async def slow_writer() -> None:
+        async with outbox_db.transaction() as tx:
+            outbox.publish(tx, room, "step", {"n": 1})
+            tx.before_commit(pause)
+
+    async def quick_writer() -> None:
+        async with outbox_db.transaction() as tx:
+            outbox.publish(tx, room, "step", {"n": 2})
+
+    async def committed() -> int:
+        async with outbox_db.connection() as conn:
+            return await conn.fetchval("SELECT count(*) FROM events WHERE room = $1", room)
+
+    slow = asyncio.create_task(slow_writer())
+    quick = None
+    try:
+        await asyncio.wait_for(drawn.wait(), 5)
+        quick = asyncio.create_task(quick_writer())  # commits now; its sending waits for the first writer
+        for _ in range(100):
+            if await committed():
+                break
+            await asyncio.sleep(0.05)
+        sync = asyncio.create_task(reader.since(room, 0))
+        await settle(0.3)
+        assert not sync.done()
+        release.set()
+        events, more = await asyncio.wait_for(sync, 5)
+        assert [e.data for e in events] == [{"n": 1}, {"n": 2}] and not more
+    finally:
+        release.set()
+        await asyncio.gather(slow, *([quick] if quick else []), return_exceptions=True)
+        await repeatable.close()

@@ -196,9 +196,10 @@ class Outbox:
     async def since(self, room: str, after: int, *, not_before: dt.datetime | None = None) -> tuple[list[Event], bool]:
         """Events of `room` after `after` (and none older than `not_before`), oldest first, at most
         `SYNC_LIMIT` of them and about `SYNC_MAX_BYTES` of data; the flag says more remain."""
-        async with self._db.transaction() as tx:
-            await tx.conn.fetchval(_BARRIER, [room])  # no writer of the room half-way through while reading
-            rows = await tx.conn.fetch(_SINCE, room, after, SYNC_LIMIT + 1, not_before)
+        # Read committed whatever the server's default: the read must see what committed while the lock was awaited.
+        async with self._db.connection() as conn, conn.transaction(isolation="read_committed"):
+            await conn.fetchval(_BARRIER, [room])  # no writer of the room half-way through while reading
+            rows = await conn.fetch(_SINCE, room, after, SYNC_LIMIT + 1, not_before)
         events: list[Event] = []
         size = 0
         for row in rows[:SYNC_LIMIT]:
