@@ -158,8 +158,9 @@ class Outbox:
         await self.emit_committed(tx.state["written"])  # type: ignore[arg-type]
 
     async def emit_committed(self, events: list[Event]) -> None:
-        """Send events whose rows have committed; for statements that write their own event rows. One that
-        Redis did not take stays unsent, for the relay to send again once Redis is back."""
+        """Send events whose rows have committed, once their rooms' writers still in flight are done (`_BARRIER`);
+        for statements that write their own event rows. One that Redis did not take stays unsent, for the relay
+        to send again once Redis is back."""
         if self._emitter is None or not events:
             return
         ordered = sorted(events, key=lambda e: e.event_id)
