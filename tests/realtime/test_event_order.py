@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -17,57 +20,75 @@ from tests.conftest import free_port
 from tests.helpers import Api, connect, settle
 
 
-async def test_a_writer_half_way_holds_back_sync_and_later_events_but_not_other_writers(
-    api: Api, server, outbox, outbox_db, db
-) -> None:
-    user = await api.signup()
-    room = f"user:{user.id}"
-    listener = await connect(server.url, user.access_token)
+@dataclass
+class Writers:
+    """Two writers of one room: the first half-way (its ids drawn, not committed), the second committed."""
+
+    later: int  # the second writer's event id
+    release: asyncio.Event  # lets the first commit
+    tasks: list[asyncio.Task[None]]  # both writers; the second's sending waits for the first
+
+    async def finish(self) -> None:
+        self.release.set()
+        await asyncio.wait_for(asyncio.gather(*self.tasks), 5)
+
+
+@asynccontextmanager
+async def half_way(outbox: Outbox, outbox_db: Database, room: str) -> AsyncIterator[Writers]:
+    """The first writer publishes {"n": 1}, the second {"n": 2}; whatever happens, both end on leaving."""
     drawn, release = asyncio.Event(), asyncio.Event()
 
     async def pause(_conn: asyncpg.Connection) -> None:  # after the events' rows, before the commit
         drawn.set()
         await release.wait()
 
-    async def slow_writer() -> None:
+    async def write(n: int) -> None:
         async with outbox_db.transaction() as tx:
-            outbox.publish(tx, room, "step", {"n": 1})
-            tx.before_commit(pause)
-
-    async def quick_writer() -> None:
-        async with outbox_db.transaction() as tx:
-            outbox.publish(tx, room, "step", {"n": 2})
+            outbox.publish(tx, room, "step", {"n": n})
+            if n == 1:
+                tx.before_commit(pause)
 
     async def committed() -> list[int]:
-        async with db.connection() as conn:
-            return [r["id"] for r in await conn.fetch("SELECT id FROM events WHERE room = $1 ORDER BY id", room)]
+        async with outbox_db.connection() as conn:
+            return [r["id"] for r in await conn.fetch("SELECT id FROM events WHERE room = $1", room)]
 
-    slow = asyncio.create_task(slow_writer())
+    tasks = [asyncio.create_task(write(1))]
     try:
         await asyncio.wait_for(drawn.wait(), 5)
-        quick = asyncio.create_task(quick_writer())
+        tasks.append(asyncio.create_task(write(2)))
         # The second writer's row commits while the first is still open: writers do not queue on the lock.
         for _ in range(100):
             if await committed():
                 break
             await asyncio.sleep(0.05)
         (later,) = await committed()
-        # But it is not sent, and a sync does not answer, until the first writer (the lower id) commits.
-        sync = asyncio.create_task(listener.call("sync", {"room": room, "since": 0}))
-        await settle(0.5)
-        assert listener.of("step") == [] and not sync.done() and not quick.done()
+        yield Writers(later, release, tasks)
+    finally:
         release.set()
-        await asyncio.wait_for(asyncio.gather(slow, quick), 5)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_writer_half_way_holds_back_sync_and_later_events_but_not_other_writers(
+    api: Api, server, outbox, outbox_db
+) -> None:
+    user = await api.signup()
+    room = f"user:{user.id}"
+    listener = await connect(server.url, user.access_token)
+    try:
+        async with half_way(outbox, outbox_db, room) as writers:
+            # The second event is not sent, and a sync does not answer, until the first (the lower id) commits.
+            sync = asyncio.create_task(listener.call("sync", {"room": room, "since": 0}))
+            await settle(0.5)
+            assert listener.of("step") == [] and not sync.done() and not writers.tasks[1].done()
+            await writers.finish()
         reply = await sync
         assert reply["ok"] is True
         first, second = reply["events"]
         assert (first["data"], second["data"]) == ({"n": 1}, {"n": 2})
-        assert first["event_id"] < second["event_id"] == later
+        assert first["event_id"] < second["event_id"] == writers.later
         live = await listener.wait_for("step", 2)
-        assert sorted(e["event_id"] for e in live) == [first["event_id"], later]
+        assert sorted(e["event_id"] for e in live) == [first["event_id"], writers.later]
     finally:
-        release.set()
-        await asyncio.gather(slow, return_exceptions=True)
         await listener.close()
 
 
@@ -105,41 +126,13 @@ async def test_sync_sees_what_committed_while_it_waited_whatever_the_servers_def
     )
     await repeatable.open()
     reader = Outbox(repeatable, None, grace=1.0, retention_days=7)
-    drawn, release = asyncio.Event(), asyncio.Event()
-
-    async def pause(_conn: asyncpg.Connection) -> None:
-        drawn.set()
-        await release.wait()
-
-    async def slow_writer() -> None:
-        async with outbox_db.transaction() as tx:
-            outbox.publish(tx, room, "step", {"n": 1})
-            tx.before_commit(pause)
-
-    async def quick_writer() -> None:
-        async with outbox_db.transaction() as tx:
-            outbox.publish(tx, room, "step", {"n": 2})
-
-    async def committed() -> int:
-        async with outbox_db.connection() as conn:
-            return await conn.fetchval("SELECT count(*) FROM events WHERE room = $1", room)
-
-    slow = asyncio.create_task(slow_writer())
-    quick = None
     try:
-        await asyncio.wait_for(drawn.wait(), 5)
-        quick = asyncio.create_task(quick_writer())  # commits now; its sending waits for the first writer
-        for _ in range(100):
-            if await committed():
-                break
-            await asyncio.sleep(0.05)
-        sync = asyncio.create_task(reader.since(room, 0))
-        await settle(0.3)
-        assert not sync.done()
-        release.set()
+        async with half_way(outbox, outbox_db, room) as writers:
+            sync = asyncio.create_task(reader.since(room, 0))
+            await settle(0.3)
+            assert not sync.done()
+            await writers.finish()
         events, more = await asyncio.wait_for(sync, 5)
         assert [e.data for e in events] == [{"n": 1}, {"n": 2}] and not more
     finally:
-        release.set()
-        await asyncio.gather(slow, *([quick] if quick else []), return_exceptions=True)
         await repeatable.close()
