@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -136,3 +137,58 @@ async def test_sync_sees_what_committed_while_it_waited_whatever_the_servers_def
         assert [e.data for e in events] == [{"n": 1}, {"n": 2}] and not more
     finally:
         await repeatable.close()
+
+
+class HeldAfterHorizon(Database):
+    """A reader's database that holds `since` between its horizon and its read, as a busy loop could."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(dsn, min_size=1, max_size=1)
+        self.horizon_taken, self.go_on = asyncio.Event(), asyncio.Event()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        async with super().connection() as conn:
+            yield Held(conn, self)
+
+
+@dataclass
+class Held:
+    conn: asyncpg.Connection
+    db: HeldAfterHorizon
+
+    async def fetchval(self, *args: Any) -> Any:
+        value = await self.conn.fetchval(*args)
+        self.db.horizon_taken.set()
+        await self.db.go_on.wait()
+        return value
+
+    async def fetch(self, *args: Any) -> list[asyncpg.Record]:
+        return await self.conn.fetch(*args)
+
+
+async def test_sync_reads_only_up_to_its_horizon_so_a_writer_that_starts_meanwhile_is_not_skipped(
+    api: Api, outbox, outbox_db, settings: Settings
+) -> None:
+    """Writers that start after the horizon, one still open and a later one committed, are left to the next sync:
+    had the read returned the committed one, the client's cursor would pass the open one's lower id."""
+    user = await api.signup()
+    room = f"user:{user.id}"
+    async with outbox_db.transaction() as tx:
+        outbox.publish(tx, room, "step", {"n": 0})
+    assert settings.database_url is not None
+    held = HeldAfterHorizon(settings.database_url)
+    await held.open()
+    reader = Outbox(held, None, grace=1.0, retention_days=7)
+    try:
+        sync = asyncio.create_task(reader.since(room, 0))
+        await asyncio.wait_for(held.horizon_taken.wait(), 5)
+        async with half_way(outbox, outbox_db, room) as writers:
+            held.go_on.set()
+            events, more = await asyncio.wait_for(sync, 5)
+            assert [e.data for e in events] == [{"n": 0}] and not more
+            await writers.finish()
+        later, more = await asyncio.wait_for(reader.since(room, events[-1].event_id), 5)
+        assert [e.data for e in later] == [{"n": 1}, {"n": 2}] and not more
+    finally:
+        await held.close()

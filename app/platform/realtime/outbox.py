@@ -11,9 +11,11 @@ after another that drew a higher id in the same room. Two promises hang on
 that, kept with one advisory lock per room:
 
 - `sync` never skips an event that commits late. A writer holds its rooms'
-  locks shared from drawing ids until it commits; `sync` takes the room's lock
-  exclusively before it reads, so no writer of the room is half-way then, and
-  any later one draws higher ids than all it reads.
+  locks shared from drawing ids until it commits. `sync` takes the room's lock
+  exclusively for an instant and reads the sequence's position then (`_HORIZON`):
+  every id of the room up to there has committed or rolled back, and any later
+  writer draws higher ids. It then reads only up to that position, so neither
+  other syncs nor the room's writers wait while it reads.
 - A live event goes out only once every lower id of its room has committed:
   after commit, the emitter takes its rooms' locks exclusively and lets go at
   once (`_BARRIER`), which waits for the writers still in flight there. A
@@ -105,9 +107,15 @@ WHERE emitted_at IS NULL AND created_at < now() - make_interval(secs => $1)
 ORDER BY id LIMIT 200
 FOR UPDATE SKIP LOCKED
 """
+# The room's lock exclusively, and the last id drawn while it is held: no id of the room at or below it is
+# still in flight. The aggregate consumes the lock before the outer row, and so the read of the sequence, exists.
+_HORIZON = f"""
+SELECT coalesce(pg_sequence_last_value('events_id_seq'), 0)
+FROM (SELECT count(pg_advisory_xact_lock({_ROOM_LOCK_CLASS}, hashtext($1::text)))) l
+"""
 _SINCE = """
 SELECT id, type, room, created_at, data, octet_length(data::text) AS size FROM events
-WHERE room = $1 AND id > $2 AND ($4::timestamptz IS NULL OR created_at >= $4) ORDER BY id LIMIT $3
+WHERE room = $1 AND id > $2 AND id <= $5 AND ($4::timestamptz IS NULL OR created_at >= $4) ORDER BY id LIMIT $3
 """
 _WRITTEN_SINCE = """
 SELECT id, type, room, created_at, data FROM events WHERE created_at >= $1 ORDER BY id LIMIT $2
@@ -197,10 +205,10 @@ class Outbox:
     async def since(self, room: str, after: int, *, not_before: dt.datetime | None = None) -> tuple[list[Event], bool]:
         """Events of `room` after `after` (and none older than `not_before`), oldest first, at most
         `SYNC_LIMIT` of them and about `SYNC_MAX_BYTES` of data; the flag says more remain."""
-        # Read committed whatever the server's default: the read must see what committed while the lock was awaited.
-        async with self._db.connection() as conn, conn.transaction(isolation="read_committed"):
-            await conn.fetchval(_BARRIER, [room])  # no writer of the room half-way through while reading
-            rows = await conn.fetch(_SINCE, room, after, SYNC_LIMIT + 1, not_before)
+        # Two statements, each its own transaction: the read's snapshot is taken after the horizon's wait.
+        async with self._db.connection() as conn:
+            horizon = await conn.fetchval(_HORIZON, room)
+            rows = await conn.fetch(_SINCE, room, after, SYNC_LIMIT + 1, not_before, horizon)
         events: list[Event] = []
         size = 0
         for row in rows[:SYNC_LIMIT]:
