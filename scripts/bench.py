@@ -43,8 +43,12 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -224,13 +228,57 @@ def prepare_peer() -> None:
         shutil.copy(script, PEER / script.name)
 
 
-def node_json(args: list[str], *, env: dict[str, str] | None = None, timeout: float = 300) -> dict:
-    done = subprocess.run(
-        ["node", *args], cwd=PEER, env=env or os.environ.copy(), capture_output=True, text=True, timeout=timeout
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"node {' '.join(args)} failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def node_json(
+    args: list[str], *, env: dict[str, str] | None = None, timeout: float = 300, mark: Callable[[], None] = lambda: None
+) -> dict:
+    """Run a load script and return its last line's JSON. `mark` is called when the script prints `clock`
+    (its measured part starts) and again the moment its result line arrives, before it closes its sockets."""
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(
+            ["node", *args], cwd=PEER, env=env or os.environ.copy(), stdout=subprocess.PIPE, stderr=errors, text=True
+        )
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        try:
+            lines = []
+            for line in process.stdout:
+                if line.strip() == "clock" or line.startswith("{"):
+                    mark()
+                lines.append(line)
+            process.wait()
+        finally:
+            watchdog.cancel()
+        if process.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"node {' '.join(args)} failed ({process.returncode}): {errors.read()[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def cpu_ticks(server: Server) -> Counter[str]:
+    """CPU ticks used so far by the server's processes (its session), PostgreSQL's and Redis's, from /proc.
+    Only one server runs load at a time, so the database's and Redis's share in a round is that server's."""
+    used: Counter[str] = Counter()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            text = stat.read_text()
+            comm, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+            # utime, stime, and cutime, cstime: children reaped meanwhile (pooled connections closed) still count
+            ticks = sum(int(f) for f in fields[11:15])
+            if int(fields[3]) == server.process.pid:
+                used["server"] += ticks
+            elif comm == "postgres":
+                used["postgres"] += ticks
+            elif comm.startswith("redis-server"):
+                used["redis"] += ticks
+    return used
+
+
+def cpu_per_request(before: Counter[str], after: Counter[str], requests: int, client_ms: float) -> dict[str, float]:
+    """Milliseconds of CPU per request in each part, and in all of them."""
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    parts = {part: (after[part] - before[part]) * tick_ms for part in ("server", "postgres", "redis")}
+    parts["client"] = client_ms
+    return {**{k: round(v / requests, 3) for k, v in parts.items()}, "all": round(sum(parts.values()) / requests, 3)}
 
 
 def provision_peer(run: Run, flats: int, guards: int) -> Path:
@@ -445,9 +493,10 @@ def median_of(results: list[dict]) -> dict:
         merged[key] = median([r.get(key) for r in results])
     for key in ("sent", "received"):
         merged[key] = sum(r[key] for r in results)
-    if all(isinstance(r.get("roundtrip"), dict) for r in results):
-        trips = [r["roundtrip"] for r in results]
-        merged["roundtrip"] = {k: median([t.get(k) for t in trips]) for k in trips[0]}
+    for key in ("roundtrip", "cpu_ms_per_visitor"):
+        if all(isinstance(r.get(key), dict) for r in results):
+            found = [r[key] for r in results]
+            merged[key] = {k: median([f.get(k) for f in found]) for k in found[0]}
     return merged
 
 
@@ -545,16 +594,22 @@ def main() -> int:
         def flow(which: str, rate: int, roundtrip: bool = False) -> dict:
             server, fixture = targets[which]
             env = {**os.environ, "ROUNDTRIP": "1" if roundtrip else "0"}
-            script = "visitor_flow.js" if roundtrip else "flow_timeline.js"
             load = os.getloadavg()[0]
-            result = node_json([script, str(fixture), server.url, str(rate), str(args.seconds)], env=env)
+            marks: list[Counter[str]] = []
+            result = node_json(
+                ["flow_timeline.js", str(fixture), server.url, str(rate), str(args.seconds)],
+                env=env,
+                mark=lambda: marks.append(cpu_ticks(server)),
+            )
+            result["cpu_ms_per_visitor"] = cpu_per_request(*marks, result["sent"], result["client_cpu_ms"])
             if which == "gatehouse" and not roundtrip:
                 since = result["started_at"] / 1000
                 result["workers"] = worker_seconds(server, args.workers, since - 1, since + args.seconds + 3)
             result["loadavg_1m"] = load
             log(
                 f"{which:9} rate {rate:4}/s roundtrip={roundtrip}: p50 {result['p50']} p99 {result['p99']} "
-                f"received {result['received']}/{result['sent']} errors {result['errors']} load {load:.2f}"
+                f"received {result['received']}/{result['sent']} errors {result['errors']} load {load:.2f} "
+                f"CPU ms per visitor {result['cpu_ms_per_visitor']}"
             )
             return result
 
@@ -607,6 +662,10 @@ def main() -> int:
         report["highest_rate_p99_under_50ms"] = {which: held(which) for which in measured}
         trips = in_turn(min(200, max(rates)), 0, args.repeat, roundtrip=True)
         report["roundtrip_200"] = {which: trips[which]["roundtrip"] for which in measured}
+        report["cpu_ms_per_visitor"] = {
+            "visitor_flow": {which: sweep_results[which][headline].get("cpu_ms_per_visitor") for which in measured},
+            "roundtrip": {which: trips[which].get("cpu_ms_per_visitor") for which in measured},
+        }
         report["roundtrip_200_runs"] = {
             which: [run_["roundtrip"] for run_ in trips[which].get("runs", [trips[which]])] for which in measured
         }
@@ -666,6 +725,11 @@ def summarise(
     rt = report["roundtrip_200"]
     for p in ("p50", "p99"):
         rows.append((f"round trip {p} (ms)", rt["gatehouse"][p], rt[other][p], ratio(rt["gatehouse"][p], rt[other][p])))
+    for flow, cpu in report["cpu_ms_per_visitor"].items():
+        for part in ("all", "server", "postgres", "redis", "client"):
+            g, p_ = ((cpu[w] or {}).get(part) for w in ("gatehouse", other))
+            label = "round trip" if flow == "roundtrip" else f"visitor flow {report['headline_rate']}/s"
+            rows.append((f"{label}: CPU per visitor, {part} (ms)", g, p_, ratio(g, p_)))
     if other != "peer":
         return rows
     for count, g in report["idle_sockets"]["gatehouse"].items():

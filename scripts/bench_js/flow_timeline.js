@@ -4,7 +4,11 @@
 // Prints one JSON line: the run's totals and percentiles, `started_at` (ms since the epoch, to line the run up
 // with what the server did then) and `timeline`: per second of sending, the requests sent then and the
 // p50/p99/max of those answered.
-// The client warms its own HTTP code before the clock (see warmClient).
+// With ROUNDTRIP=1 each resident approves the request the moment it hears it, and `roundtrip` times the POST
+// leaving to the tablet hearing `request_approved`: the guard's whole wait. The sender is the same timer either
+// way, so the client spends its CPU on requests and events, not on spinning for the next send.
+// The client warms its own HTTP code before the clock (see warmClient); `client_cpu_ms` is its CPU from the first
+// send to the end of the drain.
 // Usage: node flow_timeline.js FIXTURE.json BASE_URL RATE SECONDS   (DRAIN_MS: wait for late events, 3000)
 const fs = require('fs');
 const http = require('http');
@@ -13,6 +17,7 @@ const { io } = require('socket.io-client');
 const [fixturePath, baseUrl, rateArg, secondsArg] = process.argv.slice(2);
 const fixture = JSON.parse(fs.readFileSync(fixturePath, 'utf8'));
 const rate = Number(rateArg), seconds = Number(secondsArg), drainMs = Number(process.env.DRAIN_MS || 3000);
+const roundtrip = process.env.ROUNDTRIP === '1';
 const clock = () => performance.now();
 const round2 = x => (x == null ? null : Math.round(x * 100) / 100);
 
@@ -44,7 +49,7 @@ async function join(socket, roomType, roomId) {
   if (!ack?.ok) throw new Error(`join_room refused: ${JSON.stringify(ack)}`);
 }
 
-// name -> {sentAt, latency}; filled in by the residents' sockets as events arrive.
+// name -> {sentAt, second, latency, roundtrip}; filled in by the residents' and the tablet's sockets.
 const requests = new Map();
 
 async function online() {
@@ -54,8 +59,11 @@ async function online() {
       const socket = await openSocket(resident.token);
       await join(socket, 'flat', resident.flat_id);
       socket.on('visitor_request', message => {
-        const entry = requests.get((message.data || message).name);
-        if (entry && entry.latency == null) entry.latency = clock() - entry.sentAt;
+        const visitor = message.data || message;
+        const entry = requests.get(visitor.name);
+        if (!entry || entry.latency != null) return;
+        entry.latency = clock() - entry.sentAt;
+        if (roundtrip) approve(resident.token, visitor.id);
       });
       return socket;
     });
@@ -63,6 +71,10 @@ async function online() {
   }
   const tablet = await openSocket(fixture.guards[0].token);
   await join(tablet, 'society', fixture.society_id);
+  tablet.on('request_approved', message => {
+    const entry = requests.get((message.data || message).name);
+    if (entry && entry.roundtrip == null) entry.roundtrip = clock() - entry.sentAt;
+  });
   return [...sockets, tablet];
 }
 
@@ -85,11 +97,21 @@ async function warmClient() {
 const errors = {};
 const countError = key => { errors[key] = (errors[key] || 0) + 1; };
 
+function approve(token, visitorId) {
+  fetch(`${baseUrl}/v1/visitors/${visitorId}/respond`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ decision: 'approve' }),
+  })
+    .then(res => { if (res.status !== 200) countError(`respond_${res.status}`); return res.arrayBuffer(); })
+    .catch(err => countError(err.cause?.code || err.message));
+}
+
 function register(k, start) {
   const resident = fixture.residents[k % fixture.residents.length];
   const guard = fixture.guards[k % fixture.guards.length];
   const name = `tl-${process.pid}-${k}`;
-  requests.set(name, { sentAt: clock(), second: Math.floor((clock() - start) / 1000), latency: null });
+  requests.set(name, { sentAt: clock(), second: Math.floor((clock() - start) / 1000), latency: null, roundtrip: null });
   fetch(`${baseUrl}/v1/visitors`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${guard.token}`, 'idempotency-key': name },
@@ -128,13 +150,17 @@ function timeline() {
 (async () => {
   await warmClient();
   const sockets = await online();
-  const startedAt = Date.now();
+  console.log('clock'); // scripts/bench reads the machine's CPU counters now and at the result line
+  const startedAt = Date.now(), cpuBefore = process.cpuUsage();
   const { total, sendSeconds } = await sendAll();
   await new Promise(resolve => setTimeout(resolve, drainMs));
-  const latencies = [...requests.values()].filter(r => r.latency != null).map(r => r.latency);
+  const cpu = process.cpuUsage(cpuBefore);
+  const heard = key => [...requests.values()].filter(r => r[key] != null).map(r => r[key]);
   console.log(JSON.stringify({
     rate, seconds, sent: total, send_secs: round2(sendSeconds), started_at: startedAt,
-    ...summary(latencies), errors, timeline: timeline(),
+    client_cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
+    ...summary(heard('latency')), ...(roundtrip ? { roundtrip: summary(heard('roundtrip')) } : {}),
+    errors, timeline: timeline(),
   }));
   sockets.forEach(socket => socket.close());
   process.exit(0);
