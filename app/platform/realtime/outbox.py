@@ -1,9 +1,10 @@
 """Events: written with the change that causes them, emitted after it commits.
 
 `Outbox.publish(tx, room, type, data)` buffers an event on the transaction. Just
-before commit the buffered events are inserted into `events`; after commit they
-are emitted through Socket.IO's Redis manager. A relay in every worker re-emits
-rows a crashed process left unemitted, claiming them with `FOR UPDATE SKIP
+before commit the buffered events are inserted into `events`, each with a row in
+`events_unsent`; after commit they are emitted through Socket.IO's Redis manager
+and their `events_unsent` rows deleted. A relay in every worker re-emits what a
+crashed process left in `events_unsent`, claiming rows with `FOR UPDATE SKIP
 LOCKED`. Delivery is at least once; clients drop an `event_id` they have seen.
 
 Ids come from one sequence, drawn before commit, so a transaction may commit
@@ -72,7 +73,8 @@ class Event:
 
 def insert_events(batch: str) -> str:
     """CTEs that write the events of CTE `batch` (columns room, type, data, n) as a row
-    `written (id, created_at)` each, for any statement that writes events with its change.
+    `written (id, created_at)` each (and its `events_unsent` row), for any statement that writes events
+    with its change.
 
     First every room's lock, shared, in the order of the locks' keys (the count is an InitPlan, so it
     finishes before any row, and so any id, is produced), then the rows in `n` order; ids are drawn in
@@ -84,7 +86,8 @@ def insert_events(batch: str) -> str:
 written AS (
     INSERT INTO events (room, type, data)
     SELECT room, type, data FROM {batch} WHERE (SELECT count(*) FROM room_locks) > 0 ORDER BY n
-    RETURNING id, created_at)"""
+    RETURNING id, created_at),
+unsent AS (INSERT INTO events_unsent (id, created_at) SELECT id, created_at FROM written)"""
 
 
 # All of a transaction's events in one statement.
@@ -100,12 +103,12 @@ _BARRIER = f"""
 SELECT count(pg_advisory_xact_lock({_ROOM_LOCK_CLASS}, k))
 FROM (SELECT DISTINCT hashtext(room) AS k FROM unnest($1::text[]) AS r(room) ORDER BY k) r
 """
-_MARK_EMITTED = "UPDATE events SET emitted_at = now() WHERE id = ANY($1::bigint[]) AND emitted_at IS NULL"
+_MARK_SENT = "DELETE FROM events_unsent WHERE id = ANY($1::bigint[])"
 _CLAIM_STRAYS = """
-SELECT id, type, room, created_at, data FROM events
-WHERE emitted_at IS NULL AND created_at < now() - make_interval(secs => $1)
-ORDER BY id LIMIT 200
-FOR UPDATE SKIP LOCKED
+SELECT e.id, e.type, e.room, e.created_at, e.data FROM events_unsent u JOIN events e ON e.id = u.id
+WHERE u.created_at < now() - make_interval(secs => $1)
+ORDER BY u.id LIMIT 200
+FOR UPDATE OF u SKIP LOCKED
 """
 # The room's lock exclusively, and the last id drawn while it is held: no id of the room at or below it is
 # still in flight. The aggregate consumes the lock before the outer row, and so the read of the sequence, exists.
@@ -120,9 +123,14 @@ WHERE room = $1 AND id > $2 AND id <= $5 AND ($4::timestamptz IS NULL OR created
 _WRITTEN_SINCE = """
 SELECT id, type, room, created_at, data FROM events WHERE created_at >= $1 ORDER BY id LIMIT $2
 """
+# Any of them still unsent (Redis away for the whole retention) goes too: the relay would find no event.
 _PRUNE = """
-DELETE FROM events WHERE id IN (
-    SELECT id FROM events WHERE created_at < now() - make_interval(days => $1) LIMIT 5000)
+WITH gone AS (
+    DELETE FROM events WHERE id IN (
+        SELECT id FROM events WHERE created_at < now() - make_interval(days => $1) LIMIT 5000)
+    RETURNING id),
+unsent AS (DELETE FROM events_unsent WHERE id IN (SELECT id FROM gone))
+SELECT count(*) FROM gone
 """
 
 
@@ -232,7 +240,7 @@ class Outbox:
             return
         try:
             async with self._db.connection() as conn:
-                await conn.execute(_MARK_EMITTED, ids)
+                await conn.execute(_MARK_SENT, ids)
         except Exception:  # a cut connection, say: unmarked, the relay sends them again (at least once)
             log.warning("event_mark_failed", count=len(ids), exc_info=True)
 
@@ -249,7 +257,7 @@ class Outbox:
                     break  # the rest wait for the next round, in order
                 sent.append(row["id"])
             if sent:
-                await tx.conn.execute(_MARK_EMITTED, sent)
+                await tx.conn.execute(_MARK_SENT, sent)
         TIMELINE.took("relay", time.perf_counter() - started)
         if sent:
             log.info("events_relayed", count=len(sent))
@@ -260,7 +268,7 @@ class Outbox:
         removed = 0
         async with self._db.connection() as conn:
             while True:
-                count = int((await conn.execute(_PRUNE, self._retention_days)).split()[-1])
+                count = await conn.fetchval(_PRUNE, self._retention_days)
                 removed += count
                 if count < 5000:
                     return removed
