@@ -536,6 +536,9 @@ def main() -> int:
     parser.add_argument("--flats", type=int, default=200)
     parser.add_argument("--guards", type=int, default=4)
     parser.add_argument("--idle", default="1000,9000", help="idle-socket counts; empty to skip")
+    parser.add_argument(
+        "--roundtrip-rates", default="100,200", help="rates for the walk-in-to-approval round trip; empty to skip"
+    )
     parser.add_argument("--fanout", type=int, default=1000, help="sockets in the fan-out room; 0 to skip")
     parser.add_argument("--quick", action="store_true", help="small numbers, to check the script itself")
     parser.add_argument("--baseline", help="a commit of Gatehouse to measure beside this checkout")
@@ -555,6 +558,7 @@ def main() -> int:
         return bench_catalogue.main(args, database_url, redis_url)
     if args.quick:
         args.rates, args.sweep, args.seconds, args.idle, args.fanout, args.flats = "50", "100", 3, "200", 100, 40
+        args.roundtrip_rates = "50"
         args.headline, args.repeat, args.rounds = 50, 1, 2
     rates = [int(r) for r in args.rates.split(",")]
     sweep = sorted({*rates, *(int(r) for r in args.sweep.split(","))})
@@ -660,15 +664,19 @@ def main() -> int:
             return max(good) if good else None
 
         report["highest_rate_p99_under_50ms"] = {which: held(which) for which in measured}
-        trips = in_turn(min(200, max(rates)), 0, args.repeat, roundtrip=True)
-        report["roundtrip_200"] = {which: trips[which]["roundtrip"] for which in measured}
+        report["roundtrip"], report["roundtrip_runs"] = {}, {}
         report["cpu_ms_per_visitor"] = {
-            "visitor_flow": {which: sweep_results[which][headline].get("cpu_ms_per_visitor") for which in measured},
-            "roundtrip": {which: trips[which].get("cpu_ms_per_visitor") for which in measured},
+            f"visitor flow {headline}/s": {w: sweep_results[w][headline].get("cpu_ms_per_visitor") for w in measured}
         }
-        report["roundtrip_200_runs"] = {
-            which: [run_["roundtrip"] for run_ in trips[which].get("runs", [trips[which]])] for which in measured
-        }
+        for rate in (int(r) for r in args.roundtrip_rates.split(",") if r):
+            trips = in_turn(rate, 0, args.repeat, roundtrip=True)
+            report["roundtrip"][str(rate)] = {which: trips[which]["roundtrip"] for which in measured}
+            report["roundtrip_runs"][str(rate)] = {
+                which: [run_["roundtrip"] for run_ in trips[which].get("runs", [trips[which]])] for which in measured
+            }
+            report["cpu_ms_per_visitor"][f"round trip {rate}/s"] = {
+                which: trips[which].get("cpu_ms_per_visitor") for which in measured
+            }
         if "baseline" in run.builds:
             report["baseline"] = args.baseline
 
@@ -722,13 +730,13 @@ def summarise(
     rows.append(
         ("highest rate with p99 < 50 ms (/s)", held["gatehouse"], held[other], ratio(held["gatehouse"], held[other]))
     )
-    rt = report["roundtrip_200"]
-    for p in ("p50", "p99"):
-        rows.append((f"round trip {p} (ms)", rt["gatehouse"][p], rt[other][p], ratio(rt["gatehouse"][p], rt[other][p])))
-    for flow, cpu in report["cpu_ms_per_visitor"].items():
+    for rate, rt in report["roundtrip"].items():
+        for p in ("p50", "p99"):
+            g, p_ = rt["gatehouse"][p], rt[other][p]
+            rows.append((f"round trip {rate}/s {p} (ms)", g, p_, ratio(g, p_)))
+    for label, cpu in report["cpu_ms_per_visitor"].items():
         for part in ("all", "server", "postgres", "redis", "client"):
             g, p_ = ((cpu[w] or {}).get(part) for w in ("gatehouse", other))
-            label = "round trip" if flow == "roundtrip" else f"visitor flow {report['headline_rate']}/s"
             rows.append((f"{label}: CPU per visitor, {part} (ms)", g, p_, ratio(g, p_)))
     if other != "peer":
         return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -192,3 +193,31 @@ async def test_sync_reads_only_up_to_its_horizon_so_a_writer_that_starts_meanwhi
         assert [e.data for e in later] == [{"n": 1}, {"n": 2}] and not more
     finally:
         await held.close()
+
+
+async def test_a_reader_lets_go_of_each_writer_it_has_waited_for(settings: Settings) -> None:
+    """The writer a reader waited for first writes again while the reader waits for the next one: held on to,
+    its mark would stop that writer, which could hold a row lock the next writer waits for (a deadlock)."""
+    room = f"user:{uuid.uuid4()}"
+    assert settings.database_url is not None
+    conns = [await asyncpg.connect(settings.database_url) for _ in range(3)]
+    first, second, reader = sorted(conns, key=lambda c: c.get_server_pid())  # writers are waited for in pid order
+    mark = "SELECT events_begin_write($1::text[])"
+    try:
+        for writer in (first, second):
+            await writer.execute("BEGIN")
+            await writer.fetchval(mark, [room])
+        settled = asyncio.create_task(reader.fetchval("SELECT events_settled($1::text[])", [room]))
+        await settle(0.3)
+        assert not settled.done()
+        await first.execute("COMMIT")
+        await settle(0.3)
+        await first.execute("BEGIN")
+        await asyncio.wait_for(first.fetchval(mark, [room]), 2)
+        await first.execute("COMMIT")
+        assert not settled.done()
+        await second.execute("COMMIT")
+        await asyncio.wait_for(settled, 2)
+    finally:
+        for conn in conns:
+            await conn.close()

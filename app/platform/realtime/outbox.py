@@ -9,24 +9,25 @@ LOCKED`. Delivery is at least once; clients drop an `event_id` they have seen.
 
 Ids come from one sequence, drawn before commit, so a transaction may commit
 after another that drew a higher id in the same room. Two promises hang on
-that, kept with one advisory lock per room:
+that. Before drawing ids a writer marks itself as writing to its rooms until
+it commits (`events_begin_write`), and readers wait for the writers marked at
+that moment (`events_settled`, which returns the last id drawn before it
+looked; sql/migrations/0045_event_writers.sql says how):
 
-- `sync` never skips an event that commits late. A writer holds its rooms'
-  locks shared from drawing ids until it commits. `sync` takes the room's lock
-  exclusively for an instant and reads the sequence's position then (`_HORIZON`):
-  every id of the room up to there has committed or rolled back, and any later
-  writer draws higher ids. It then reads only up to that position, so neither
-  other syncs nor the room's writers wait while it reads.
+- `sync` never skips an event that commits late: it waits for the room's
+  writers in flight, then reads only up to the id `events_settled` returned.
+  Every id of the room up to there has committed or rolled back, and any later
+  writer draws higher ids.
 - A live event goes out only once every lower id of its room has committed:
-  after commit, the emitter takes its rooms' locks exclusively and lets go at
-  once (`_BARRIER`), which waits for the writers still in flight there. A
-  client that heard an event and syncs from it later therefore finds every
-  lower one already committed and sent, as when writers queued on the lock.
+  after commit, the emitter waits for its rooms' writers in flight. A client
+  that heard an event and syncs from it later therefore finds every lower one
+  already committed and sent.
 
-Writers share the lock, so the writes of a busy room commit together (one
-WAL flush for many) instead of one flush after another: with the lock taken
-exclusively by writers, as before, 400 walk-ins a second into one society
-queued a dozen deep behind each other's flushes.
+Writers never wait for each other, or for a reader: the writes of a busy room
+commit together (one WAL flush for many). With writers queueing on a per-room
+lock, 400 walk-ins a second into one society queued a dozen deep behind each
+other's flushes; with readers taking that lock exclusively, walk-ins and
+answers at 200 a second each queued behind the emitters' waits.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ SYNC_LIMIT = 500
 SYNC_MAX_BYTES = 256 * 1024  # a page's events' data, as JSON text; a page always holds at least one event
 GAP_LIMIT = 20_000  # events a worker back on Redis delivers from the table (a minute at a few hundred a second)
 GAP_MARGIN = dt.timedelta(seconds=10)  # written before the loss, committed and published after it
-_ROOM_LOCK_CLASS = 0x6576  # "ev": namespaces the per-room advisory locks
 
 
 class Emitter(Protocol):
@@ -76,16 +76,14 @@ def insert_events(batch: str) -> str:
     `written (id, created_at)` each (and its `events_unsent` row), for any statement that writes events
     with its change.
 
-    First every room's lock, shared, in the order of the locks' keys (the count is an InitPlan, so it
-    finishes before any row, and so any id, is produced), then the rows in `n` order; ids are drawn in
-    that order, which is how callers match them up. An empty batch takes no lock and writes nothing.
+    First the transaction marks itself as a writer of the batch's rooms (an InitPlan, so it finishes
+    before any row, and so any id, is produced), then the rows in `n` order; ids are drawn in that
+    order, which is how callers match them up. An empty batch marks nothing and writes nothing.
     """
-    return f"""room_locks AS MATERIALIZED (
-    SELECT pg_advisory_xact_lock_shared({_ROOM_LOCK_CLASS}, k)
-    FROM (SELECT DISTINCT hashtext(room) AS k FROM {batch} ORDER BY k) r),
+    return f"""writing AS MATERIALIZED (SELECT events_begin_write(array_agg(room)) AS rooms FROM {batch}),
 written AS (
     INSERT INTO events (room, type, data)
-    SELECT room, type, data FROM {batch} WHERE (SELECT count(*) FROM room_locks) > 0 ORDER BY n
+    SELECT room, type, data FROM {batch} WHERE (SELECT rooms FROM writing) > 0 ORDER BY n
     RETURNING id, created_at),
 unsent AS (INSERT INTO events_unsent (id, created_at) SELECT id, created_at FROM written)"""
 
@@ -96,25 +94,13 @@ WITH batch AS (SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH OR
 {insert_events("batch")}
 SELECT id, created_at FROM written
 """
-# Each room's lock exclusively, all let go when the statement ends: it returns once every writer of those
-# rooms that drew its ids before it has committed or rolled back. Locks are always taken in the order of
-# their keys, here as in `insert_events`, so two rooms whose names hash alike cannot deadlock two statements.
-_BARRIER = f"""
-SELECT count(pg_advisory_xact_lock({_ROOM_LOCK_CLASS}, k))
-FROM (SELECT DISTINCT hashtext(room) AS k FROM unnest($1::text[]) AS r(room) ORDER BY k) r
-"""
+_SETTLED = "SELECT events_settled($1::text[])"
 _MARK_SENT = "DELETE FROM events_unsent WHERE id = ANY($1::bigint[])"
 _CLAIM_STRAYS = """
 SELECT e.id, e.type, e.room, e.created_at, e.data FROM events_unsent u JOIN events e ON e.id = u.id
 WHERE u.created_at < now() - make_interval(secs => $1)
 ORDER BY u.id LIMIT 200
 FOR UPDATE OF u SKIP LOCKED
-"""
-# The room's lock exclusively, and the last id drawn while it is held: no id of the room at or below it is
-# still in flight. The aggregate consumes the lock before the outer row, and so the read of the sequence, exists.
-_HORIZON = f"""
-SELECT coalesce(pg_sequence_last_value('events_id_seq'), 0)
-FROM (SELECT count(pg_advisory_xact_lock({_ROOM_LOCK_CLASS}, hashtext($1::text)))) l
 """
 _SINCE = """
 SELECT id, type, room, created_at, data, octet_length(data::text) AS size FROM events
@@ -174,7 +160,7 @@ class Outbox:
         await self.emit_committed(tx.state["written"])  # type: ignore[arg-type]
 
     async def emit_committed(self, events: list[Event]) -> None:
-        """Send events whose rows have committed, once their rooms' writers still in flight are done (`_BARRIER`);
+        """Send events whose rows have committed, once their rooms' writers still in flight are done;
         for statements that write their own event rows. One that Redis did not take stays unsent, for the relay
         to send again once Redis is back."""
         if self._emitter is None or not events:
@@ -182,7 +168,7 @@ class Outbox:
         ordered = sorted(events, key=lambda e: e.event_id)
         try:
             async with self._db.connection() as conn:
-                await conn.fetchval(_BARRIER, list({event.room for event in ordered}))
+                await conn.fetchval(_SETTLED, list({event.room for event in ordered}))
         except (*UNAVAILABLE, asyncpg.PostgresError, OSError):
             # The rows are committed: send them now rather than not at all (a cut connection, say).
             log.warning("event_barrier_failed", event_ids=[event.event_id for event in ordered])
@@ -213,9 +199,9 @@ class Outbox:
     async def since(self, room: str, after: int, *, not_before: dt.datetime | None = None) -> tuple[list[Event], bool]:
         """Events of `room` after `after` (and none older than `not_before`), oldest first, at most
         `SYNC_LIMIT` of them and about `SYNC_MAX_BYTES` of data; the flag says more remain."""
-        # Two statements, each its own transaction: the read's snapshot is taken after the horizon's wait.
+        # Two statements, each its own transaction: the read's snapshot is taken after the writers' wait.
         async with self._db.connection() as conn:
-            horizon = await conn.fetchval(_HORIZON, room)
+            horizon = await conn.fetchval(_SETTLED, [room])
             rows = await conn.fetch(_SINCE, room, after, SYNC_LIMIT + 1, not_before, horizon)
         events: list[Event] = []
         size = 0
