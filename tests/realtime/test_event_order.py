@@ -220,4 +220,31 @@ async def test_a_reader_lets_go_of_each_writer_it_has_waited_for(settings: Setti
         await asyncio.wait_for(settled, 2)
     finally:
         for conn in conns:
-            await conn.close()
+            conn.terminate()  # at once, even with a query of the test still waiting
+
+
+async def test_a_reader_waiting_for_one_room_lets_writers_of_its_other_quiet_room_through(settings: Settings) -> None:
+    """A reader first tries every room's lock at once (no writer at all: nothing to wait for). When one room is
+    busy, the quiet room's lock it got must be gone before it waits, or that room's writers would queue."""
+    busy, quiet = f"user:{uuid.uuid4()}", f"user:{uuid.uuid4()}"
+    assert settings.database_url is not None
+    writer, other, reader = [await asyncpg.connect(settings.database_url) for _ in range(3)]
+    mark = "SELECT events_begin_write($1::text[])"
+    try:
+        await writer.execute("BEGIN")
+        await writer.fetchval(mark, [busy])
+        settled = asyncio.create_task(reader.fetchval("SELECT events_settled($1::text[])", [quiet, busy]))
+        await settle(0.3)
+        assert not settled.done()
+        await other.execute("BEGIN")
+        await asyncio.wait_for(other.fetchval(mark, [quiet]), 2)
+        await other.execute("COMMIT")
+        assert not settled.done()
+        await writer.execute("COMMIT")
+        await asyncio.wait_for(settled, 2)
+        # With nobody writing, the answer comes at once: the last id drawn.
+        last = await reader.fetchval("SELECT coalesce(pg_sequence_last_value('events_id_seq'), 0)")
+        assert await asyncio.wait_for(reader.fetchval("SELECT events_settled($1::text[])", [quiet, busy]), 2) == last
+    finally:
+        for conn in (writer, other, reader):
+            conn.terminate()
