@@ -41,7 +41,7 @@ from app.platform.payments import Gateways
 from app.platform.push import FcmPusher, Pusher, SkippingPusher
 from app.platform.ratelimit import RateLimits
 from app.platform.realtime.hub import Hub
-from app.platform.realtime.outbox import Outbox
+from app.platform.realtime.outbox import WARM_SQL, Outbox
 from app.platform.security.firebase import FirebaseVerifier
 from app.platform.security.passwords import Passwords
 from app.platform.security.principals import PrincipalCache
@@ -180,7 +180,9 @@ def build_state(settings: Settings, installed: Installed, *, serving: bool = Tru
     check(settings)
     if settings.database_url is None or settings.redis_url is None:
         raise RuntimeError("Gatehouse needs DATABASE_URL and REDIS_URL; `gatehouse serve` provides them")
-    db = Database(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    db = Database(
+        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, warm_sql=WARM_SQL
+    )
     redis = redis_client.client(settings.redis_url)
     cache = Cache(settings.redis_url, prefix=settings.redis_prefix)
     db.invalidate = cache.invalidate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -80,10 +81,12 @@ async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
 _ARRAY_TYPES = "SELECT NULL::uuid[], NULL::bigint[], NULL::integer[], NULL::float8[], NULL::text[], NULL::jsonb[]"
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def _init_connection(conn: asyncpg.Connection, warm_sql: str | None) -> None:
     for kind in ("json", "jsonb"):
         await conn.set_type_codec(kind, encoder=lambda v: dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog")
     await conn.prepare(_ARRAY_TYPES)
+    if warm_sql is not None:
+        await conn.execute(warm_sql)
 
 
 class Database:
@@ -92,10 +95,13 @@ class Database:
     Built with the app; the pool opens in the lifespan, on the server's loop.
     """
 
-    def __init__(self, dsn: str, *, min_size: int, max_size: int) -> None:
+    def __init__(self, dsn: str, *, min_size: int, max_size: int, warm_sql: str | None = None) -> None:
+        """`warm_sql` runs once on every new connection, before its first use: for statements whose first run in
+        a database session is slow (a PL/pgSQL function is compiled and its queries planned then)."""
         self._dsn = dsn
         self._min_size = min_size
         self._max_size = max_size
+        self._warm_sql = warm_sql
         self._pool: asyncpg.Pool | None = None
         # Told the scopes a committed transaction marked stale; the cache sets it when it is built.
         self.invalidate: Invalidate | None = None
@@ -112,7 +118,7 @@ class Database:
             min_size=self._min_size,
             max_size=self._max_size,
             connect=_connect,
-            init=_init_connection,
+            init=functools.partial(_init_connection, warm_sql=self._warm_sql),
             # Connections never keep session state (no LISTEN, SET or cursors
             # outside a transaction), so the default reset query is wasted work.
             reset=_no_reset,

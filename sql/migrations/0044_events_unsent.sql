@@ -4,7 +4,7 @@
 -- quarter of the WAL of a walk-in and its answer, and dead rows for vacuum to clear. A row here is two
 -- numbers and a key, and deleting it touches no index.
 CREATE TABLE events_unsent (
-    id          bigint PRIMARY KEY,
+    id          bigint PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
     created_at  timestamptz NOT NULL
 );
 INSERT INTO events_unsent (id, created_at) SELECT id, created_at FROM events WHERE emitted_at IS NULL;
