@@ -195,56 +195,61 @@ async def test_sync_reads_only_up_to_its_horizon_so_a_writer_that_starts_meanwhi
         await held.close()
 
 
+MARK, SETTLED = "SELECT events_begin_write($1::text[])", "SELECT events_settled($1::text[])"
+
+
+@asynccontextmanager
+async def sessions(settings: Settings, count: int) -> AsyncIterator[list[asyncpg.Connection]]:
+    """`count` database sessions of their own, in the order of their backends' pids (the order readers wait for
+    writers in), ended at once on leaving, even with a query of the test still waiting."""
+    assert settings.database_url is not None
+    conns = [await asyncpg.connect(settings.database_url) for _ in range(count)]
+    try:
+        yield sorted(conns, key=lambda c: c.get_server_pid())
+    finally:
+        for conn in conns:
+            conn.terminate()
+
+
+async def begin_writing(conn: asyncpg.Connection, rooms: list[str]) -> None:
+    """Open a transaction marked as a writer of `rooms`; marking must not wait (2 s)."""
+    await conn.execute("BEGIN")
+    await asyncio.wait_for(conn.fetchval(MARK, rooms), 2)
+
+
 async def test_a_reader_lets_go_of_each_writer_it_has_waited_for(settings: Settings) -> None:
     """The writer a reader waited for first writes again while the reader waits for the next one: held on to,
     its mark would stop that writer, which could hold a row lock the next writer waits for (a deadlock)."""
     room = f"user:{uuid.uuid4()}"
-    assert settings.database_url is not None
-    conns = [await asyncpg.connect(settings.database_url) for _ in range(3)]
-    first, second, reader = sorted(conns, key=lambda c: c.get_server_pid())  # writers are waited for in pid order
-    mark = "SELECT events_begin_write($1::text[])"
-    try:
+    async with sessions(settings, 3) as (first, second, reader):
         for writer in (first, second):
-            await writer.execute("BEGIN")
-            await writer.fetchval(mark, [room])
-        settled = asyncio.create_task(reader.fetchval("SELECT events_settled($1::text[])", [room]))
+            await begin_writing(writer, [room])
+        settled = asyncio.create_task(reader.fetchval(SETTLED, [room]))
         await settle(0.3)
         assert not settled.done()
         await first.execute("COMMIT")
         await settle(0.3)
-        await first.execute("BEGIN")
-        await asyncio.wait_for(first.fetchval(mark, [room]), 2)
+        await begin_writing(first, [room])
         await first.execute("COMMIT")
         assert not settled.done()
         await second.execute("COMMIT")
         await asyncio.wait_for(settled, 2)
-    finally:
-        for conn in conns:
-            conn.terminate()  # at once, even with a query of the test still waiting
 
 
 async def test_a_reader_waiting_for_one_room_lets_writers_of_its_other_quiet_room_through(settings: Settings) -> None:
     """A reader first tries every room's lock at once (no writer at all: nothing to wait for). When one room is
     busy, the quiet room's lock it got must be gone before it waits, or that room's writers would queue."""
     busy, quiet = f"user:{uuid.uuid4()}", f"user:{uuid.uuid4()}"
-    assert settings.database_url is not None
-    writer, other, reader = [await asyncpg.connect(settings.database_url) for _ in range(3)]
-    mark = "SELECT events_begin_write($1::text[])"
-    try:
-        await writer.execute("BEGIN")
-        await writer.fetchval(mark, [busy])
-        settled = asyncio.create_task(reader.fetchval("SELECT events_settled($1::text[])", [quiet, busy]))
+    async with sessions(settings, 3) as (writer, other, reader):
+        await begin_writing(writer, [busy])
+        settled = asyncio.create_task(reader.fetchval(SETTLED, [quiet, busy]))
         await settle(0.3)
         assert not settled.done()
-        await other.execute("BEGIN")
-        await asyncio.wait_for(other.fetchval(mark, [quiet]), 2)
+        await begin_writing(other, [quiet])
         await other.execute("COMMIT")
         assert not settled.done()
         await writer.execute("COMMIT")
         await asyncio.wait_for(settled, 2)
         # With nobody writing, the answer comes at once: the last id drawn.
         last = await reader.fetchval("SELECT coalesce(pg_sequence_last_value('events_id_seq'), 0)")
-        assert await asyncio.wait_for(reader.fetchval("SELECT events_settled($1::text[])", [quiet, busy]), 2) == last
-    finally:
-        for conn in (writer, other, reader):
-            conn.terminate()
+        assert await asyncio.wait_for(reader.fetchval(SETTLED, [quiet, busy]), 2) == last
