@@ -96,8 +96,8 @@ SELECT id, created_at FROM written
 """
 _SETTLED = "SELECT events_settled($1::text[])"
 # Both functions, run once as a connection opens (`Database(warm_sql=...)`): a session's first call compiles a
-# PL/pgSQL function and plans its queries, a few milliseconds that forty fresh connections otherwise spend inside
-# the first second of load (in scripts/bench, a first round's p99 13 times the later rounds').
+# PL/pgSQL function and plans its queries, milliseconds that forty fresh connections would otherwise spend in
+# the first second of load, when the first round after a start is already the slowest (scripts/bench).
 WARM_SQL = "SELECT events_begin_write('{}'::text[]), events_settled('{}'::text[])"
 _MARK_SENT = "DELETE FROM events_unsent WHERE id = ANY($1::bigint[])"
 _CLAIM_STRAYS = """
