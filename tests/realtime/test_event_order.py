@@ -94,10 +94,11 @@ async def test_a_writer_half_way_holds_back_sync_and_later_events_but_not_other_
         await listener.close()
 
 
-async def test_an_event_is_sent_even_when_its_barrier_cannot_reach_the_database(
+async def test_an_event_is_sent_even_when_the_wait_for_its_rooms_writers_cannot_reach_the_database(
     api: Api, server, settings: Settings
 ) -> None:
-    """The rows have committed by the time the barrier runs: a database gone away since then delays nothing."""
+    """The rows have committed by the time the emitter waits for its rooms' writers: a database gone away since then
+    delays nothing."""
     user = await api.signup()
     listener = await connect(server.url, user.access_token)
     gone = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere", min_size=0, max_size=1)

@@ -171,7 +171,7 @@ class Outbox:
                 await conn.fetchval(_SETTLED, list({event.room for event in ordered}))
         except (*UNAVAILABLE, asyncpg.PostgresError, OSError):
             # The rows are committed: send them now rather than not at all (a cut connection, say).
-            log.warning("event_barrier_failed", event_ids=[event.event_id for event in ordered])
+            log.warning("event_wait_failed", event_ids=[event.event_id for event in ordered])
         try:
             await self._emit(ordered)
         except EmitFailed:
