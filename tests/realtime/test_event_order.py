@@ -50,20 +50,21 @@ async def half_way(outbox: Outbox, outbox_db: Database, room: str) -> AsyncItera
             if n == 1:
                 tx.before_commit(pause)
 
-    async def committed() -> list[int]:
+    async def committed(after: int) -> list[int]:
         async with outbox_db.connection() as conn:
-            return [r["id"] for r in await conn.fetch("SELECT id FROM events WHERE room = $1", room)]
+            return [r["id"] for r in await conn.fetch("SELECT id FROM events WHERE room = $1 AND id > $2", room, after)]
 
+    earlier = max(await committed(0), default=0)  # the room's events from before: not the writers'
     tasks = [asyncio.create_task(write(1))]
     try:
         await asyncio.wait_for(drawn.wait(), 5)
         tasks.append(asyncio.create_task(write(2)))
         # The second writer's row commits while the first is still open: writers do not queue on the lock.
         for _ in range(100):
-            if await committed():
+            if await committed(earlier):
                 break
             await asyncio.sleep(0.05)
-        (later,) = await committed()
+        (later,) = await committed(earlier)
         yield Writers(later, release, tasks)
     finally:
         release.set()
@@ -193,6 +194,7 @@ async def test_sync_reads_only_up_to_its_horizon_so_a_writer_that_starts_meanwhi
         later, more = await asyncio.wait_for(reader.since(room, events[-1].event_id), 5)
         assert [e.data for e in later] == [{"n": 1}, {"n": 2}] and not more
     finally:
+        held.go_on.set()  # a failure before the read must not leave `since` holding the only connection
         await held.close()
 
 
@@ -254,3 +256,35 @@ async def test_a_reader_waiting_for_one_room_lets_writers_of_its_other_quiet_roo
         # With nobody writing, the answer comes at once: the last id drawn.
         last = await reader.fetchval("SELECT coalesce(pg_sequence_last_value('events_id_seq'), 0)")
         assert await asyncio.wait_for(reader.fetchval(SETTLED, [quiet, busy]), 2) == last
+
+
+async def test_a_quiet_rooms_events_go_out_while_another_room_of_the_change_waits_for_its_writer(
+    api: Api, server, outbox, outbox_db, settings: Settings
+) -> None:
+    """A walk-in tells its flat and its society: the flat's residents do not wait for the society's other walk-ins
+    still committing, and the society's tablets still get nothing before those have committed."""
+    quiet_user, busy_user = await api.signup(), await api.signup()
+    quiet, busy = f"user:{quiet_user.id}", f"user:{busy_user.id}"
+    quiet_listener = await connect(server.url, quiet_user.access_token)
+    busy_listener = await connect(server.url, busy_user.access_token)
+
+    async def change() -> None:
+        async with outbox_db.transaction() as tx:
+            outbox.publish(tx, quiet, "step", {"n": 1})
+            outbox.publish(tx, busy, "step", {"n": 2})
+
+    try:
+        async with sessions(settings, 1) as (writer,):
+            await begin_writing(writer, [busy])
+            emitting = asyncio.create_task(change())
+            (heard,) = await quiet_listener.wait_for("step", timeout=2)
+            assert heard["data"] == {"n": 1}
+            await settle(0.3)
+            assert busy_listener.of("step") == [] and not emitting.done()
+            await writer.execute("COMMIT")
+            await asyncio.wait_for(emitting, 5)
+        (late,) = await busy_listener.wait_for("step")
+        assert late["data"] == {"n": 2} and late["event_id"] == heard["event_id"] + 1
+    finally:
+        await quiet_listener.close()
+        await busy_listener.close()

@@ -1,0 +1,51 @@
+-- The rooms of a change that have a writer in flight, so that the emitter waits for those rooms only.
+--
+-- A walk-in's events go to its flat and to its society. Waiting for every writer of both (0045) held the
+-- resident's `visitor_request` back until every other walk-in of the society then committing had committed:
+-- at a few hundred walk-ins a second the society always has some, and the slowest of them set the flat's
+-- latency. Now the emitter asks which rooms are busy, sends the other rooms' events at once, and waits only
+-- for the busy ones (events_settled).
+
+-- Which of `rooms` a transaction is writing to at this instant: the rooms whose lock cannot be had
+-- exclusively. The locks that could be had are let go before returning (a rolled-back subtransaction).
+CREATE FUNCTION events_busy(rooms text[]) RETURNS text[] LANGUAGE plpgsql STRICT AS $$
+DECLARE
+    busy text[];
+BEGIN
+    BEGIN
+        busy := ARRAY(SELECT r FROM unnest(rooms) r WHERE NOT pg_try_advisory_xact_lock(25974, hashtext(r)));
+        RAISE SQLSTATE 'GH001';
+    EXCEPTION WHEN SQLSTATE 'GH001' THEN
+        NULL;
+    END;
+    RETURN busy;
+END $$;
+
+-- As in 0045, but only the busy rooms' writers are listed and waited for.
+CREATE OR REPLACE FUNCTION events_settled(rooms text[]) RETURNS bigint LANGUAGE plpgsql STRICT AS $$
+DECLARE
+    horizon bigint := coalesce(pg_sequence_last_value('events_id_seq'), 0);
+    busy text[];
+    writer integer;
+BEGIN
+    busy := events_busy(rooms);
+    IF cardinality(busy) = 0 THEN
+        RETURN horizon;
+    END IF;
+    FOR writer IN
+        SELECT DISTINCT l.pid FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 25974 AND l.objsubid = 2
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.pid <> pg_backend_pid()
+          AND l.objid IN (SELECT (hashtext(r)::bigint & 4294967295)::oid FROM unnest(busy) r)
+        ORDER BY l.pid
+    LOOP
+        BEGIN
+            PERFORM pg_advisory_xact_lock_shared(25975, writer);
+            RAISE SQLSTATE 'GH001';
+        EXCEPTION WHEN SQLSTATE 'GH001' THEN
+            NULL;
+        END;
+    END LOOP;
+    RETURN horizon;
+END $$;
