@@ -21,9 +21,8 @@ looked; sql/migrations/0045_event_writers.sql says how):
 - A live event goes out only once every lower id of its room has committed:
   after commit, the emitter asks which of its rooms have writers in flight
   (`events_busy`), sends the other rooms' events at once and waits for those
-  writers before sending the rest. A client
-  that heard an event and syncs from it later therefore finds every lower one
-  already committed and sent.
+  writers before sending the rest. A client that heard an event and syncs
+  from it later therefore finds every lower one already committed and sent.
 
 Writers never wait for each other, or for a reader: the writes of a busy room
 commit together (one WAL flush for many). With writers queueing on a per-room
