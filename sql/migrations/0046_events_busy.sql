@@ -20,32 +20,3 @@ BEGIN
     END;
     RETURN busy;
 END $$;
-
--- As in 0045, but only the busy rooms' writers are listed and waited for.
-CREATE OR REPLACE FUNCTION events_settled(rooms text[]) RETURNS bigint LANGUAGE plpgsql STRICT AS $$
-DECLARE
-    horizon bigint := coalesce(pg_sequence_last_value('events_id_seq'), 0);
-    busy text[];
-    writer integer;
-BEGIN
-    busy := events_busy(rooms);
-    IF cardinality(busy) = 0 THEN
-        RETURN horizon;
-    END IF;
-    FOR writer IN
-        SELECT DISTINCT l.pid FROM pg_locks l
-        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 25974 AND l.objsubid = 2
-          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND l.pid <> pg_backend_pid()
-          AND l.objid IN (SELECT (hashtext(r)::bigint & 4294967295)::oid FROM unnest(busy) r)
-        ORDER BY l.pid
-    LOOP
-        BEGIN
-            PERFORM pg_advisory_xact_lock_shared(25975, writer);
-            RAISE SQLSTATE 'GH001';
-        EXCEPTION WHEN SQLSTATE 'GH001' THEN
-            NULL;
-        END;
-    END LOOP;
-    RETURN horizon;
-END $$;
