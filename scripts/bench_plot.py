@@ -1,7 +1,8 @@
 """The benchmark's timeline as pictures: one PNG per rate, a row per round. On the left each server's p50 and
 p99 of the requests sent in each second; on the right what the Gatehouse workers did in that second (loop
-lag, GC pauses, the slowest Redis publish, wait for a busy room's writers, request and relay sweep; pool size
-and new connections), so a slow second can be read against its cause. Needs matplotlib (the `bench` extra)."""
+lag, GC pauses, the slowest Redis publish, wait for rooms' writers before an emit, request and relay sweep;
+pool size and new connections), so a slow second can be read against its cause. Needs matplotlib (the `bench`
+extra)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ WORKER_MS = (
     ("loop lag max", "loop_lag_max_ms"),
     ("GC pause (all gens)", "gc_ms"),
     ("Redis publish max", "redis_publish_max_ms"),
-    ("wait for a busy room's writers, max", "event_wait_max_ms"),
+    ("wait for rooms' writers before an emit, max", "event_wait_max_ms"),
     ("HTTP request max", "http_max_ms"),
     ("relay sweep max", "relay_max_ms"),
 )

@@ -1,5 +1,5 @@
 """What this worker did, second by second, for the last few minutes: garbage-collector pauses, event-loop lag,
-the pool's size, new PostgreSQL connections, Redis publishes, waits for busy rooms' writers before an emit, relay
+the pool's size, new PostgreSQL connections, Redis publishes, waits for rooms' writers before an emit, relay
 sweeps, jobs and principal-cache misses.
 
 A latency tail is a few bad seconds; totals since start hide which. `scripts/bench` reads every worker's

@@ -256,35 +256,3 @@ async def test_a_reader_waiting_for_one_room_lets_writers_of_its_other_quiet_roo
         # With nobody writing, the answer comes at once: the last id drawn.
         last = await reader.fetchval("SELECT coalesce(pg_sequence_last_value('events_id_seq'), 0)")
         assert await asyncio.wait_for(reader.fetchval(SETTLED, [quiet, busy]), 2) == last
-
-
-async def test_a_quiet_rooms_events_go_out_while_another_room_of_the_change_waits_for_its_writer(
-    api: Api, server, outbox, outbox_db, settings: Settings
-) -> None:
-    """A walk-in tells its flat and its society: the flat's residents do not wait for the society's other walk-ins
-    still committing, and the society's tablets still get nothing before those have committed."""
-    quiet_user, busy_user = await api.signup(), await api.signup()
-    quiet, busy = f"user:{quiet_user.id}", f"user:{busy_user.id}"
-    quiet_listener = await connect(server.url, quiet_user.access_token)
-    busy_listener = await connect(server.url, busy_user.access_token)
-
-    async def change() -> None:
-        async with outbox_db.transaction() as tx:
-            outbox.publish(tx, quiet, "step", {"n": 1})
-            outbox.publish(tx, busy, "step", {"n": 2})
-
-    try:
-        async with sessions(settings, 1) as (writer,):
-            await begin_writing(writer, [busy])
-            emitting = asyncio.create_task(change())
-            (heard,) = await quiet_listener.wait_for("step", timeout=2)
-            assert heard["data"] == {"n": 1}
-            await settle(0.3)
-            assert busy_listener.of("step") == [] and not emitting.done()
-            await writer.execute("COMMIT")
-            await asyncio.wait_for(emitting, 5)
-        (late,) = await busy_listener.wait_for("step")
-        assert late["data"] == {"n": 2} and late["event_id"] == heard["event_id"] + 1
-    finally:
-        await quiet_listener.close()
-        await busy_listener.close()

@@ -19,10 +19,9 @@ looked; sql/migrations/0045_event_writers.sql says how):
   Every id of the room up to there has committed or rolled back, and any later
   writer draws higher ids.
 - A live event goes out only once every lower id of its room has committed:
-  after commit, the emitter asks which of its rooms have writers in flight
-  (`events_busy`), sends the other rooms' events at once and waits for those
-  writers before sending the rest. A client that heard an event and syncs
-  from it later therefore finds every lower one already committed and sent.
+  after commit, the emitter waits for its rooms' writers in flight. A client
+  that heard an event and syncs from it later therefore finds every lower one
+  already committed and sent.
 
 Writers never wait for each other, or for a reader: the writes of a busy room
 commit together (one WAL flush for many). With writers queueing on a per-room
@@ -95,12 +94,11 @@ WITH batch AS (SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH OR
 {insert_events("batch")}
 SELECT id, created_at FROM written
 """
-_BUSY = "SELECT events_busy($1::text[])"
 _SETTLED = "SELECT events_settled($1::text[])"
-# The functions, run once as a connection opens (`Database(warm_sql=...)`): a session's first call compiles a
+# Both functions, run once as a connection opens (`Database(warm_sql=...)`): a session's first call compiles a
 # PL/pgSQL function and plans its queries, milliseconds that forty fresh connections would otherwise spend in
 # the first second of load, when the first round after a start is already the slowest (scripts/bench).
-WARM_SQL = "SELECT events_begin_write('{}'::text[]), events_busy('{}'::text[]), events_settled('{}'::text[])"
+WARM_SQL = "SELECT events_begin_write('{}'::text[]), events_settled('{}'::text[])"
 _MARK_SENT = "DELETE FROM events_unsent WHERE id = ANY($1::bigint[])"
 _CLAIM_STRAYS = """
 SELECT e.id, e.type, e.room, e.created_at, e.data FROM events_unsent u JOIN events e ON e.id = u.id
@@ -162,40 +160,26 @@ class Outbox:
         await self.emit_committed(tx.state["written"])  # type: ignore[arg-type]
 
     async def emit_committed(self, events: list[Event]) -> None:
-        """Send events whose rows have committed, each room's once that room's writers still in flight are done;
-        for statements that write their own event rows. The events of rooms nobody is writing to go at once:
-        a walk-in's flat hears it without waiting for the society's other walk-ins to commit. One that Redis
-        did not take stays unsent, for the relay to send again once Redis is back."""
+        """Send events whose rows have committed, once their rooms' writers still in flight are done;
+        for statements that write their own event rows. One that Redis did not take stays unsent, for the relay
+        to send again once Redis is back."""
         if self._emitter is None or not events:
             return
         ordered = sorted(events, key=lambda e: e.event_id)
-        busy = set(await self._ask(_BUSY, {event.room for event in ordered}, ordered) or ())
-        await self._send([event for event in ordered if event.room not in busy])
-        if busy:
-            started = time.perf_counter()
-            await self._ask(_SETTLED, busy, ordered)
-            TIMELINE.took("event_wait", time.perf_counter() - started)
-            await self._send([event for event in ordered if event.room in busy])
-
-    async def _ask(self, sql: str, rooms: set[str], events: list[Event]) -> Any:
-        """`events_busy` or `events_settled` of `rooms`; None when the database cannot be asked (a cut connection,
-        say): the rows are committed, so they are sent now rather than not at all."""
+        started = time.perf_counter()
         try:
             async with self._db.connection() as conn:
-                return await conn.fetchval(sql, list(rooms))
+                await conn.fetchval(_SETTLED, list({event.room for event in ordered}))
+            TIMELINE.took("event_wait", time.perf_counter() - started)
         except (*UNAVAILABLE, asyncpg.PostgresError, OSError):
-            log.warning("event_wait_failed", event_ids=[event.event_id for event in events])
-            return None
-
-    async def _send(self, events: list[Event]) -> None:
-        if not events:
-            return
+            # The rows are committed: send them now rather than not at all (a cut connection, say).
+            log.warning("event_wait_failed", event_ids=[event.event_id for event in ordered])
         try:
-            await self._emit(events)
+            await self._emit(ordered)
         except EmitFailed:
-            log.warning("event_emit_failed", event_ids=[event.event_id for event in events])
+            log.warning("event_emit_failed", event_ids=[event.event_id for event in ordered])
             return
-        self._emitted.extend(event.event_id for event in events)
+        self._emitted.extend(event.event_id for event in ordered)
         self._flush_wakeup.set()
 
     async def written_since(self, moment: dt.datetime) -> list[Event]:
