@@ -96,8 +96,8 @@ SELECT id, created_at FROM written
 """
 _SETTLED = "SELECT events_settled($1::text[])"
 # Both functions, run once as a connection opens (`Database(warm_sql=...)`): a session's first call compiles a
-# PL/pgSQL function and plans its queries, milliseconds that forty fresh connections would otherwise spend in
-# the first second of load, when the first round after a start is already the slowest (scripts/bench).
+# PL/pgSQL function and plans its queries, milliseconds each fresh connection would otherwise spend inside its
+# first requests (a worker opens 8 before it is ready, and more as load grows: 12 each in scripts/bench).
 WARM_SQL = "SELECT events_begin_write('{}'::text[]), events_settled('{}'::text[])"
 _MARK_SENT = "DELETE FROM events_unsent WHERE id = ANY($1::bigint[])"
 _CLAIM_STRAYS = """
