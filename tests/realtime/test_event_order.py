@@ -95,6 +95,43 @@ async def test_a_writer_half_way_holds_back_sync_and_later_events_but_not_other_
         await listener.close()
 
 
+async def test_a_live_event_does_not_wait_for_a_writer_that_started_after_its_ids_were_drawn(
+    api: Api, server, outbox, outbox_db
+) -> None:
+    """The second writer draws a higher id: the first one's event has nothing to wait for (with a slow WAL flush,
+    every walk-in arriving meanwhile would otherwise hold back the one before it)."""
+    user = await api.signup()
+    room = f"user:{user.id}"
+    listener = await connect(server.url, user.access_token)
+    drawn, release = [asyncio.Event(), asyncio.Event()], [asyncio.Event(), asyncio.Event()]
+
+    async def write(n: int) -> None:
+        async def pause(_conn: asyncpg.Connection) -> None:  # after the events' rows, before the commit
+            drawn[n].set()
+            await release[n].wait()
+
+        async with outbox_db.transaction() as tx:
+            outbox.publish(tx, room, "step", {"n": n})
+            tx.before_commit(pause)
+
+    tasks = [asyncio.create_task(write(0))]
+    try:
+        await asyncio.wait_for(drawn[0].wait(), 5)
+        tasks.append(asyncio.create_task(write(1)))
+        await asyncio.wait_for(drawn[1].wait(), 5)
+        release[0].set()
+        (heard,) = await listener.wait_for("step")
+        assert heard["data"] == {"n": 0} and not tasks[1].done()
+        release[1].set()
+        live = await listener.wait_for("step", 2)
+        assert [e["data"] for e in live] == [{"n": 0}, {"n": 1}] and live[0]["event_id"] < live[1]["event_id"]
+    finally:
+        for each in release:
+            each.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await listener.close()
+
+
 async def test_an_event_is_sent_even_when_the_wait_for_its_rooms_writers_cannot_reach_the_database(
     api: Api, server, settings: Settings
 ) -> None:
@@ -110,7 +147,7 @@ async def test_an_event_is_sent_even_when_the_wait_for_its_rooms_writers_cannot_
     cut_off = Outbox(gone, manager, grace=1.0, retention_days=7)
     try:
         event = Event(2**62, "step", f"user:{user.id}", dt.datetime.now(dt.UTC), {"n": 3})
-        await asyncio.wait_for(cut_off.emit_committed([event]), 5)
+        await asyncio.wait_for(cut_off.emit_committed([event], [1]), 5)
         (heard,) = await listener.wait_for("step")
         assert (heard["event_id"], heard["data"]) == (2**62, {"n": 3})
     finally:
@@ -125,8 +162,9 @@ async def test_sync_sees_what_committed_while_it_waited_whatever_the_servers_def
     user = await api.signup()
     room = f"user:{user.id}"
     assert settings.database_url is not None
+    joiner = "&" if "?" in settings.database_url else "?"  # the embedded server's URL already has a query
     repeatable = Database(
-        f"{settings.database_url}?default_transaction_isolation=repeatable%20read", min_size=1, max_size=1
+        f"{settings.database_url}{joiner}default_transaction_isolation=repeatable%20read", min_size=1, max_size=1
     )
     await repeatable.open()
     reader = Outbox(repeatable, None, grace=1.0, retention_days=7)
@@ -199,6 +237,8 @@ async def test_sync_reads_only_up_to_its_horizon_so_a_writer_that_starts_meanwhi
 
 
 MARK, SETTLED = "SELECT events_begin_write($1::text[])", "SELECT events_settled($1::text[])"
+WRITERS, WAIT = "SELECT events_writers($1::text[])", "SELECT events_wait($1::integer[])"
+OWN_KEY = "SELECT pg_current_xact_id()::text::bigint::bit(32)::integer"  # a writer's, as events_begin_write takes it
 
 
 @asynccontextmanager
@@ -256,3 +296,27 @@ async def test_a_reader_waiting_for_one_room_lets_writers_of_its_other_quiet_roo
         # With nobody writing, the answer comes at once: the last id drawn.
         last = await reader.fetchval("SELECT coalesce(pg_sequence_last_value('events_id_seq'), 0)")
         assert await asyncio.wait_for(reader.fetchval(SETTLED, [quiet, busy]), 2) == last
+
+
+async def test_a_writer_lists_the_other_writers_of_its_rooms_and_a_wait_for_one_ends_with_its_transaction(
+    settings: Settings,
+) -> None:
+    """`events_writers` names transactions, not sessions: a session that commits and writes again at once (a pooled
+    connection's next walk-in) is not waited for a second time."""
+    room, other_room = f"user:{uuid.uuid4()}", f"user:{uuid.uuid4()}"
+    async with sessions(settings, 4) as (writer, elsewhere, lister, reader):
+        await begin_writing(writer, [room])
+        await begin_writing(elsewhere, [other_room])
+        await begin_writing(lister, [room])
+        key, elsewhere_key = [await conn.fetchval(OWN_KEY) for conn in (writer, elsewhere)]
+        assert await lister.fetchval(WRITERS, [room]) == [key]  # neither itself nor the other room's writer
+        assert await lister.fetchval(WRITERS, [other_room, room]) == sorted([key, elsewhere_key])
+        await lister.execute("ROLLBACK")
+        waited = asyncio.create_task(reader.fetchval(WAIT, [key]))
+        await settle(0.3)
+        assert not waited.done()
+        await writer.execute("COMMIT")
+        await begin_writing(writer, [room])
+        assert await asyncio.wait_for(waited, 2) == 1
+        await writer.execute("COMMIT")
+        await elsewhere.execute("COMMIT")
