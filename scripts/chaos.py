@@ -249,7 +249,11 @@ class Phone:
         self.sio.on("*", self._event)
 
     async def open(self) -> None:
-        await self.sio.connect(self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=10)
+        """Connect, retrying a first attempt that fails as a phone would (the slow-client phase's single connect
+        through its fresh proxy was once refused, and the run stopped there)."""
+        await self.sio.connect(
+            self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=10, retry=True
+        )
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -32,13 +32,17 @@ async def outbox_db(settings: Settings) -> AsyncIterator[Database]:
     await database.close()
 
 
-@pytest.fixture(scope="session")
-def outbox(settings: Settings, outbox_db: Database) -> Outbox:
-    """An outbox that emits through a write-only Redis manager."""
+def outbox_on(settings: Settings, database: Database) -> Outbox:
+    """An outbox writing through `database` that emits through a write-only Redis manager."""
     manager = FanoutRedisManager(
         settings.redis_url, channel=f"{settings.redis_prefix}:socketio", write_only=True, json=OrjsonCodec
     )
-    return Outbox(outbox_db, manager, grace=1.0, retention_days=7)
+    return Outbox(database, manager, grace=1.0, retention_days=7)
+
+
+@pytest.fixture(scope="session")
+def outbox(settings: Settings, outbox_db: Database) -> Outbox:
+    return outbox_on(settings, outbox_db)
 
 
 @dataclass

@@ -15,11 +15,10 @@ import asyncpg
 
 from app.platform.config import Settings
 from app.platform.db import Database
-from app.platform.realtime.hub import OrjsonCodec
-from app.platform.realtime.manager import FanoutRedisManager
 from app.platform.realtime.outbox import Event, Outbox
 from tests.conftest import free_port
 from tests.helpers import Api, connect, settle
+from tests.realtime.conftest import outbox_on
 
 
 @dataclass
@@ -95,40 +94,52 @@ async def test_a_writer_half_way_holds_back_sync_and_later_events_but_not_other_
         await listener.close()
 
 
-async def test_a_live_event_does_not_wait_for_a_writer_that_started_after_its_ids_were_drawn(
-    api: Api, server, outbox, outbox_db
+class Counted(Database):
+    """A database that counts the connections asked for outside a transaction: the emitter's waits, here."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(dsn, min_size=1, max_size=2)
+        self.asked = 0
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        self.asked += 1
+        async with super().connection() as conn:
+            yield conn
+
+
+async def test_a_writer_alone_in_its_room_sends_its_event_without_asking_the_database_again(
+    api: Api, server, settings: Settings, outbox, outbox_db
 ) -> None:
-    """The second writer draws a higher id: the first one's event has nothing to wait for (with a slow WAL flush,
-    every walk-in arriving meanwhile would otherwise hold back the one before it)."""
+    """Nobody else writing to the room when the ids were drawn: nothing to wait for after commit, so no round trip.
+    With another writer in flight then, the emitter asks, and waits."""
     user = await api.signup()
     room = f"user:{user.id}"
     listener = await connect(server.url, user.access_token)
-    drawn, release = [asyncio.Event(), asyncio.Event()], [asyncio.Event(), asyncio.Event()]
-
-    async def write(n: int) -> None:
-        async def pause(_conn: asyncpg.Connection) -> None:  # after the events' rows, before the commit
-            drawn[n].set()
-            await release[n].wait()
-
-        async with outbox_db.transaction() as tx:
-            outbox.publish(tx, room, "step", {"n": n})
-            tx.before_commit(pause)
-
-    tasks = [asyncio.create_task(write(0))]
+    assert settings.database_url is not None
+    counted = Counted(settings.database_url)
+    await counted.open()
+    alone = outbox_on(settings, counted)
     try:
-        await asyncio.wait_for(drawn[0].wait(), 5)
-        tasks.append(asyncio.create_task(write(1)))
-        await asyncio.wait_for(drawn[1].wait(), 5)
-        release[0].set()
-        (heard,) = await listener.wait_for("step")
-        assert heard["data"] == {"n": 0} and not tasks[1].done()
-        release[1].set()
-        live = await listener.wait_for("step", 2)
-        assert [e["data"] for e in live] == [{"n": 0}, {"n": 1}] and live[0]["event_id"] < live[1]["event_id"]
+        async with counted.transaction() as tx:
+            alone.publish(tx, room, "step", {"n": 1})
+        assert counted.asked == 0
+
+        async def beside() -> None:
+            async with counted.transaction() as tx:
+                alone.publish(tx, room, "step", {"n": 2})
+
+        async with half_way(outbox, outbox_db, room) as writers:
+            second = asyncio.create_task(beside())
+            await settle(0.3)
+            assert not second.done()  # committed, its event waiting for the first writer
+            await writers.finish()
+            await asyncio.wait_for(second, 5)
+        assert counted.asked == 1
+        live = await listener.wait_for("step", 4)
+        assert sorted(e["data"]["n"] for e in live) == [1, 1, 2, 2]
     finally:
-        for each in release:
-            each.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await counted.close()
         await listener.close()
 
 
@@ -141,13 +152,10 @@ async def test_an_event_is_sent_even_when_the_wait_for_its_rooms_writers_cannot_
     listener = await connect(server.url, user.access_token)
     gone = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere", min_size=0, max_size=1)
     await gone.open()
-    manager = FanoutRedisManager(
-        settings.redis_url, channel=f"{settings.redis_prefix}:socketio", write_only=True, json=OrjsonCodec
-    )
-    cut_off = Outbox(gone, manager, grace=1.0, retention_days=7)
+    cut_off = outbox_on(settings, gone)
     try:
         event = Event(2**62, "step", f"user:{user.id}", dt.datetime.now(dt.UTC), {"n": 3})
-        await asyncio.wait_for(cut_off.emit_committed([event], [1]), 5)
+        await asyncio.wait_for(cut_off.emit_committed([event], quiet=False), 5)
         (heard,) = await listener.wait_for("step")
         assert (heard["event_id"], heard["data"]) == (2**62, {"n": 3})
     finally:
@@ -237,8 +245,6 @@ async def test_sync_reads_only_up_to_its_horizon_so_a_writer_that_starts_meanwhi
 
 
 MARK, SETTLED = "SELECT events_begin_write($1::text[])", "SELECT events_settled($1::text[])"
-WRITERS, WAIT = "SELECT events_writers($1::text[])", "SELECT events_wait($1::integer[])"
-OWN_KEY = "SELECT pg_current_xact_id()::text::bigint::bit(32)::integer"  # a writer's, as events_begin_write takes it
 
 
 @asynccontextmanager
@@ -296,27 +302,3 @@ async def test_a_reader_waiting_for_one_room_lets_writers_of_its_other_quiet_roo
         # With nobody writing, the answer comes at once: the last id drawn.
         last = await reader.fetchval("SELECT coalesce(pg_sequence_last_value('events_id_seq'), 0)")
         assert await asyncio.wait_for(reader.fetchval(SETTLED, [quiet, busy]), 2) == last
-
-
-async def test_a_writer_lists_the_other_writers_of_its_rooms_and_a_wait_for_one_ends_with_its_transaction(
-    settings: Settings,
-) -> None:
-    """`events_writers` names transactions, not sessions: a session that commits and writes again at once (a pooled
-    connection's next walk-in) is not waited for a second time."""
-    room, other_room = f"user:{uuid.uuid4()}", f"user:{uuid.uuid4()}"
-    async with sessions(settings, 4) as (writer, elsewhere, lister, reader):
-        await begin_writing(writer, [room])
-        await begin_writing(elsewhere, [other_room])
-        await begin_writing(lister, [room])
-        key, elsewhere_key = [await conn.fetchval(OWN_KEY) for conn in (writer, elsewhere)]
-        assert await lister.fetchval(WRITERS, [room]) == [key]  # neither itself nor the other room's writer
-        assert await lister.fetchval(WRITERS, [other_room, room]) == sorted([key, elsewhere_key])
-        await lister.execute("ROLLBACK")
-        waited = asyncio.create_task(reader.fetchval(WAIT, [key]))
-        await settle(0.3)
-        assert not waited.done()
-        await writer.execute("COMMIT")
-        await begin_writing(writer, [room])
-        assert await asyncio.wait_for(waited, 2) == 1
-        await writer.execute("COMMIT")
-        await elsewhere.execute("COMMIT")

@@ -11,19 +11,20 @@ Ids come from one sequence, drawn before commit, so a transaction may commit
 after another that drew a higher id in the same room. Two promises hang on
 that. Before drawing ids a writer marks itself as writing to its rooms until
 it commits (`events_begin_write`), and readers wait for the writers marked at
-some moment (sql/migrations/0045_event_writers.sql and 0046_writers_at_draw.sql
-say how):
+that moment (`events_settled`, which returns the last id drawn before it
+looked; sql/migrations/0045_event_writers.sql says how):
 
 - `sync` never skips an event that commits late: it waits for the room's
-  writers in flight (`events_settled`, which returns the last id drawn before
-  it looked), then reads only up to that id. Every id of the room up to there
-  has committed or rolled back, and any later writer draws higher ids.
+  writers in flight, then reads only up to the id `events_settled` returned.
+  Every id of the room up to there has committed or rolled back, and any later
+  writer draws higher ids.
 - A live event goes out only once every lower id of its room has committed:
-  the statement that draws its ids lists, right after, its rooms' other
-  writers in flight (`events_writers`), and after commit the emitter waits for
-  those (`events_wait`), or goes at once when there were none. A writer that
-  marks itself later draws higher ids. A client that heard an event and syncs
-  from it later therefore finds every lower one already committed and sent.
+  after commit, the emitter waits for its rooms' writers in flight. A client
+  that heard an event and syncs from it later therefore finds every lower one
+  already committed and sent. The wait is a round trip, so the statement that
+  draws the ids first asks whether any other writer of its rooms is in flight
+  right after (`events_quiet`, sql/migrations/0046_events_quiet.sql): if none
+  is, there is nothing to wait for and the events go out at once.
 
 Writers never wait for each other, or for a reader: the writes of a busy room
 commit together (one WAL flush for many). With writers queueing on a per-room
@@ -76,13 +77,12 @@ class Event:
 def insert_events(batch: str) -> str:
     """CTEs that write the events of CTE `batch` (columns room, type, data, n) as a row
     `written (id, created_at)` each (and its `events_unsent` row), for any statement that writes events
-    with its change; `(SELECT keys FROM writers)` is what the statement returns for `emit_committed`.
+    with its change; the statement returns `(SELECT quiet FROM alone)` for `emit_committed`.
 
     First the transaction marks itself as a writer of the batch's rooms (an InitPlan, so it finishes
     before any row, and so any id, is produced), then the rows in `n` order; ids are drawn in that
-    order, which is how callers match them up. Then, once every row is written (the count), it lists
-    the rooms' other writers: those that may have drawn lower ids. An empty batch marks nothing, writes
-    nothing and lists nobody.
+    order, which is how callers match them up. Then, once every row is written (the count), it asks
+    whether its rooms have no other writer in flight. An empty batch marks nothing and writes nothing.
     """
     return f"""writing AS MATERIALIZED (SELECT events_begin_write(array_agg(room)) AS rooms FROM {batch}),
 written AS (
@@ -90,26 +90,21 @@ written AS (
     SELECT room, type, data FROM {batch} WHERE (SELECT rooms FROM writing) > 0 ORDER BY n
     RETURNING id, created_at),
 unsent AS (INSERT INTO events_unsent (id, created_at) SELECT id, created_at FROM written),
-writers AS MATERIALIZED (
-    SELECT events_writers(array_agg(room)) AS keys FROM {batch} HAVING (SELECT count(*) FROM written) > 0)"""
+alone AS MATERIALIZED (
+    SELECT events_quiet(array_agg(room)) AS quiet FROM {batch} HAVING (SELECT count(*) FROM written) > 0)"""
 
 
 # All of a transaction's events in one statement.
 _INSERT = f"""
 WITH batch AS (SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS b(room, type, data, n)),
 {insert_events("batch")}
-SELECT id, created_at, (SELECT keys FROM writers) AS writers FROM written
+SELECT id, created_at, (SELECT quiet FROM alone) AS quiet FROM written
 """
 _SETTLED = "SELECT events_settled($1::text[])"
-_WAIT = "SELECT events_wait($1::integer[])"
 # Every function, run once as a connection opens (`Database(warm_sql=...)`): a session's first call compiles a
 # PL/pgSQL function and plans its queries, milliseconds each fresh connection would otherwise spend inside its
-# first requests (a worker opens 8 before it is ready, and more as load grows: 12 each in scripts/bench). Rolled
-# back: marking a writer gives the transaction an id, and committing one would flush the WAL.
-WARM_SQL = """BEGIN;
-SELECT events_begin_write('{}'::text[]), events_writers('{}'::text[]), events_wait('{}'::integer[]),
-       events_settled('{}'::text[]);
-ROLLBACK"""
+# first requests (a worker opens 8 before it is ready, and more as load grows: 12 each in scripts/bench).
+WARM_SQL = "SELECT events_begin_write('{}'::text[]), events_quiet('{}'::text[]), events_settled('{}'::text[])"
 _MARK_SENT = "DELETE FROM events_unsent WHERE id = ANY($1::bigint[])"
 _CLAIM_STRAYS = """
 SELECT e.id, e.type, e.room, e.created_at, e.data FROM events_unsent u JOIN events e ON e.id = u.id
@@ -162,27 +157,27 @@ class Outbox:
         pending: list[tuple[str, str, Any]] = tx.state["events"]  # type: ignore[assignment]
         rows = await conn.fetch(_INSERT, [e[0] for e in pending], [e[1] for e in pending], [e[2] for e in pending])
         rows = sorted(rows, key=lambda r: r["id"])
-        tx.state["writers"] = rows[0]["writers"]
+        tx.state["quiet"] = rows[0]["quiet"]
         tx.state["written"] = [
             Event(row["id"], event_type, room, row["created_at"], data)
             for row, (room, event_type, data) in zip(rows, pending, strict=True)
         ]
 
     async def _emit_written(self, tx: Tx) -> None:
-        await self.emit_committed(tx.state["written"], tx.state["writers"])  # type: ignore[arg-type]
+        await self.emit_committed(tx.state["written"], quiet=tx.state["quiet"])  # type: ignore[arg-type]
 
-    async def emit_committed(self, events: list[Event], writers: list[int]) -> None:
-        """Send events whose rows have committed, once `writers` (the other writers of their rooms in flight
-        when their ids were drawn: `insert_events`'s `writers`) are done; for statements that write their own
-        event rows. One that Redis did not take stays unsent, for the relay to send again once Redis is back."""
+    async def emit_committed(self, events: list[Event], *, quiet: bool) -> None:
+        """Send events whose rows have committed, once their rooms' writers still in flight are done (unless
+        `quiet`: `insert_events` found none when it drew their ids); for statements that write their own event
+        rows. One that Redis did not take stays unsent, for the relay to send again once Redis is back."""
         if self._emitter is None or not events:
             return
         ordered = sorted(events, key=lambda e: e.event_id)
         started = time.perf_counter()
         try:
-            if writers:
+            if not quiet:
                 async with self._db.connection() as conn:
-                    await conn.fetchval(_WAIT, writers)
+                    await conn.fetchval(_SETTLED, list({event.room for event in ordered}))
             TIMELINE.took("event_wait", time.perf_counter() - started)
         except (*UNAVAILABLE, asyncpg.PostgresError, OSError):
             # The rows are committed: send them now rather than not at all (a cut connection, say).

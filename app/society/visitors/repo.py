@@ -113,7 +113,7 @@ class WalkIn:
     society_id: uuid.UUID
     event_ids: tuple[int, int]
     event_at: dt.datetime
-    writers: list[int]  # for `Outbox.emit_committed`
+    quiet: bool  # for `Outbox.emit_committed`
     devices: list[Device]
 
 
@@ -152,7 +152,7 @@ batch AS (SELECT :room::text AS room, 'visitor_request' AS type, data, 1 AS n FR
           UNION ALL
           SELECT :society_room_type || ':' || v.society_id, 'visitor_request', data, 2 FROM doc, v),
 {insert_events("batch")}
-SELECT v.society_id, e.ids AS event_ids, e.at AS event_at, (SELECT keys FROM writers) AS writers,
+SELECT v.society_id, e.ids AS event_ids, e.at AS event_at, (SELECT quiet FROM alone) AS quiet,
        d.users AS device_users, d.tokens AS device_tokens
 FROM v, (SELECT array_agg(id ORDER BY id) AS ids, min(created_at) AS at FROM written) e, LATERAL (
     SELECT array_agg(dt.user_id) AS users, array_agg(dt.token) AS tokens FROM device_tokens dt
@@ -216,7 +216,7 @@ async def register_walk_in(
         return None
     devices = [Device(u, t) for u, t in zip(row["device_users"] or [], row["device_tokens"] or [], strict=True)]
     flat_event, society_event = row["event_ids"]
-    return WalkIn(row["society_id"], (flat_event, society_event), row["event_at"], row["writers"], devices)
+    return WalkIn(row["society_id"], (flat_event, society_event), row["event_at"], row["quiet"], devices)
 
 
 async def get_visitor(conn: asyncpg.Connection, visitor_id: uuid.UUID) -> Visitor | None:
@@ -263,7 +263,7 @@ h AS (INSERT INTO visitor_status_history (visitor_id, from_status, to_status, ac
 batch AS (SELECT room, :event_type::text AS type, :document::text::jsonb AS data, n
           FROM v, unnest(:rooms::text[]) WITH ORDINALITY AS r(room, n)),
 {insert_events("batch")}
-SELECT id, created_at, (SELECT keys FROM writers) AS writers FROM written ORDER BY id
+SELECT id, created_at, (SELECT quiet FROM alone) AS quiet FROM written ORDER BY id
 """)
 
 
@@ -277,10 +277,10 @@ async def answer(
     rooms: list[str],
     event_type: str,
     document: str,
-) -> tuple[list[tuple[int, dt.datetime]], list[int]]:
+) -> tuple[list[tuple[int, dt.datetime]], bool]:
     """Write `answered` (a pending visitor with its answer filled in) over row `version`, with its
     history, audit row and one `event_type` event per room; the events' ids and times, in the order
-    of `rooms` (none if the row is no longer at `version`), and the writers for `Outbox.emit_committed`."""
+    of `rooms` (none if the row is no longer at `version`), and `quiet` for `Outbox.emit_committed`."""
     rows = await conn.fetch(
         _ANSWER.sql,
         *_ANSWER.args(
@@ -297,7 +297,7 @@ async def answer(
             document=document,
         ),
     )
-    return [(row["id"], row["created_at"]) for row in rows], rows[0]["writers"] if rows else []
+    return [(row["id"], row["created_at"]) for row in rows], bool(rows) and rows[0]["quiet"]
 
 
 async def visitor_by_invite_code(conn: asyncpg.Connection, code: str) -> Visitor | None:

@@ -159,7 +159,7 @@ async def _walk_in(ctx: AppState, actor: Principal, data: VisitorIn, attempt: id
             Event(flat_event, "visitor_request", room, written.event_at, visitor),
             Event(society_event, "visitor_request", society_room(written.society_id), written.event_at, visitor),
         ],
-        written.writers,
+        quiet=written.quiet,
     )
     if written.devices:
         # Pushing talks to FCM; it runs after the response, never inside the request.
@@ -293,7 +293,7 @@ async def respond(
                 updated_at=now,
             )
             rooms = sorted((flat_room(answered.flat_id), society_room(answered.society_id)))
-            written, writers = await repo.answer(
+            written, quiet = await repo.answer(
                 conn,
                 answered=answered,
                 version=version,
@@ -308,7 +308,9 @@ async def respond(
         else:
             raise Conflict("The request kept changing; try again.", code="concurrent_change")
     pairs = zip(rooms, written, strict=True)
-    await ctx.outbox.emit_committed([Event(eid, event_type, room, at, answered) for room, (eid, at) in pairs], writers)
+    await ctx.outbox.emit_committed(
+        [Event(eid, event_type, room, at, answered) for room, (eid, at) in pairs], quiet=quiet
+    )
     return answered
 
 
