@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bench_plot
+from bench_bystander import Bystander
+from bench_bystander import summary as bystander_summary
 from script_support import free_port, logger, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,6 +146,7 @@ class Run:
     workers: int
     builds: dict[str, Build] = field(default_factory=lambda: {"gatehouse": Build("gatehouse", ROOT)})
     peer_db: str = field(default_factory=lambda: f"peer_bench_{secrets.token_hex(3)}")
+    bystander_db: str = field(default_factory=lambda: f"bystander_bench_{secrets.token_hex(3)}")
     # Per worker. With a baseline, two Gatehouse builds and the peer hold pools at once, and 2 x 2 x 20
     # plus the peer's pass PostgreSQL's default max_connections (100); both builds then get 12.
     pool_max: int = 20
@@ -431,13 +434,16 @@ def restart(run: Run, targets: dict[str, tuple[Server, Path]], workers: int) -> 
 
 
 def aside(result: dict) -> dict:
-    """A round's timeline (and its workers' seconds), taken out of the result for the timeline file."""
+    """A round's timeline (and its workers' and the bystander's seconds), taken out of the result for the
+    timeline file."""
     return {
         "p50": result["p50"],
         "p99": result["p99"],
         "started_at": result.get("started_at"),
         "timeline": result.pop("timeline", []),
         "workers": result.pop("workers", {}),
+        "bystander": result.get("bystander"),
+        "bystander_seconds": result.pop("bystander_seconds", []),
     }
 
 
@@ -458,6 +464,7 @@ def by_round(rounds: list[dict], measured: list[str]) -> dict:
             "first": r["first"],
             **{f"{w}_p99": r[w]["p99"] for w in measured},
             **{f"ratio_{w}": ratio(r["gatehouse"]["p99"], r[w]["p99"]) for w in others},
+            **{f"{w}_bystander": r[w].get("bystander") for w in measured},
         }
         for i, r in enumerate(rounds)
     ]
@@ -574,7 +581,11 @@ def main() -> int:
     for build in run.builds.values():
         psql(run.database_url, f'CREATE DATABASE "{build.db}"')
     psql(run.database_url, f'CREATE DATABASE "{run.peer_db}"')
+    psql(run.database_url, f'CREATE DATABASE "{run.bystander_db}"')
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    bystander = Bystander(
+        with_database(run.database_url, run.bystander_db), run.redis_url, WORK / f"bystander-{stamp}.jsonl"
+    )
     report: dict = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(),
         "workers": args.workers,
@@ -606,8 +617,11 @@ def main() -> int:
                 mark=lambda: marks.append(cpu_ticks(server)),
             )
             result["cpu_ms_per_visitor"] = cpu_per_request(*marks, result["sent"], result["client_cpu_ms"])
-            if which == "gatehouse" and not roundtrip:
+            if not roundtrip:
                 since = result["started_at"] / 1000
+                result["bystander_seconds"] = bystander.seconds(int(since), since + args.seconds)
+                result["bystander"] = bystander_summary(result["bystander_seconds"])
+            if which == "gatehouse" and not roundtrip:
                 result["workers"] = worker_seconds(server, args.workers, since - 1, since + args.seconds + 3)
             result["loadavg_1m"] = load
             log(
@@ -695,10 +709,10 @@ def main() -> int:
         report["idle_sockets"] = idle
     finally:
         run.stop_all()
+        bystander.stop()
         with contextlib.suppress(subprocess.CalledProcessError):
-            for build in run.builds.values():
-                psql(run.database_url, f'DROP DATABASE IF EXISTS "{build.db}" WITH (FORCE)')
-            psql(run.database_url, f'DROP DATABASE IF EXISTS "{run.peer_db}" WITH (FORCE)')
+            for db in (*(build.db for build in run.builds.values()), run.peer_db, run.bystander_db):
+                psql(run.database_url, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
     report["machine"]["loadavg_end"] = os.getloadavg()
     report["summary"] = summarise(report, rates)
@@ -783,12 +797,37 @@ def rounds_markdown(report: dict) -> str:
             )
         s = found["ratio_peer"]
         lines.append(f"| {rate}/s | median [min to max] | | | | {s['median']} [{s['min']} to {s['max']}] |")
+    lines += ["", *bystander_markdown(report)]
     lines += ["", "| first round after a start | first p99 | later rounds' median p99 | first / later |"]
     lines.append("| --- | ---: | ---: | ---: |")
     rate = report["headline_rate"]
     for which, f in report["first_round"].items():
         lines.append(f"| {which} at {rate}/s | {f['first_p99']} | {f['later_median_p99']} | {f['ratio']} |")
     return "\n".join(lines) + "\n"
+
+
+def bystander_markdown(report: dict) -> list[str]:
+    """Each round's p99 beside what the bystander (scripts/bench_bystander.py) saw meanwhile: its commits, its
+    Redis PINGs, how late its timer fired, and the machine's busiest second."""
+    lines = [
+        "| rate | round | server | p99 | bystander commit p50 / p99 / max | PING max | timer late max "
+        "| busy max | steal max | others' CPU, worst second |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for rate, found in report["rounds"].items():
+        for row in found["rounds"]:
+            for which in (k.removesuffix("_p99") for k in row if k.endswith("_p99")):
+                b = row.get(f"{which}_bystander")
+                if b is None:
+                    continue
+                who = ", ".join(f"{name} {ms}" for name, ms in b["others_top"])
+                lines.append(
+                    f"| {rate}/s | {row['round']} | {which} | {row[f'{which}_p99']} "
+                    f"| {b['commit_p50_ms']} / {b['commit_p99_ms']} / {b['commit_max_ms']} | {b['ping_max_ms']} "
+                    f"| {b['timer_late_max_ms']} | {b['busy_max_pct']}% | {b['steal_max_pct']}% "
+                    f"| {b['others_max_ms']} ms ({who}) |"
+                )
+    return lines
 
 
 def issue_targets(report: dict) -> list[tuple[str, str, bool | None]]:

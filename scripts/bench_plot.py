@@ -1,8 +1,8 @@
 """The benchmark's timeline as pictures: one PNG per rate, a row per round. On the left each server's p50 and
-p99 of the requests sent in each second; on the right what the Gatehouse workers did in that second (loop
-lag, GC pauses, the slowest Redis publish, wait for rooms' writers before an emit, request and relay sweep;
-pool size and new connections), so a slow second can be read against its cause. Needs matplotlib (the `bench`
-extra)."""
+p99 of the requests sent in each second, and the bystander's slowest commit in that second of that server's
+round (scripts/bench_bystander.py); on the right what the Gatehouse workers did in that second (loop lag, GC
+pauses, the slowest Redis publish, wait for rooms' writers before an emit, request and relay sweep; pool size
+and new connections), so a slow second can be read against its cause. Needs matplotlib (the `bench` extra)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,15 @@ def _latency(ax, found: dict, title: str) -> None:
         x = [s["second"] for s in seconds]
         ax.plot(x, [s["p99"] for s in seconds], color=colour, label=f"{which} p99 ({found[which]['p99']})")
         ax.plot(x, [s["p50"] for s in seconds], color=colour, linestyle="--", label=f"{which} p50")
+        beside, started = found[which].get("bystander_seconds") or [], found[which].get("started_at")
+        if beside and started is not None:
+            ax.plot(
+                [s["t"] - started / 1000 for s in beside],
+                [max(s["commit_ms"], default=0.0) for s in beside],
+                color=colour,
+                linestyle=":",
+                label=f"bystander's slowest commit, {which}'s round",
+            )
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("second of the round")
     ax.set_ylabel("ms")
