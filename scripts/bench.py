@@ -496,7 +496,7 @@ def median_of(results: list[dict]) -> dict:
         return round(statistics.median(numbers), 2) if numbers else None
 
     merged = {**results[-1], "runs": results}
-    for key in ("p50", "p95", "p99", "max"):
+    for key in ("p50", "p95", "p99", "max", "wal_kib_per_visitor"):
         merged[key] = median([r.get(key) for r in results])
     for key in ("sent", "received"):
         merged[key] = sum(r[key] for r in results)
@@ -620,7 +620,9 @@ def main() -> int:
             if not roundtrip:
                 since = result["started_at"] / 1000
                 result["bystander_seconds"] = bystander.seconds(int(since), since + args.seconds)
-                result["bystander"] = bystander_summary(result["bystander_seconds"])
+                result["bystander"] = found = bystander_summary(result["bystander_seconds"])
+                if found is not None:  # everything PostgreSQL wrote meanwhile, the bystander's 20 rows a second too
+                    result["wal_kib_per_visitor"] = round(found["wal_bytes_per_s"] / rate / 1024, 2)
             if which == "gatehouse" and not roundtrip:
                 result["workers"] = worker_seconds(server, args.workers, since - 1, since + args.seconds + 3)
             result["loadavg_1m"] = load
@@ -740,6 +742,8 @@ def summarise(
         for p in ("p50", "p95", "p99", "max"):
             g, p_ = vf["gatehouse"][str(rate)][p], vf[other][str(rate)][p]
             rows.append((f"visitor flow {rate}/s {p} (ms)", g, p_, ratio(g, p_)))
+        g, p_ = (vf[w][str(rate)].get("wal_kib_per_visitor") for w in ("gatehouse", other))
+        rows.append((f"visitor flow {rate}/s: WAL written per visitor (KiB)", g, p_, ratio(g, p_)))
     held = report["highest_rate_p99_under_50ms"]
     rows.append(
         ("highest rate with p99 < 50 ms (/s)", held["gatehouse"], held[other], ratio(held["gatehouse"], held[other]))

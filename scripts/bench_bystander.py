@@ -3,11 +3,11 @@ what both servers' requests wait on, writing one line of JSON per second.
 
 Every 50 ms it sends Redis a PING and commits a one-row INSERT to PostgreSQL (a WAL flush, as every walk-in
 waits for); every 10 ms it times how late its own timer fires (how long a runnable process waited for a
-core); and every second it reads from /proc how busy the machine was, how much of it the hypervisor took
-(steal), and which processes outside the measured stack (PostgreSQL, Redis, the Python and Node processes)
-took CPU. When a round's slow second is slow for the bystander too, the machine was slow then, whichever
-server was being measured; and the bystander's commit time is the floor under the p99 of any server that
-commits before it answers.
+core); and every second it reads PostgreSQL's WAL position and, from /proc, how busy the machine was, how
+much of it the hypervisor took (steal), and which processes outside the measured stack (PostgreSQL, Redis,
+the Python and Node processes) took CPU. When a round's slow second is slow for the bystander too, the
+machine was slow then, whichever server was being measured; and the bystander's commit time is the floor
+under the p99 of any server that commits before it answers.
 
 Usage: python scripts/bench_bystander.py DATABASE_URL REDIS_URL OUT.jsonl   (runs until SIGTERM)
 """
@@ -106,7 +106,7 @@ async def probe(now: list[Second], conn: asyncpg.Connection, redis: aioredis.Red
 
 
 async def main(database_url: str, redis_url: str, out: Path) -> None:
-    conn = await asyncpg.connect(database_url)
+    conn, wal = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
     await conn.execute("CREATE TABLE IF NOT EXISTS bystander (at timestamptz NOT NULL DEFAULT now())")
     redis = aioredis.from_url(redis_url)
     now, machine = [Second()], Machine()
@@ -124,6 +124,7 @@ async def main(database_url: str, redis_url: str, out: Path) -> None:
                 "timer_late_max_ms": round(max(done.timer_late, default=0.0), 2),
                 "ping_max_ms": round(max(done.pings, default=0.0), 2),
                 "commit_ms": [round(c, 2) for c in done.commits],
+                "wal_bytes": int(await wal.fetchval("SELECT pg_current_wal_lsn() - '0/0'")),
                 **machine.read(),
             }
             lines.write(orjson.dumps(line) + b"\n")
@@ -131,6 +132,7 @@ async def main(database_url: str, redis_url: str, out: Path) -> None:
     for task in tasks:
         task.cancel()
     await conn.close()
+    await wal.close()
     await redis.aclose()
 
 
@@ -178,6 +180,7 @@ def summary(seconds: list[dict]) -> dict | None:
         "steal_max_pct": max(s["steal_pct"] for s in seconds),
         "others_max_ms": busiest["others_ms"],
         "others_top": busiest["others_top"],
+        "wal_bytes_per_s": round((seconds[-1]["wal_bytes"] - seconds[0]["wal_bytes"]) / max(1, len(seconds) - 1)),
     }
 
 
