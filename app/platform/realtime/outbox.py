@@ -121,8 +121,12 @@ SELECT id, type, room, created_at, data FROM events WHERE created_at >= $1 ORDER
 """
 # An event still unsent then (Redis away for the whole retention) takes its `events_unsent` row with it.
 _PRUNE = """
-DELETE FROM events WHERE id IN (
-    SELECT id FROM events WHERE created_at < now() - make_interval(days => $1) LIMIT 5000)
+WITH gone AS (
+    DELETE FROM events WHERE id IN (
+        SELECT id FROM events WHERE created_at < now() - make_interval(days => $1) LIMIT 5000)
+    RETURNING id),
+unsent AS (DELETE FROM events_unsent WHERE id IN (SELECT id FROM gone))
+SELECT count(*) FROM gone
 """
 
 
@@ -264,7 +268,7 @@ class Outbox:
         removed = 0
         async with self._db.connection() as conn:
             while True:
-                count = int((await conn.execute(_PRUNE, self._retention_days)).split()[-1])
+                count = await conn.fetchval(_PRUNE, self._retention_days)
                 removed += count
                 if count < 5000:
                     return removed
